@@ -1,0 +1,13 @@
+import type { Handlers } from '../handler.ts';
+import { authHandlers } from './auth.ts';
+import { userHandlers } from './users.ts';
+import { tokenHandlers } from './tokens.ts';
+import { auditHandlers } from './audit.ts';
+
+/** Every operation in the route table has exactly one handler (the type checks it). */
+export const handlers: Handlers = {
+  ...authHandlers,
+  ...userHandlers,
+  ...tokenHandlers,
+  ...auditHandlers,
+};

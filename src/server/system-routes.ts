@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import type { Services } from './services.ts';
+import type { HttpMetrics } from './http-metrics.ts';
+import { sendError } from './errors.ts';
+
+/** Operational endpoints outside the JSON route table: health, readiness, Prometheus metrics, the OpenAPI document. */
+export function registerSystemRoutes(app: FastifyInstance, services: Services, metrics: HttpMetrics) {
+  const Health = Type.Object({ status: Type.String() });
+  app.get(
+    '/healthz',
+    { config: { role: 'public' }, schema: { tags: ['system'], response: { 200: Health } } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
+  app.get(
+    '/readyz',
+    { config: { role: 'public' }, schema: { tags: ['system'], response: { 200: Health, 503: Health } } },
+    async (_req, reply) => {
+      try {
+        await services.db.ping();
+        return { status: 'ready' };
+      } catch {
+        return reply.code(503).send({ status: 'database unreachable' });
+      }
+    },
+  );
+  app.get(
+    '/metrics',
+    { config: { role: 'viewer' }, schema: { tags: ['system'], security: [{ bearer: [] }] } },
+    async (_req, reply) => {
+      const p = services.db.poolStats();
+      const extra = [
+        '# HELP grim_db_pool_connections Database connections by state',
+        '# TYPE grim_db_pool_connections gauge',
+        `grim_db_pool_connections{state="total"} ${p.total}`,
+        `grim_db_pool_connections{state="idle"} ${p.idle}`,
+        `grim_db_pool_connections{state="waiting"} ${p.waiting}`,
+        '# HELP grim_info grim build information',
+        '# TYPE grim_info gauge',
+        `grim_info{dialect="${services.db.dialect}"} 1`,
+      ];
+      reply.type('text/plain; version=0.0.4');
+      return metrics.render(extra);
+    },
+  );
+  app.get(
+    '/api/openapi.json',
+    { config: { role: 'public' }, schema: { hide: true } },
+    async (_req, reply) => {
+      try {
+        return (app as any).swagger();
+      } catch (err) {
+        return sendError(reply, 500, 'internal', String(err));
+      }
+    },
+  );
+}

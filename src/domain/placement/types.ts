@@ -1,0 +1,84 @@
+/** Types of the pure placement function: the snapshot it reads, the request, and the plan it returns. */
+
+export type NodeState = 'ready' | 'unreachable' | 'maintenance' | 'host-key-mismatch';
+export const NODE_STATES: readonly NodeState[] = ['ready', 'unreachable', 'maintenance', 'host-key-mismatch'];
+
+export type CpuMemory = { cpuMillis: number; memoryBytes: number };
+
+/** One node of the target group, as read from the store at one moment. */
+export type SnapshotNode = {
+  id: string;
+  name: string;
+  state: NodeState;
+  /** What the node offers to apps. */
+  allocatable: CpuMemory;
+  /** Sum of the requests of everything already placed on the node (this app's instances included). */
+  requested: CpuMemory;
+  /** Actual recent usage, when metrics are known. Reported in overcommit warnings only. */
+  used?: CpuMemory;
+  /** Instances of the app being placed that already run on this node. */
+  appInstances: number;
+};
+
+export type PlacementSnapshot = { nodes: readonly SnapshotNode[] };
+
+export type PlacementRequest = {
+  app: string;
+  /** Desired total instance count. Instances already in the snapshot count toward it; only the delta is placed. */
+  replicas: number;
+  /** Per instance. Extra fields (e.g. diskBytes) are ignored. */
+  resources: CpuMemory;
+  acceptOvercommit: boolean;
+};
+
+/** New instances for one node. */
+export type Placement = { nodeId: string; nodeName: string; add: number; totalAfter: number };
+
+export type SkippedNode = {
+  nodeId: string;
+  nodeName: string;
+  state: Exclude<NodeState, 'ready'>;
+  reason: string;
+  appInstances: number;
+};
+
+export type OvercommittedNode = {
+  nodeId: string;
+  nodeName: string;
+  /** Which requested totals end up above allocatable. */
+  exceeds: Array<'cpu' | 'memory'>;
+  requestedAfter: CpuMemory;
+  allocatable: CpuMemory;
+  used: CpuMemory | null;
+  held: boolean;
+};
+
+export type PlacementPlan = {
+  ok: true;
+  app: string;
+  /** Instances already present on all snapshot nodes (skipped nodes included). */
+  existing: number;
+  /** New instances in the plan: replicas - existing. */
+  added: number;
+  /** The full plan, always filled, sorted by node name then id. */
+  proposed: Placement[];
+  /** What may be applied: `proposed`, or empty while the plan is held for overcommit. */
+  placements: Placement[];
+  /** True when the plan overcommits a node and acceptOvercommit was false. */
+  held: boolean;
+  overcommit: { held: boolean; nodes: OvercommittedNode[] };
+  skipped: SkippedNode[];
+  /** Human-readable notes: one per overcommitted node, and instances counted on skipped nodes. */
+  warnings: string[];
+};
+
+export type PlacementFailure = {
+  ok: false;
+  /** invalid: the input is wrong; unavailable: no ready node can take the instances. */
+  code: 'invalid' | 'unavailable';
+  message: string;
+  problems: string[];
+  skipped: SkippedNode[];
+};
+
+export type PlacementResult = PlacementPlan | PlacementFailure;

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerServerCommand } from './commands/server.ts';
+import { registerAuthCommands } from './commands/auth.ts';
+import { registerTokenCommands } from './commands/tokens.ts';
+import { registerUserCommands } from './commands/users.ts';
+import { registerAuditCommands } from './commands/audit.ts';
+import { reportError } from './output.ts';
+
+const program = new Command()
+  .name('grim')
+  .description('grim: run servers and apps over plain SSH')
+  .showHelpAfterError()
+  .exitOverride();
+
+let exitCode = 0;
+registerServerCommand(program);
+registerAuthCommands(program);
+registerTokenCommands(program);
+registerUserCommands(program);
+registerAuditCommands(program, (c) => (exitCode = c));
+
+try {
+  await program.parseAsync(process.argv);
+  if (exitCode) process.exitCode = exitCode;
+} catch (err) {
+  const e = err as { code?: string; exitCode?: number };
+  if (e.code?.startsWith('commander.')) process.exitCode = e.exitCode ?? 1;
+  else process.exitCode = reportError(err);
+}

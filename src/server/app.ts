@@ -14,6 +14,7 @@ import { HttpMetrics } from './http-metrics.ts';
 import { LoginLimiter } from './login-limiter.ts';
 import { handlers as allHandlers } from './handlers/index.ts';
 import { registerSystemRoutes } from './system-routes.ts';
+import { coerceQuery } from './query-coerce.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,8 +45,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: services.config.bodyLimit,
     trustProxy: false,
     ...(opts.https ? { https: opts.https } : {}),
+    // Long path parameters reach schema validation (and its clear 400) instead of the router's bare 414.
+    routerOptions: { maxParamLength: 8192 },
+    // Router-level rejections (bad URL encoding and the like) get the same JSON error shape.
+    frameworkErrors: (err: Error & { statusCode?: number }, _req: unknown, reply: any) =>
+      sendError(
+        reply,
+        err.statusCode && err.statusCode < 500 ? err.statusCode : 400,
+        'bad_request',
+        err.message,
+      ),
     ajv: {
-      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+      customOptions: {
+        allErrors: true,
+        strictNumbers: true,
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: true,
+      },
     },
   } as FastifyServerOptions);
   const metrics = new HttpMetrics();
@@ -189,6 +206,9 @@ function registerTableRoutes(app: FastifyInstance, services: Services, handlers:
         ...(def.query ? { querystring: def.query } : {}),
         ...(def.params ? { params: def.params } : {}),
         response: { [status]: def.response, '4xx': ErrorBody, '5xx': ErrorBody },
+      },
+      preValidation: async (req) => {
+        if (def.query) req.query = coerceQuery(def.query, req.query as Record<string, unknown>);
       },
       handler: async (req, reply) => {
         const out = await handler({

@@ -188,11 +188,14 @@ export class AuthService {
   }
 
   async listTokens(who: Principal, onlyId?: string) {
-    const all = who.role === 'admin';
+    const where: string[] = [];
+    const params: string[] = [];
+    if (who.role !== 'admin') (where.push('t.user_id = ?'), params.push(who.userId));
+    if (onlyId) (where.push('t.id = ?'), params.push(onlyId));
     const rows = await this.db.all<any>(
       `SELECT t.*, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id
-       WHERE (? = 1 OR t.user_id = ?) AND (? IS NULL OR t.id = ?) ORDER BY t.created_at DESC`,
-      [all ? 1 : 0, who.userId, onlyId ?? null, onlyId ?? null],
+       ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY t.created_at DESC`,
+      params,
     );
     const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
     return rows.map((t) => ({
@@ -210,8 +213,8 @@ export class AuthService {
 
   async revokeToken(who: Principal, id: string) {
     const r = await this.db.run(
-      'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL AND (? = 1 OR user_id = ?)',
-      [Date.now(), id, who.role === 'admin' ? 1 : 0, who.userId],
+      `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL${who.role === 'admin' ? '' : ' AND user_id = ?'}`,
+      who.role === 'admin' ? [Date.now(), id] : [Date.now(), id, who.userId],
     );
     if (r.changes === 0) throw notFound(`token ${id}`);
   }

@@ -28,6 +28,8 @@ export interface ClientOptions {
   token?: string;
   csrfToken?: string;
   fetch?: FetchLike;
+  /** Keep session cookies outside a browser (the CLI's login). */
+  cookieJar?: boolean;
 }
 
 export function buildPath(
@@ -48,7 +50,7 @@ export function buildPath(
 /** The typed client shared by the CLI and the web UI: one method, typed by the route table. */
 export function createClient(opts: ClientOptions) {
   const doFetch: FetchLike = opts.fetch ?? ((url, init) => fetch(url, init as RequestInit));
-  const state = { csrfToken: opts.csrfToken };
+  const state = { csrfToken: opts.csrfToken, cookie: '' };
   return {
     state,
     async call<K extends OperationId>(
@@ -65,6 +67,7 @@ export function createClient(opts: ClientOptions) {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
       if (state.csrfToken && def.method !== 'GET') headers['x-csrf-token'] = state.csrfToken;
+      if (opts.cookieJar && state.cookie) headers.cookie = state.cookie;
       let body: string | undefined;
       if (inp.body !== undefined) {
         headers['content-type'] = 'application/json';
@@ -77,6 +80,8 @@ export function createClient(opts: ClientOptions) {
         signal,
       });
       const text = await res.text();
+      const setCookie = opts.cookieJar ? res.headers.get('set-cookie') : null;
+      if (setCookie) state.cookie = setCookie.split(';')[0];
       let json: any;
       try {
         json = text ? JSON.parse(text) : {};

@@ -119,14 +119,23 @@ export class AuditLog {
     eq('action', f.action);
     eq('target', f.target);
     eq('outcome', f.outcome);
-    if (f.since !== undefined) (where.push('ts >= ?'), params.push(f.since));
-    if (f.until !== undefined) (where.push('ts <= ?'), params.push(f.until));
-    if (f.beforeSeq !== undefined) (where.push('seq < ?'), params.push(f.beforeSeq));
+    if (f.since !== undefined) {
+      where.push('ts >= ?');
+      params.push(f.since);
+    }
+    if (f.until !== undefined) {
+      where.push('ts <= ?');
+      params.push(f.until);
+    }
+    if (f.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      params.push(f.beforeSeq);
+    }
     const sql = `SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
     const rows = await this.db.all<AuditRow>(sql, [...params, f.limit ?? 100]);
     return rows.map((r) => {
       const e = toEntry(r);
-      let details: Record<string, unknown> = {};
+      let details: Record<string, unknown>;
       try {
         details = JSON.parse(e.details);
       } catch {

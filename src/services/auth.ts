@@ -190,8 +190,14 @@ export class AuthService {
   async listTokens(who: Principal, onlyId?: string) {
     const where: string[] = [];
     const params: string[] = [];
-    if (who.role !== 'admin') (where.push('t.user_id = ?'), params.push(who.userId));
-    if (onlyId) (where.push('t.id = ?'), params.push(onlyId));
+    if (who.role !== 'admin') {
+      where.push('t.user_id = ?');
+      params.push(who.userId);
+    }
+    if (onlyId) {
+      where.push('t.id = ?');
+      params.push(onlyId);
+    }
     const rows = await this.db.all<any>(
       `SELECT t.*, u.username FROM api_tokens t JOIN users u ON u.id = t.user_id
        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY t.created_at DESC`,

@@ -19,11 +19,18 @@ export interface TestApp {
   /** Bearer token of the first admin. */
   adminToken: string;
   tokenFor(role: 'viewer' | 'operator' | 'admin'): Promise<string>;
-  call(method: string, url: string, opts?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; json: any; headers: Record<string, unknown> }>;
+  call(
+    method: string,
+    url: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: any; headers: Record<string, unknown> }>;
 }
 
 /** A real app on a real SQLite file (in a temp dir), driven with inject(): no network. */
-export async function startTestApp(t: TestContext | { after: (fn: () => unknown) => void }, opts: { limiter?: LoginLimiter } = {}): Promise<TestApp> {
+export async function startTestApp(
+  t: TestContext | { after: (fn: () => unknown) => void },
+  opts: { limiter?: LoginLimiter } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'grim-test-'));
   const config = configFromEnv({ dataDir, host: '127.0.0.1', port: 0 }, {});
   const services = await createServices(config, openSqlite(join(dataDir, 'grim.db')));
@@ -36,13 +43,23 @@ export async function startTestApp(t: TestContext | { after: (fn: () => unknown)
     rmSync(dataDir, { recursive: true, force: true });
   });
   const admin = (await services.auth.listUsers())[0];
-  const adminPrincipal = { userId: admin.id, username: 'admin', role: 'admin' as const, via: 'session' as const };
+  const adminPrincipal = {
+    userId: admin.id,
+    username: 'admin',
+    role: 'admin' as const,
+    via: 'session' as const,
+  };
   const adminToken = (await services.auth.createToken(adminPrincipal, 'test', 'admin')).secret;
   const call: TestApp['call'] = async (method, url, o = {}) => {
     const headers: Record<string, string> = { ...(o.headers ?? {}) };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
-    const res = await app.inject({ method: method as any, url, headers, ...(o.body !== undefined ? { payload: o.body as any } : {}) });
-    let json: any = undefined;
+    const res = await app.inject({
+      method: method as any,
+      url,
+      headers,
+      ...(o.body !== undefined ? { payload: o.body as any } : {}),
+    });
+    let json: any;
     try {
       json = res.json();
     } catch {
@@ -59,10 +76,14 @@ export async function startTestApp(t: TestContext | { after: (fn: () => unknown)
     call,
     async tokenFor(role) {
       const username = `${role}${++n}`;
-      const r = await call('POST', '/api/users', { token: adminToken, body: { username, password: ADMIN_PASSWORD, role } });
+      const r = await call('POST', '/api/users', {
+        token: adminToken,
+        body: { username, password: ADMIN_PASSWORD, role },
+      });
       if (r.status !== 201) throw new Error(`createUser: ${JSON.stringify(r.json)}`);
       const u = r.json.user;
-      return (await services.auth.createToken({ userId: u.id, username, role, via: 'session' }, 't', role)).secret;
+      return (await services.auth.createToken({ userId: u.id, username, role, via: 'session' }, 't', role))
+        .secret;
     },
   };
 }

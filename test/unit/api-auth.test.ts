@@ -14,7 +14,8 @@ test('every route except the public ones answers 401 without credentials', async
     assert.equal(r.status, 401, `${op} ${def.method} ${def.path}`);
     assert.equal(r.json.error.code, 'unauthenticated');
   }
-  for (const url of ['/healthz', '/readyz', '/api/openapi.json']) assert.equal((await a.call('GET', url)).status, 200, url);
+  for (const url of ['/healthz', '/readyz', '/api/openapi.json'])
+    assert.equal((await a.call('GET', url)).status, 200, url);
   assert.equal((await a.call('GET', '/metrics')).status, 401);
 });
 
@@ -33,7 +34,9 @@ test('login sets an httpOnly SameSite cookie; mutations with the cookie need the
   const a = await startTestApp(t);
   const bad = await a.call('POST', '/api/auth/login', { body: { username: 'admin', password: 'nope' } });
   assert.equal(bad.status, 401);
-  const r = await a.call('POST', '/api/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+  const r = await a.call('POST', '/api/auth/login', {
+    body: { username: 'admin', password: ADMIN_PASSWORD },
+  });
   assert.equal(r.status, 200);
   const setCookie = String(r.headers['set-cookie']);
   assert.match(setCookie, /grim_session=/);
@@ -44,9 +47,15 @@ test('login sets an httpOnly SameSite cookie; mutations with the cookie need the
   assert.equal(who.json.user.username, 'admin');
   const body = { name: 'cli', role: 'viewer' };
   assert.equal((await a.call('POST', '/api/tokens', { headers: { cookie }, body })).status, 403);
-  const wrong = await a.call('POST', '/api/tokens', { headers: { cookie, 'x-csrf-token': 'gc_wrong' }, body });
+  const wrong = await a.call('POST', '/api/tokens', {
+    headers: { cookie, 'x-csrf-token': 'gc_wrong' },
+    body,
+  });
   assert.equal(wrong.json.error.code, 'csrf');
-  const ok = await a.call('POST', '/api/tokens', { headers: { cookie, 'x-csrf-token': r.json.csrfToken }, body });
+  const ok = await a.call('POST', '/api/tokens', {
+    headers: { cookie, 'x-csrf-token': r.json.csrfToken },
+    body,
+  });
   assert.equal(ok.status, 201);
   await a.call('POST', '/api/auth/logout', { headers: { cookie, 'x-csrf-token': r.json.csrfToken } });
   assert.equal((await a.call('GET', '/api/auth/whoami', { headers: { cookie } })).status, 401);
@@ -54,18 +63,35 @@ test('login sets an httpOnly SameSite cookie; mutations with the cookie need the
 
 test('API tokens: shown once, stored hashed, scoped to a role, revocable', async (t) => {
   const a = await startTestApp(t);
-  const c = await a.call('POST', '/api/tokens', { token: a.adminToken, body: { name: 'ro', role: 'viewer' } });
+  const c = await a.call('POST', '/api/tokens', {
+    token: a.adminToken,
+    body: { name: 'ro', role: 'viewer' },
+  });
   assert.equal(c.status, 201);
   const secret: string = c.json.secret;
   assert.match(secret, /^grim_/);
   const stored = await a.services.db.all<any>('SELECT * FROM api_tokens');
-  assert.ok(stored.every((row) => !JSON.stringify(row).includes(secret)), 'the secret is not stored');
+  assert.ok(
+    stored.every((row) => !JSON.stringify(row).includes(secret)),
+    'the secret is not stored',
+  );
   const list = await a.call('GET', '/api/tokens', { token: a.adminToken });
   assert.ok(!JSON.stringify(list.json).includes(secret), 'the secret is not listed');
   // scoped: an admin's viewer token cannot mutate
-  assert.equal((await a.call('POST', '/api/users', { token: secret, body: { username: 'x', password: 'long-enough-pw', role: 'viewer' } })).status, 403);
+  assert.equal(
+    (
+      await a.call('POST', '/api/users', {
+        token: secret,
+        body: { username: 'x', password: 'long-enough-pw', role: 'viewer' },
+      })
+    ).status,
+    403,
+  );
   assert.equal((await a.call('GET', '/api/auth/whoami', { token: secret })).json.user.role, 'viewer');
-  assert.equal((await a.call('DELETE', `/api/tokens/${c.json.token.id}`, { token: a.adminToken })).status, 200);
+  assert.equal(
+    (await a.call('DELETE', `/api/tokens/${c.json.token.id}`, { token: a.adminToken })).status,
+    200,
+  );
   assert.equal((await a.call('GET', '/api/auth/whoami', { token: secret })).status, 401);
 });
 
@@ -86,8 +112,13 @@ test('passwords are stored with scrypt, never in clear', async (t) => {
 test('login is rate limited per username', async (t) => {
   const a = await startTestApp(t, { limiter: new LoginLimiter({ perUser: 3, perIp: 100 }) });
   for (let i = 0; i < 3; i++)
-    assert.equal((await a.call('POST', '/api/auth/login', { body: { username: 'admin', password: 'wrong' } })).status, 401);
-  const r = await a.call('POST', '/api/auth/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+    assert.equal(
+      (await a.call('POST', '/api/auth/login', { body: { username: 'admin', password: 'wrong' } })).status,
+      401,
+    );
+  const r = await a.call('POST', '/api/auth/login', {
+    body: { username: 'admin', password: ADMIN_PASSWORD },
+  });
   assert.equal(r.status, 429);
   assert.ok(Number(r.headers['retry-after']) > 0);
   const audit = await a.call('GET', '/api/audit?action=login.rate-limited', { token: a.adminToken });
@@ -97,6 +128,9 @@ test('login is rate limited per username', async (t) => {
 test('the last admin cannot be demoted or deleted', async (t) => {
   const a = await startTestApp(t);
   const id = (await a.services.auth.listUsers())[0].id;
-  assert.equal((await a.call('PATCH', `/api/users/${id}`, { token: a.adminToken, body: { role: 'viewer' } })).status, 409);
+  assert.equal(
+    (await a.call('PATCH', `/api/users/${id}`, { token: a.adminToken, body: { role: 'viewer' } })).status,
+    409,
+  );
   assert.equal((await a.call('DELETE', `/api/users/${id}`, { token: a.adminToken })).status, 409);
 });

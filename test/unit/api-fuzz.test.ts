@@ -27,26 +27,49 @@ test('fuzz: no 5xx for random or malformed input on any route in the OpenAPI doc
   const rawBody = fc.oneof(
     jsonValue.map((v) => ({ ct: 'application/json', body: JSON.stringify(v) })),
     fc.string({ maxLength: 200 }).map((s) => ({ ct: 'application/json', body: s })), // malformed JSON
-    fc.constantFrom('{', '{"a":', '[1,2', 'null', '"str"', '{"__proto__":{"x":1}}').map((s) => ({ ct: 'application/json', body: s })),
+    fc
+      .constantFrom('{', '{"a":', '[1,2', 'null', '"str"', '{"__proto__":{"x":1}}')
+      .map((s) => ({ ct: 'application/json', body: s })),
     fc.string({ maxLength: 100 }).map((s) => ({ ct: 'text/plain', body: s })),
     fc.string({ maxLength: 100 }).map((s) => ({ ct: 'application/x-www-form-urlencoded', body: s })),
   );
-  const query = fc.dictionary(fc.constantFrom('limit', 'since', 'actor', 'outcome', 'beforeSeq', 'x'), fc.oneof(fc.string({ maxLength: 30 }), fc.constant('-5'), fc.constant('1e309')));
+  const query = fc.dictionary(
+    fc.constantFrom('limit', 'since', 'actor', 'outcome', 'beforeSeq', 'x'),
+    fc.oneof(fc.string({ maxLength: 30 }), fc.constant('-5'), fc.constant('1e309')),
+  );
 
   const seen5xx: string[] = [];
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom(...ops), segment, rawBody, query, fc.boolean(), async (op, seg, body, q, authed) => {
-      const url = op.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(seg)) + '?' + new URLSearchParams(q).toString();
-      const headers: Record<string, string> = { 'content-type': body.ct };
-      if (authed) headers.authorization = `Bearer ${a.adminToken}`;
-      const res = await a.app.inject({ method: op.method as any, url, headers, ...(op.method === 'GET' ? {} : { payload: body.body }) });
-      if (res.statusCode >= 500) seen5xx.push(`${op.method} ${url} ${body.body.slice(0, 80)} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
-      if (res.statusCode >= 400) {
-        const j = res.json();
-        assert.equal(typeof j.error?.code, 'string');
-        assert.ok(Array.isArray(j.error?.details));
-      }
-    }),
+    fc.asyncProperty(
+      fc.constantFrom(...ops),
+      segment,
+      rawBody,
+      query,
+      fc.boolean(),
+      async (op, seg, body, q, authed) => {
+        const url =
+          op.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(seg)) +
+          '?' +
+          new URLSearchParams(q).toString();
+        const headers: Record<string, string> = { 'content-type': body.ct };
+        if (authed) headers.authorization = `Bearer ${a.adminToken}`;
+        const res = await a.app.inject({
+          method: op.method as any,
+          url,
+          headers,
+          ...(op.method === 'GET' ? {} : { payload: body.body }),
+        });
+        if (res.statusCode >= 500)
+          seen5xx.push(
+            `${op.method} ${url} ${body.body.slice(0, 80)} -> ${res.statusCode} ${res.body.slice(0, 200)}`,
+          );
+        if (res.statusCode >= 400) {
+          const j = res.json();
+          assert.equal(typeof j.error?.code, 'string');
+          assert.ok(Array.isArray(j.error?.details));
+        }
+      },
+    ),
     { numRuns: 400, seed: Number(process.env.GRIM_FUZZ_SEED ?? Date.now() % 100000) },
   );
   assert.deepEqual(seen5xx, []);
@@ -54,10 +77,17 @@ test('fuzz: no 5xx for random or malformed input on any route in the OpenAPI doc
 
 test('validation lists every problem, and oversized bodies and unknown routes are 4xx', async (t) => {
   const a = await startTestApp(t);
-  const r = await a.call('POST', '/api/users', { token: a.adminToken, body: { username: 'Bad Name!', password: 'short', role: 'root', extra: 1 } });
+  const r = await a.call('POST', '/api/users', {
+    token: a.adminToken,
+    body: { username: 'Bad Name!', password: 'short', role: 'root', extra: 1 },
+  });
   assert.equal(r.status, 400);
   const paths = r.json.error.details.map((d: any) => d.path).sort();
-  for (const p of ['body/username', 'body/password', 'body/role', 'body/extra']) assert.ok(paths.some((x: string) => x.startsWith(p)), `${p} in ${paths}`);
+  for (const p of ['body/username', 'body/password', 'body/role', 'body/extra'])
+    assert.ok(
+      paths.some((x: string) => x.startsWith(p)),
+      `${p} in ${paths}`,
+    );
   const big = await a.app.inject({
     method: 'POST',
     url: '/api/tokens',
@@ -67,6 +97,9 @@ test('validation lists every problem, and oversized bodies and unknown routes ar
   assert.equal(big.statusCode, 413);
   assert.equal((await a.call('GET', '/api/nope', { token: a.adminToken })).status, 404);
   assert.equal((await a.call('DELETE', '/nothing/here')).status, 404);
-  const long = await a.call('POST', '/api/tokens', { token: a.adminToken, body: { name: 'x'.repeat(65), role: 'viewer' } });
+  const long = await a.call('POST', '/api/tokens', {
+    token: a.adminToken,
+    body: { name: 'x'.repeat(65), role: 'viewer' },
+  });
   assert.equal(long.status, 400);
 });

@@ -1,0 +1,48 @@
+#!/bin/sh
+# setup.sh [--test]
+# Prepares this machine (Debian 12 / Ubuntu) to run grim, and with --test also its test suite.
+#   without flags: Node.js + npm (if missing) and the project's npm dependencies (Node 24 comes from npm)
+#   --test:        also the Debian packages the tests drive for real (sshd, shellcheck, busybox, PostgreSQL,
+#                  Chromium, Prometheus, a registry, runc/crun, QEMU, peers for the fan-out benchmark), and
+#                  starts a local PostgreSQL with the role/database the tests use (grim/grim, grim_test).
+# Needs root (or sudo) for apt-get. Idempotent.
+set -eu
+cd "$(dirname "$0")/../.."
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=""
+command -v npm >/dev/null 2>&1 || pkgs="nodejs npm"
+command -v openssl >/dev/null 2>&1 || pkgs="$pkgs openssl"
+if [ "$want_test" = 1 ]; then
+  pkgs="$pkgs openssh-server openssh-client shellcheck busybox-static dash iproute2 util-linux procps
+    postgresql chromium fonts-liberation prometheus docker-registry runc crun skopeo umoci
+    qemu-system-x86 e2fsprogs cpio gzip xz-utils pssh python3-fabric fabric ansible-core"
+fi
+if [ -n "$pkgs" ]; then
+  $SUDO apt-get update -q
+  # shellcheck disable=SC2086 # word splitting of the package list is intended
+  $SUDO apt-get install -y -q --no-install-recommends $pkgs
+fi
+
+npm ci --no-audit --no-fund
+
+if [ "$want_test" = 1 ]; then
+  ver=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -n | tail -n 1)
+  if ! pg_lsclusters -h | grep -q online; then
+    pg_lsclusters -h | grep -q "^$ver main" || $SUDO pg_createcluster "$ver" main
+    $SUDO pg_ctlcluster "$ver" main start
+  fi
+  i=0
+  until $SUDO -u postgres psql -qtAc 'SELECT 1' >/dev/null 2>&1 || [ "$i" -ge 30 ]; do i=$((i + 1)); sleep 0.5; done
+  if [ "$($SUDO -u postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'grim'")" != 1 ]; then
+    $SUDO -u postgres psql -qc "CREATE ROLE grim LOGIN PASSWORD 'grim' CREATEDB"
+  fi
+  if [ "$($SUDO -u postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'grim_test'")" != 1 ]; then
+    $SUDO -u postgres psql -qc 'CREATE DATABASE grim_test OWNER grim'
+  fi
+  echo "PostgreSQL ready: postgres://grim:grim@127.0.0.1:5432/grim_test"
+fi

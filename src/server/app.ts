@@ -15,10 +15,13 @@ import { LoginLimiter } from './login-limiter.ts';
 import { handlers as allHandlers } from './handlers/index.ts';
 import { registerSystemRoutes } from './system-routes.ts';
 import { coerceQuery } from './query-coerce.ts';
+import { registerWeb } from './web.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** Extra facts a handler adds to this request's audit entry (e.g. the command it ran). */
+    auditDetails?: Record<string, unknown>;
   }
   interface FastifyContextConfig {
     operationId?: OperationId;
@@ -139,6 +142,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         path: req.url.split('?')[0],
         status,
         ...(p?.tokenId ? { tokenId: p.tokenId } : {}),
+        ...(req.auditDetails ?? {}),
       },
       ip: req.ip,
     });
@@ -156,6 +160,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   registerTableRoutes(app, services, opts.handlers ?? allHandlers);
   registerSystemRoutes(app, services, metrics);
+  await registerWeb(app);
   return app;
 }
 

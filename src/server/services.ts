@@ -2,6 +2,12 @@ import type { Db } from '../store/db.ts';
 import type { AuditLog } from '../services/audit.ts';
 import type { AuthService } from '../services/auth.ts';
 import type { ServerConfig } from './config.ts';
+import type { SshPool } from '../ssh/index.ts';
+import type { NodeService } from '../services/nodes.ts';
+import type { InventoryService } from '../services/inventory.ts';
+import type { JobStore } from '../services/jobs.ts';
+import type { RunService } from '../services/runs.ts';
+import type { UpdateService } from '../services/updates.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
@@ -9,4 +15,11 @@ export interface Services {
   db: Db;
   audit: AuditLog;
   auth: AuthService;
+  identity: { publicKey: string; fingerprint: string };
+  pool: SshPool;
+  inventory: InventoryService;
+  nodes: NodeService;
+  jobs: JobStore;
+  runs: RunService;
+  updates: UpdateService;
 }

@@ -12,6 +12,13 @@ import { buildApp } from './app.ts';
 import { isLoopback, type ServerConfig } from './config.ts';
 import { ensureLocalCa, type TlsMaterial } from './tls.ts';
 import type { Services } from './services.ts';
+import { SshPool } from '../ssh/index.ts';
+import { loadSshIdentity } from '../services/ssh-identity.ts';
+import { NodeService } from '../services/nodes.ts';
+import { InventoryService } from '../services/inventory.ts';
+import { JobStore } from '../services/jobs.ts';
+import { RunService } from '../services/runs.ts';
+import { UpdateService } from '../services/updates.ts';
 
 export function openDb(config: ServerConfig): Db {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(join(config.dataDir, 'grim.db'));
@@ -19,7 +26,40 @@ export function openDb(config: ServerConfig): Db {
 
 export async function createServices(config: ServerConfig, db = openDb(config)): Promise<Services> {
   await migrate(db);
-  return { config, db, audit: new AuditLog(db), auth: new AuthService(db) };
+  const audit = new AuditLog(db);
+  const identity = await loadSshIdentity(db, config.dataDir);
+  const pool = new SshPool({ privateKey: identity.privateKey });
+  const nodes = new NodeService({ db, audit, pool, identity });
+  const jobs = new JobStore(db);
+  await jobs.markInterrupted();
+  return {
+    config,
+    db,
+    audit,
+    auth: new AuthService(db),
+    identity: { publicKey: identity.publicKey, fingerprint: identity.fingerprint },
+    pool,
+    inventory: new InventoryService(db),
+    nodes,
+    jobs,
+    runs: new RunService(nodes, jobs, pool),
+    updates: new UpdateService(nodes, jobs, pool),
+  };
+}
+
+/** Background work: heartbeats every 15 s, facts every 10 min. */
+export function startMonitor(s: Services, heartbeatMs = 15_000, factsMs = 600_000) {
+  let lastFacts = Date.now();
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    const facts = Date.now() - lastFacts > factsMs;
+    if (facts) lastFacts = Date.now();
+    s.nodes.probeAll(facts).finally(() => (running = false));
+  }, heartbeatMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -66,11 +106,14 @@ export async function startServer(
     logger: { level: config.logLevel },
   });
   const address = await app.listen({ host: config.host, port: config.port });
+  const stopMonitor = startMonitor(services);
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );
   const stop = async () => {
+    stopMonitor();
     await app.close();
+    services.pool.close();
     await services.db.close();
   };
   return { app, services, address, stop };

@@ -24,6 +24,8 @@ export interface OpenClientParams {
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
+  /** Cancels an attempt still connecting (the pool closing). */
+  signal?: AbortSignal;
 }
 
 interface Ssh2Error extends Error {
@@ -88,7 +90,7 @@ export function openClient(params: OpenClientParams): Promise<ClientType> {
     const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
-      client.end();
+      client.destroy(); // nothing to flush; end() would leave a half-open TCP connect lingering for minutes
       if (presented !== undefined && presented !== hostKeyFingerprint) {
         reject(new HostKeyMismatchError(endpoint.nodeId, hostKeyFingerprint, presented));
       } else {
@@ -98,6 +100,13 @@ export function openClient(params: OpenClientParams): Promise<ClientType> {
     // An error listener stays attached for the client's whole life: ssh2 emits 'error' on
     // keepalive timeouts and socket resets, and an unhandled 'error' would crash the process.
     client.on('error', (err: Ssh2Error) => fail(err));
+    if (params.signal) {
+      if (params.signal.aborted) fail(new Error('connection attempt cancelled'));
+      else
+        params.signal.addEventListener('abort', () => fail(new Error('connection attempt cancelled')), {
+          once: true,
+        });
+    }
     client.once('close', () => fail(new Error('connection closed during handshake')));
     client.once('ready', () => {
       settled = true;

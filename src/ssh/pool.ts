@@ -88,6 +88,7 @@ export class SshPool {
   readonly #handshakes: Semaphore;
   readonly #entries = new Map<string, Entry>();
   #closed = false;
+  readonly #closing = new AbortController();
 
   constructor(options: SshPoolOptions) {
     this.#privateKey = options.privateKey;
@@ -105,7 +106,21 @@ export class SshPool {
   }
 
   /** Run a command on a node. Resolves with its result whatever the exit code; rejects on connect or transport failure. */
-  async exec(target: SshTarget, cmd: RemoteCommand, opts: ExecOptions): Promise<ExecResult> {
+  exec(target: SshTarget, cmd: RemoteCommand, opts: ExecOptions): Promise<ExecResult> {
+    const run = this.#exec(target, cmd, opts);
+    const signal = opts.signal;
+    if (!signal) return run;
+    // An abort answers at once, whatever stage the command is in (waiting for a slot, connecting,
+    // opening a channel on a connection that went silent); the slot is released when that stage ends.
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason ?? new Error('aborted'));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      run.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  async #exec(target: SshTarget, cmd: RemoteCommand, opts: ExecOptions): Promise<ExecResult> {
     const prepared = prepareCommand(cmd);
     const { entry, release } = await this.#acquire(target, opts.signal);
     try {
@@ -180,6 +195,7 @@ export class SshPool {
   async close(): Promise<void> {
     this.#closed = true;
     const reason = new Error('ssh pool closed');
+    this.#closing.abort(reason);
     this.#channels.rejectWaiters(reason);
     this.#handshakes.rejectWaiters(reason);
     const closing: Promise<void>[] = [];
@@ -278,6 +294,7 @@ export class SshPool {
         readyTimeoutMs: this.#connectTimeoutMs,
         keepaliveIntervalMs: this.#keepaliveIntervalMs,
         keepaliveCountMax: this.#keepaliveCountMax,
+        signal: this.#closing.signal,
       });
       entry.lastFailure = undefined;
       entry.client = client;
@@ -297,6 +314,8 @@ export class SshPool {
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
+  // The shared promise may outlive every caller that gave up on it: it must never go unhandled.
+  promise.catch(() => undefined);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason);

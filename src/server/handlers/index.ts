@@ -3,6 +3,8 @@ import { authHandlers } from './auth.ts';
 import { userHandlers } from './users.ts';
 import { tokenHandlers } from './tokens.ts';
 import { auditHandlers } from './audit.ts';
+import { nodeHandlers } from './nodes.ts';
+import { jobHandlers } from './jobs.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -10,4 +12,6 @@ export const handlers: Handlers = {
   ...userHandlers,
   ...tokenHandlers,
   ...auditHandlers,
+  ...nodeHandlers,
+  ...jobHandlers,
 };

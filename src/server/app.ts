@@ -16,6 +16,7 @@ import { handlers as allHandlers } from './handlers/index.ts';
 import { registerSystemRoutes } from './system-routes.ts';
 import { coerceQuery } from './query-coerce.ts';
 import { registerWeb } from './web.ts';
+import { registerJobEvents } from './job-events.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -160,6 +161,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   registerTableRoutes(app, services, opts.handlers ?? allHandlers);
   registerSystemRoutes(app, services, metrics);
+  registerJobEvents(app, services);
   await registerWeb(app);
   return app;
 }

@@ -1,0 +1,100 @@
+/**
+ * The one interface every app runtime implements (in the spirit of Nomad's task drivers).
+ * Drivers never own an SSH client: they act on a node only through `ctx`, by running the
+ * node-side scripts in scripts/ (one readable POSIX sh file per action). Every method is
+ * idempotent: calling it again after a crash or a retry converges on the same state.
+ */
+import type { ExecResult } from '../ssh/index.ts';
+
+export type RuntimeKind = 'script' | 'container' | 'qemu-microvm' | 'firecracker';
+
+export interface Resources {
+  cpuMillis: number;
+  memoryBytes: number;
+  diskBytes: number;
+}
+
+export interface PortMapping {
+  name?: string;
+  /** Port the app listens on (inside its container/VM; for `script` the same as hostPort). */
+  port: number;
+  /** Port published on the node's address. */
+  hostPort: number;
+  protocol: 'tcp';
+}
+
+export type AppSource =
+  | { kind: 'image'; image: string } // OCI reference, pulled by the control node's registry client
+  | { kind: 'tarball'; tarball: string; runtime: string; command: string[] } // app tarball + named runtime image
+  | { kind: 'script'; start: string; stop?: string; status?: string }; // user's own sh scripts
+
+export interface InstanceSpec {
+  instanceId: string; // short, [a-z0-9-], unique; safe in file names, unit names, cgroup names
+  app: string;
+  environment: string;
+  release: number;
+  resources: Resources;
+  /** Environment for the app, secrets included (decrypted only for this call; never logged). */
+  env: Record<string, string>;
+  ports: PortMapping[];
+  source: AppSource;
+}
+
+/** What a driver persists to find its instance again after a grim restart (RecoverTask). */
+export interface InstanceHandle {
+  driver: RuntimeKind;
+  instanceId: string;
+  node: string;
+  /** Driver-specific, JSON-serialisable (paths, pids, MACs, IPs, image digest...). */
+  data: Record<string, unknown>;
+}
+
+export type InstanceState = 'running' | 'starting' | 'stopped' | 'failed' | 'missing';
+
+export interface InstanceStatus {
+  state: InstanceState;
+  /** Restarts done by the node-side supervisor since creation. */
+  restarts?: number;
+  pid?: number;
+  /** e.g. the guest IP of a VM, the cgroup path of a container. */
+  detail?: Record<string, unknown>;
+  message?: string;
+}
+
+export interface DriverCapabilities {
+  logs: boolean;
+  exec: boolean;
+  /** cgroup (or VMM) limits enforce the size. */
+  enforcesLimits: boolean;
+}
+
+export interface DriverFingerprint {
+  available: boolean;
+  reason?: string; // why not, e.g. "runc not installed"
+  details?: Record<string, unknown>;
+}
+
+export interface OpCtx {
+  node: string;
+  /** Run scripts/<name>.sh on the node with parameters as environment variables; returns its JSON result. */
+  runScript(name: string, env: Record<string, string>, opts?: { timeoutMs?: number; stdin?: never }): Promise<{ json: unknown; result: ExecResult }>;
+  /** Copy bytes to a file on the node (through the SSH connection, e.g. `cat > path` with the data on stdin). */
+  upload(path: string, data: Buffer | NodeJS.ReadableStream, mode?: number): Promise<void>;
+  log(line: string): void;
+  signal?: AbortSignal;
+}
+
+export interface RuntimeDriver {
+  readonly kind: RuntimeKind;
+  capabilities(): DriverCapabilities;
+  fingerprint(ctx: OpCtx): Promise<DriverFingerprint>;
+  /** Prepare everything (image, rootfs, unit/supervisor files, network) without starting. */
+  create(spec: InstanceSpec, ctx: OpCtx): Promise<InstanceHandle>;
+  start(h: InstanceHandle, ctx: OpCtx): Promise<void>;
+  stop(h: InstanceHandle, ctx: OpCtx, timeoutMs: number): Promise<void>;
+  /** Stop if needed and remove every trace: files, cgroups, TAPs, ports, addresses. */
+  destroy(h: InstanceHandle, ctx: OpCtx): Promise<void>;
+  inspect(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus>;
+  /** The tail of the instance's output. */
+  logs?(h: InstanceHandle, ctx: OpCtx, tailLines: number): Promise<string>;
+}

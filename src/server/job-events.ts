@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from './services.ts';
+import type { JobEvent } from '../services/jobs.ts';
+import { sendError } from './errors.ts';
+import { DomainError } from '../domain/errors.ts';
+
+/**
+ * Live job progress as Server-Sent Events: first a `snapshot` (the job as stored), then `output`,
+ * `task` and `done` events as they happen. Authenticated like every other route (viewer).
+ */
+export function registerJobEvents(app: FastifyInstance, services: Services) {
+  app.get(
+    '/api/jobs/:id/events',
+    { config: { role: 'viewer' }, schema: { hide: true } },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) return sendError(reply, 400, 'invalid', 'bad job id');
+      let job;
+      try {
+        job = await services.jobs.get(id);
+      } catch (err) {
+        if (err instanceof DomainError) return sendError(reply, 404, 'not_found', err.message);
+        throw err;
+      }
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const send = (event: string, data: unknown) =>
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const unsubscribe = services.jobs.subscribe(id, (e: JobEvent) => {
+        send(e.type, e);
+        if (e.type === 'done') close();
+      });
+      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+      const close = () => {
+        clearInterval(ping);
+        unsubscribe();
+        res.end();
+      };
+      req.raw.on('close', close);
+      // Subscribe first, then read again: nothing that happens in between is lost.
+      job = await services.jobs.get(id);
+      send('snapshot', job);
+      if (job.status !== 'running') {
+        send('done', { type: 'done', status: job.status, summary: job.summary });
+        close();
+      }
+    },
+  );
+}

@@ -5,6 +5,10 @@ import { registerAuthCommands } from './commands/auth.ts';
 import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerNodeCommands } from './commands/nodes.ts';
+import { registerJobCommands } from './commands/jobs.ts';
+import { registerLabCommands } from './commands/lab.ts';
+import { registerLabNodes } from './lab-register.ts';
 import { reportError } from './output.ts';
 
 const program = new Command()
@@ -19,6 +23,9 @@ registerAuthCommands(program);
 registerTokenCommands(program);
 registerUserCommands(program);
 registerAuditCommands(program, (c) => (exitCode = c));
+registerNodeCommands(program, (c) => (exitCode = c));
+registerJobCommands(program);
+registerLabCommands(program, { registerNodes: registerLabNodes });
 
 try {
   await program.parseAsync(process.argv);

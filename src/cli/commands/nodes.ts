@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { apiClient, readSecret } from '../context.ts';
-import { print, table, when } from '../output.ts';
+import { print, table } from '../output.ts';
 import { parseTarget } from '../target.ts';
 import { followJob } from './jobs.ts';
 

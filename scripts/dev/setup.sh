@@ -29,6 +29,7 @@ if [ -n "$pkgs" ]; then
 fi
 
 npm ci --no-audit --no-fund
+npm run build:web
 
 if [ "$want_test" = 1 ]; then
   ver=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -n | tail -n 1)

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { startGrimServer, grim, cliEnv } from '../helpers/grim-process.ts';
 
 test('first run prints a one-time admin password; the CLI logs in, works, and fails clearly', async (t) => {
@@ -98,6 +100,16 @@ test('on a non-loopback address grim serves HTTPS from its local CA, and the CLI
   assert.equal(pinned.code, 0, pinned.stderr);
   assert.equal((await grim(['whoami'], env)).code, 0);
   await assert.rejects(fetch(`http://127.0.0.1:${srv.port}/healthz`), 'plain HTTP is not served');
+  // Over TLS the session cookie is Secure.
+  const setCookie = await new Promise<string>((resolve, reject) => {
+    const req = httpsRequest(`${srv.url}/api/auth/login`, { method: 'POST', ca: readFileSync(ca), headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      resolve(String(res.headers['set-cookie']));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify({ username: 'admin', password: 'tls-admin-password' }));
+  });
+  assert.match(setCookie, /; Secure/);
 });
 
 test('plain HTTP on a non-loopback address only when asked for', async (t) => {

@@ -46,8 +46,29 @@ mount -t proc proc "$M/proc"
 # Kernel-wide knobs stay read-only; the network ones belong to the node's own network namespace.
 bind_ro "$M/proc/sys" "$M/proc/sys"
 mount --bind "$M/proc/sys/net" "$M/proc/sys/net"
+mount -o remount,bind,rw "$M/proc/sys/net"
 if [ -e "$M/proc/sysrq-trigger" ]; then bind_ro "$M/proc/sysrq-trigger" "$M/proc/sysrq-trigger"; fi
 mount -t sysfs -o ro sysfs "$M/sys"
+# cgroups as the host has them (pure v2 on real nodes; hybrid v1 + unified on this kind of host),
+# so container and VM runtimes on a lab node can apply size limits. The host's hierarchies are read
+# from its init's mount table: `ip netns exec` gave this namespace a fresh /sys, so ours lists none.
+if grep -q ' /sys/fs/cgroup cgroup2 ' /proc/1/mounts; then
+  mount -t cgroup2 cgroup2 "$M/sys/fs/cgroup"
+elif grep -q ' /sys/fs/cgroup/' /proc/1/mounts; then
+  mount -t tmpfs -o mode=755 cgroup_root "$M/sys/fs/cgroup"
+  awk '$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" {
+         n = split($4, o, ","); c = ""
+         for (i = 1; i <= n; i++) if (o[i] !~ /^(rw|ro|nosuid|nodev|noexec|relatime)$/) c = c (c == "" ? "" : ",") o[i]
+         sub("^/sys/fs/cgroup/", "", $2); print $2, c }' /proc/1/mounts |
+    while read -r dir opts; do
+      mkdir -p "$M/sys/fs/cgroup/$dir"
+      mount -t cgroup -o "$opts" cgroup "$M/sys/fs/cgroup/$dir" 2>/dev/null || rmdir "$M/sys/fs/cgroup/$dir"
+    done
+  if grep -q ' /sys/fs/cgroup/unified cgroup2 ' /proc/1/mounts; then
+    mkdir -p "$M/sys/fs/cgroup/unified"
+    mount -t cgroup2 cgroup2 "$M/sys/fs/cgroup/unified"
+  fi
+fi
 
 mount -t tmpfs -o mode=755,size=1m tmpfs "$M/dev"
 for spec in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do

@@ -4,6 +4,9 @@ import { tokenRoutes } from './routes/tokens.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { nodeRoutes } from './routes/nodes.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { metricRoutes } from './routes/metrics.ts';
+import { appRoutes } from './routes/apps.ts';
+import { sizeRoutes } from './routes/sizes.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -13,6 +16,9 @@ export const routes = {
   ...auditRoutes,
   ...nodeRoutes,
   ...jobRoutes,
+  ...metricRoutes,
+  ...appRoutes,
+  ...sizeRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

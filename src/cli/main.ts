@@ -6,7 +6,9 @@ import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerNodeCommands } from './commands/nodes.ts';
+import { registerTopCommands } from './commands/top.ts';
 import { registerJobCommands } from './commands/jobs.ts';
+import { registerAppCommands } from './commands/apps.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerLabNodes } from './lab-register.ts';
 import { reportError } from './output.ts';
@@ -24,7 +26,9 @@ registerTokenCommands(program);
 registerUserCommands(program);
 registerAuditCommands(program, (c) => (exitCode = c));
 registerNodeCommands(program, (c) => (exitCode = c));
+registerTopCommands(program); // adds `node top` to the group above
 registerJobCommands(program);
+registerAppCommands(program);
 registerLabCommands(program, { registerNodes: registerLabNodes });
 
 try {

@@ -17,6 +17,7 @@ import { registerSystemRoutes } from './system-routes.ts';
 import { coerceQuery } from './query-coerce.ts';
 import { registerWeb } from './web.ts';
 import { registerJobEvents } from './job-events.ts';
+import { registerFederate } from './federate.ts';
 import { registerTerminal } from './terminal.ts';
 
 declare module 'fastify' {
@@ -163,6 +164,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerTableRoutes(app, services, opts.handlers ?? allHandlers);
   registerSystemRoutes(app, services, metrics);
   registerJobEvents(app, services);
+  registerFederate(app, services);
   await registerTerminal(app, services);
   await registerWeb(app);
   return app;

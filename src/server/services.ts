@@ -8,6 +8,8 @@ import type { InventoryService } from '../services/inventory.ts';
 import type { JobStore } from '../services/jobs.ts';
 import type { RunService } from '../services/runs.ts';
 import type { UpdateService } from '../services/updates.ts';
+import type { MetricsService } from '../services/metrics.ts';
+import type { AppService } from '../services/apps/app-service.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
@@ -22,4 +24,6 @@ export interface Services {
   jobs: JobStore;
   runs: RunService;
   updates: UpdateService;
+  apps: AppService;
+  metrics: MetricsService;
 }

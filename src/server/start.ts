@@ -19,6 +19,9 @@ import { InventoryService } from '../services/inventory.ts';
 import { JobStore } from '../services/jobs.ts';
 import { RunService } from '../services/runs.ts';
 import { UpdateService } from '../services/updates.ts';
+import { MetricsService } from '../services/metrics.ts';
+import { metricsOptionsFromEnv, startMetricsCollector } from '../services/metrics/collector.ts';
+import { connectAppsToMetrics, createAppService } from '../services/apps/wiring.ts';
 
 export function openDb(config: ServerConfig): Db {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(join(config.dataDir, 'grim.db'));
@@ -44,6 +47,8 @@ export async function createServices(config: ServerConfig, db = openDb(config)):
     jobs,
     runs: new RunService(nodes, jobs, pool),
     updates: new UpdateService(nodes, jobs, pool),
+    metrics: new MetricsService({ db, nodes, inventory: new InventoryService(db) }),
+    apps: createAppService({ db, pool, jobs, dataDir: config.dataDir }),
   };
 }
 
@@ -97,6 +102,7 @@ export async function startServer(
 ) {
   if (!isLoopback(config.host) && config.insecureHttp)
     print(`warning: serving plain HTTP on ${config.host} because GRIM_INSECURE_HTTP=1`);
+  const metricsOptions = metricsOptionsFromEnv();
   const services = await createServices(config);
   await ensureFirstAdmin(services, print);
   const tls = tlsFor(config);
@@ -107,11 +113,16 @@ export async function startServer(
   });
   const address = await app.listen({ host: config.host, port: config.port });
   const stopMonitor = startMonitor(services);
+  connectAppsToMetrics(services.apps, services.metrics, services.db);
+  const stopApps = services.apps.startBackground(Number(process.env.GRIM_RECONCILE_MS) || 10_000);
+  const metricsCollector = startMetricsCollector(services, metricsOptions);
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );
   const stop = async () => {
     stopMonitor();
+    stopApps();
+    await metricsCollector.stop();
     await app.close();
     services.pool.close();
     await services.db.close();

@@ -5,6 +5,8 @@ import { tokenHandlers } from './tokens.ts';
 import { auditHandlers } from './audit.ts';
 import { nodeHandlers } from './nodes.ts';
 import { jobHandlers } from './jobs.ts';
+import { metricHandlers } from './metrics.ts';
+import { appHandlers } from './apps.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -14,4 +16,6 @@ export const handlers: Handlers = {
   ...auditHandlers,
   ...nodeHandlers,
   ...jobHandlers,
+  ...metricHandlers,
+  ...appHandlers,
 };

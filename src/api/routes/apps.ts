@@ -1,0 +1,271 @@
+import Type from 'typebox';
+import { route } from '../route.ts';
+import { Name, Timestamp } from '../common.ts';
+
+const AppName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$' });
+const AppParams = Type.Object({ name: AppName }, { additionalProperties: false });
+const Quantity = Type.String({ minLength: 1, maxLength: 32 });
+const Script = Type.String({ minLength: 1, maxLength: 65536 });
+const EnvMap = Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 32768 }), {
+  maxProperties: 256,
+});
+
+const Source = Type.Union([
+  Type.Object(
+    {
+      kind: Type.Literal('script'),
+      start: Script,
+      stop: Type.Optional(Script),
+      status: Type.Optional(Script),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('image'), image: Type.String({ minLength: 1, maxLength: 512 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('tarball'),
+      tarball: Type.String({ minLength: 1, maxLength: 2048 }),
+      runtime: Type.String({ minLength: 1, maxLength: 512 }),
+      command: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 64 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+const Port = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 15 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
+  { additionalProperties: false },
+);
+const Seconds = Type.Integer({ minimum: 1, maximum: 3600 });
+const Health = Type.Object(
+  {
+    type: Type.Union([Type.Literal('http'), Type.Literal('tcp'), Type.Literal('command')]),
+    port: Type.Optional(Type.String({ maxLength: 15 })),
+    path: Type.Optional(Type.String({ maxLength: 1024 })),
+    command: Type.Optional(Type.String({ maxLength: 4096 })),
+    intervalSec: Type.Optional(Seconds),
+    timeoutSec: Type.Optional(Seconds),
+    retries: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Fields an app is made of; every one optional in a deploy (only what changes). */
+const AppFields = {
+  replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+  size: Type.Optional(Type.String({ maxLength: 32 })),
+  cpu: Type.Optional(Quantity),
+  memory: Type.Optional(Quantity),
+  disk: Type.Optional(Quantity),
+  runtime: Type.Optional(Type.Union([Type.Literal('script'), Type.Literal('container')])),
+  source: Type.Optional(Source),
+  ports: Type.Optional(Type.Array(Port, { maxItems: 32 })),
+  env: Type.Optional(EnvMap),
+  secrets: Type.Optional(
+    Type.Record(
+      Type.String({ maxLength: 128 }),
+      Type.Union([Type.String({ maxLength: 32768 }), Type.Null()]),
+      {
+        maxProperties: 256,
+        description: 'values are sealed at rest and never returned; null removes a secret',
+      },
+    ),
+  ),
+  health: Type.Optional(Type.Union([Health, Type.Null()])),
+  failover: Type.Optional(Type.Union([Type.Literal('report'), Type.Literal('reschedule')])),
+  maxParallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+};
+
+export const AppView = Type.Object({
+  name: Type.String(),
+  environment: Type.String(),
+  group: Type.String(),
+  runtime: Type.String(),
+  replicas: Type.Integer(),
+  size: Type.Union([Type.String(), Type.Null()]),
+  resources: Type.Object({
+    cpu: Type.String(),
+    memory: Type.String(),
+    disk: Type.String(),
+    cpuMillis: Type.Integer(),
+    memoryBytes: Type.Integer(),
+    diskBytes: Type.Integer(),
+  }),
+  source: Type.Unknown(),
+  ports: Type.Array(Type.Object({ name: Type.String(), port: Type.Integer() })),
+  env: Type.Record(Type.String(), Type.String()),
+  secrets: Type.Array(Type.String(), { description: 'names only' }),
+  health: Type.Unknown(),
+  failover: Type.String(),
+  maxParallel: Type.Integer(),
+  currentRelease: Type.Union([Type.Integer(), Type.Null()]),
+  deleting: Type.Boolean(),
+  createdBy: Type.String(),
+  createdAt: Timestamp,
+  releases: Type.Array(
+    Type.Object({
+      number: Type.Integer(),
+      kind: Type.String(),
+      status: Type.String(),
+      rollbackOf: Type.Union([Type.Integer(), Type.Null()]),
+      createdBy: Type.String(),
+      createdAt: Timestamp,
+    }),
+  ),
+  instances: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      release: Type.Integer(),
+      node: Type.String(),
+      address: Type.String(),
+      state: Type.String(),
+      ports: Type.Record(Type.String(), Type.Integer()),
+      restarts: Type.Integer(),
+      message: Type.String(),
+    }),
+  ),
+  rollout: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      jobId: Type.String(),
+      kind: Type.String(),
+      status: Type.String(),
+      targetRelease: Type.Integer(),
+      message: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+});
+
+const Started = Type.Object({
+  jobId: Type.String(),
+  release: Type.Integer(),
+  warnings: Type.Array(Type.String()),
+});
+const Accept = Type.Optional(
+  Type.Boolean({ description: 'go ahead although a node would be overcommitted (audited)' }),
+);
+
+export const appRoutes = {
+  listApps: route({
+    method: 'GET',
+    path: '/api/apps',
+    summary: 'List apps with their releases and instances',
+    tag: 'apps',
+    role: 'viewer',
+    response: Type.Object({ apps: Type.Array(AppView) }),
+  }),
+  getApp: route({
+    method: 'GET',
+    path: '/api/apps/:name',
+    summary: 'One app: spec (secret names only), releases, instances, last rollout',
+    tag: 'apps',
+    role: 'viewer',
+    params: AppParams,
+    response: Type.Object({ app: AppView }),
+  }),
+  createApp: route({
+    method: 'POST',
+    path: '/api/apps',
+    summary: 'Define an app (nothing runs until it is deployed)',
+    tag: 'apps',
+    role: 'operator',
+    status: 201,
+    body: Type.Object(
+      { name: AppName, environment: Name, group: Name, ...AppFields },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({ app: AppView }),
+  }),
+  deployApp: route({
+    method: 'POST',
+    path: '/api/apps/:name/deploy',
+    summary: 'Create a new release (the app plus these changes) and roll it out; 409 "held" on overcommit',
+    tag: 'apps',
+    role: 'operator',
+    status: 202,
+    params: AppParams,
+    body: Type.Object({ ...AppFields, acceptOvercommit: Accept }, { additionalProperties: false }),
+    response: Started,
+  }),
+  scaleApp: route({
+    method: 'POST',
+    path: '/api/apps/:name/scale',
+    summary: 'Change the number of instances of the current release',
+    tag: 'apps',
+    role: 'operator',
+    status: 202,
+    params: AppParams,
+    body: Type.Object(
+      { replicas: Type.Integer({ minimum: 0, maximum: 10000 }), acceptOvercommit: Accept },
+      { additionalProperties: false },
+    ),
+    response: Started,
+  }),
+  rollbackApp: route({
+    method: 'POST',
+    path: '/api/apps/:name/rollback',
+    summary: 'Return to an earlier release (default: the one before the current), as a new release',
+    tag: 'apps',
+    role: 'operator',
+    status: 202,
+    params: AppParams,
+    body: Type.Object(
+      { release: Type.Optional(Type.Integer({ minimum: 1 })), acceptOvercommit: Accept },
+      { additionalProperties: false },
+    ),
+    response: Started,
+  }),
+  deleteApp: route({
+    method: 'DELETE',
+    path: '/api/apps/:name',
+    summary: 'Remove every instance of the app from its nodes, then the app',
+    tag: 'apps',
+    role: 'operator',
+    status: 202,
+    params: AppParams,
+    response: Type.Object({ jobId: Type.String() }),
+  }),
+  appLogs: route({
+    method: 'GET',
+    path: '/api/apps/:name/logs',
+    summary: "The tail of each instance's output",
+    tag: 'apps',
+    role: 'viewer',
+    params: AppParams,
+    query: Type.Object(
+      { tail: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })) },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({
+      logs: Type.Array(
+        Type.Object({
+          instance: Type.String(),
+          node: Type.String(),
+          release: Type.Integer(),
+          text: Type.String(),
+          error: Type.String(),
+        }),
+      ),
+    }),
+  }),
+  reconcileApps: route({
+    method: 'POST',
+    path: '/api/apps/reconcile',
+    summary: 'Compare every node with the desired state now and repair drift',
+    tag: 'apps',
+    role: 'operator',
+    response: Type.Object({
+      nodes: Type.Integer(),
+      unreachable: Type.Array(Type.String()),
+      restarted: Type.Array(Type.String()),
+      recreated: Type.Array(Type.String()),
+      removed: Type.Array(Type.String()),
+      lost: Type.Array(Type.String()),
+      failover: Type.Array(Type.String()),
+      errors: Type.Array(Type.String()),
+    }),
+  }),
+};

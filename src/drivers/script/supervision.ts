@@ -1,0 +1,100 @@
+/**
+ * Node-side supervision shared by drivers: an instance is a directory under /var/lib/grim/apps/<id> with a
+ * `run` script (the app in the foreground), an `env` file and a supervisor (systemd unit, OpenRC service or
+ * scripts/node/supervisor.sh). Any driver whose instance can be expressed as a foreground command can use it:
+ * installSupervised() then the app-start/app-stop/app-destroy/app-inspect/app-logs scripts. The reconciler's
+ * one-round-trip listing (app-list.sh) sees every instance installed this way.
+ */
+import { scriptFor } from '../../scripts/loader.ts';
+import { shellQuote } from '../../ssh/index.ts';
+import type { InstanceHandle, InstanceStatus, OpCtx, RuntimeKind } from '../driver.ts';
+
+/** `export NAME='value'` lines: the file the supervisor sources before it runs the app. */
+export function envFile(env: Record<string, string>): string {
+  return Object.entries(env)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+    .join('\n');
+}
+
+export async function installSupervised(
+  ctx: OpCtx,
+  p: {
+    instanceId: string;
+    app: string;
+    release: number;
+    driver: RuntimeKind;
+    run: string;
+    env: Record<string, string>;
+    stop?: string;
+    status?: string;
+    stopTimeoutSec?: number;
+  },
+): Promise<{ dir: string; mode: string }> {
+  const params: Record<string, string> = {
+    INSTANCE_ID: p.instanceId,
+    APP_NAME: p.app,
+    RELEASE: String(p.release),
+    DRIVER: p.driver,
+    RUN_SCRIPT: p.run,
+    ENV_FILE: envFile({ ...p.env, GRIM_INSTANCE: p.instanceId }),
+    SUPERVISOR_SCRIPT: scriptFor('supervisor').body,
+    BOOT_SCRIPT: scriptFor('supervisor-boot').body,
+  };
+  if (p.stop) params.STOP_SCRIPT = p.stop;
+  if (p.status) params.STATUS_SCRIPT = p.status;
+  if (p.stopTimeoutSec) params.STOP_TIMEOUT_SEC = String(p.stopTimeoutSec);
+  const { json } = await ctx.runScript('app-install', params, { timeoutMs: 60_000 });
+  const r = json as { dir: string; mode: string };
+  ctx.log(`${p.instanceId}: installed on ${ctx.node} (${r.mode} supervision)`);
+  return r;
+}
+
+export async function startSupervised(h: InstanceHandle, ctx: OpCtx): Promise<void> {
+  const { json } = await ctx.runScript('app-start', { INSTANCE_ID: h.instanceId }, { timeoutMs: 60_000 });
+  if ((json as { started: boolean }).started) ctx.log(`${h.instanceId}: started on ${ctx.node}`);
+}
+
+export async function stopSupervised(h: InstanceHandle, ctx: OpCtx, timeoutMs: number): Promise<void> {
+  const sec = Math.max(1, Math.ceil(timeoutMs / 1000));
+  await ctx.runScript(
+    'app-stop',
+    { INSTANCE_ID: h.instanceId, TIMEOUT_SEC: String(sec) },
+    { timeoutMs: timeoutMs + 30_000 },
+  );
+}
+
+export async function destroySupervised(h: InstanceHandle, ctx: OpCtx): Promise<void> {
+  const { json } = await ctx.runScript('app-destroy', { INSTANCE_ID: h.instanceId }, { timeoutMs: 60_000 });
+  if ((json as { existed: boolean }).existed) ctx.log(`${h.instanceId}: removed from ${ctx.node}`);
+}
+
+export async function inspectSupervised(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus> {
+  const { json } = await ctx.runScript('app-inspect', { INSTANCE_ID: h.instanceId }, { timeoutMs: 30_000 });
+  const r = json as {
+    state: InstanceStatus['state'];
+    pid: number | null;
+    restarts: number;
+    supervised: boolean;
+  };
+  return {
+    state: r.state,
+    restarts: r.restarts,
+    ...(r.pid ? { pid: r.pid } : {}),
+    detail: { supervised: r.supervised },
+  };
+}
+
+export async function logsSupervised(h: InstanceHandle, ctx: OpCtx, tailLines: number): Promise<string> {
+  const { result } = await ctx.runScript(
+    'app-logs',
+    { INSTANCE_ID: h.instanceId, TAIL_LINES: String(tailLines) },
+    { timeoutMs: 30_000 },
+  );
+  const lines = result.stdout.split('\n');
+  // drop the JSON result line (and the blank line before it)
+  while (lines.length && !lines[lines.length - 1].startsWith('{')) lines.pop();
+  lines.pop();
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.join('\n') + (lines.length ? '\n' : '');
+}

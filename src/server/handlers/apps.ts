@@ -1,0 +1,82 @@
+import type { HandlerMap } from '../handler.ts';
+import { sizeView } from '../../services/apps/sizes.ts';
+
+type Ops =
+  | 'listSizes'
+  | 'putSize'
+  | 'deleteSize'
+  | 'listApps'
+  | 'getApp'
+  | 'createApp'
+  | 'deployApp'
+  | 'scaleApp'
+  | 'rollbackApp'
+  | 'deleteApp'
+  | 'appLogs'
+  | 'reconcileApps';
+
+/** Names of the secrets in a request, never their values (for the audit entry). */
+const secretNames = (s: Record<string, unknown> | undefined) => (s ? Object.keys(s) : undefined);
+
+export const appHandlers: HandlerMap<Ops> = {
+  listSizes: async ({ services }) => ({ sizes: (await services.apps.sizes.list()).map(sizeView) }),
+  putSize: async ({ params, body, services, req }) => {
+    req.auditDetails = { ...body };
+    return { size: sizeView(await services.apps.sizes.put({ name: params.name, ...body })) };
+  },
+  deleteSize: async ({ params, services }) => (await services.apps.sizes.remove(params.name), { ok: true }),
+  listApps: async ({ services }) => ({ apps: await services.apps.list() }),
+  getApp: async ({ params, services }) => ({ app: await services.apps.get(params.name) }),
+  createApp: async ({ body, principal, services, req }) => {
+    req.auditDetails = {
+      group: body.group,
+      runtime: body.runtime ?? 'script',
+      secrets: secretNames(body.secrets),
+    };
+    return { app: await services.apps.create(body, principal.username) };
+  },
+  deployApp: async ({ params, body, principal, services, req }) => {
+    const { acceptOvercommit, ...changes } = body;
+    req.auditDetails = { acceptOvercommit: !!acceptOvercommit, secrets: secretNames(changes.secrets) };
+    const r = await services.apps.deploy(params.name, { changes, acceptOvercommit }, principal.username);
+    req.auditDetails = {
+      ...req.auditDetails,
+      release: r.release,
+      job: r.jobId,
+      overcommitAccepted: r.warnings,
+    };
+    return r;
+  },
+  scaleApp: async ({ params, body, principal, services, req }) => {
+    req.auditDetails = { replicas: body.replicas, acceptOvercommit: !!body.acceptOvercommit };
+    const r = await services.apps.scale(
+      params.name,
+      body.replicas,
+      !!body.acceptOvercommit,
+      principal.username,
+    );
+    req.auditDetails = { ...req.auditDetails, job: r.jobId, overcommitAccepted: r.warnings };
+    return r;
+  },
+  rollbackApp: async ({ params, body, principal, services, req }) => {
+    req.auditDetails = { to: body.release ?? 'previous', acceptOvercommit: !!body.acceptOvercommit };
+    const r = await services.apps.rollback(
+      params.name,
+      body.release,
+      !!body.acceptOvercommit,
+      principal.username,
+    );
+    req.auditDetails = {
+      ...req.auditDetails,
+      release: r.release,
+      job: r.jobId,
+      overcommitAccepted: r.warnings,
+    };
+    return r;
+  },
+  deleteApp: async ({ params, principal, services }) => services.apps.remove(params.name, principal.username),
+  appLogs: async ({ params, query, services }) => ({
+    logs: await services.apps.logs(params.name, query?.tail ?? 100),
+  }),
+  reconcileApps: async ({ services }) => services.apps.reconcile(),
+};

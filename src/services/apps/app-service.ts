@@ -1,0 +1,453 @@
+/**
+ * Apps: create, deploy (a new immutable release, rolled out as a persisted job), scale, rollback, delete,
+ * status and logs; plus the background work (resuming interrupted rollouts, the reconciler).
+ * Secrets are sealed with the SecretBox at rest and only ever returned by name.
+ */
+import { conflict, invalid, notFound } from '../../domain/errors.ts';
+import { applyAppInput, checkAppName, type AppInput } from '../../domain/apps/model.ts';
+import { formatBytes, formatCpu } from '../../domain/units.ts';
+import { getDriver } from '../../drivers/registry.ts';
+import { getNodeRow, listNodeRows } from '../../store/nodes-repo.ts';
+import type { AppDeps, AppRuntime } from './context.ts';
+import { newInstanceId } from './context.ts';
+import { handleOf, openSecrets, sealSecrets } from './instances.ts';
+import { KeyedLock } from './locks.ts';
+import { nodeCtx } from './node-ctx.ts';
+import { planFor, type UsageSource } from './planner.ts';
+import { Reconciler, type ReconcileReport } from './reconciler.ts';
+import { RolloutRunner, recordRollout, type RolloutKind } from './rollout-runner.ts';
+import { SizeService } from './sizes.ts';
+import {
+  appInstances,
+  appSpec,
+  getApp,
+  getRelease,
+  instancePorts,
+  listApps,
+  listReleases,
+  runningRollout,
+  setInstanceState,
+  type AppRow,
+  type RolloutRow,
+} from './store.ts';
+
+export type StartedRollout = { jobId: string; release: number; warnings: string[] };
+
+export class AppService {
+  private readonly d: AppRuntime;
+  readonly sizes: SizeService;
+  readonly runner: RolloutRunner;
+  readonly reconciler: Reconciler;
+  /** Rollouts started by this process, for tests and shutdown. */
+  readonly running = new Map<string, Promise<string>>();
+
+  constructor(deps: AppDeps) {
+    this.d = { ...deps, lock: new KeyedLock() };
+    this.sizes = new SizeService(deps.db);
+    this.runner = new RolloutRunner(this.d);
+    this.reconciler = new Reconciler(
+      this.d,
+      async () => {
+        const rows = await this.d.db.all<{ app: string }>(
+          "SELECT DISTINCT app FROM app_rollouts WHERE status = 'running'",
+        );
+        return new Set([...rows.map((r) => r.app), ...this.runner.active]);
+      },
+      (app) => this.failover(app),
+    );
+  }
+
+  private async app(name: string): Promise<AppRow> {
+    const a = await getApp(this.d.db, name);
+    if (!a) throw notFound(`app ${name}`);
+    return a;
+  }
+
+  async create(body: AppInput & { name: string; environment: string; group: string }, by: string) {
+    const problems: Array<{ path: string; message: string }> = [];
+    const nameError = checkAppName(body.name);
+    if (nameError) problems.push({ path: 'body/name', message: nameError });
+    const group = await this.d.db.get<{ environment: string }>(
+      'SELECT environment FROM node_groups WHERE name = ?',
+      [body.group],
+    );
+    if (!(await this.d.db.get('SELECT name FROM environments WHERE name = ?', [body.environment])))
+      problems.push({ path: 'body/environment', message: `environment ${body.environment} does not exist` });
+    if (!group) problems.push({ path: 'body/group', message: `group ${body.group} does not exist` });
+    else if (group.environment !== body.environment)
+      problems.push({
+        path: 'body/group',
+        message: `group ${body.group} is in environment ${group.environment}`,
+      });
+    const r = applyAppInput(body, await this.sizes.list());
+    if (!r.ok) problems.push(...r.problems);
+    if (problems.length || !r.ok) throw invalid(`app ${body.name} cannot be created`, problems);
+    if (await getApp(this.d.db, body.name)) throw conflict(`app ${body.name} exists`);
+    const now = Date.now();
+    await this.d.db.run(
+      `INSERT INTO apps (name, environment, group_name, spec, secrets, created_by, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        body.name,
+        body.environment,
+        body.group,
+        JSON.stringify(r.spec),
+        sealSecrets(this.d.box, body.name, r.secrets),
+        by,
+        now,
+        now,
+      ],
+    );
+    return this.get(body.name);
+  }
+
+  async list() {
+    return Promise.all((await listApps(this.d.db)).map((a) => this.get(a.name)));
+  }
+
+  async get(name: string) {
+    const a = await this.app(name);
+    const spec = appSpec(a);
+    const nodes = new Map((await listNodeRows(this.d.db)).map((n) => [n.name, n]));
+    const latest = await this.d.db.get<RolloutRow>(
+      'SELECT * FROM app_rollouts WHERE app = ? ORDER BY created_at DESC LIMIT 1',
+      [name],
+    );
+    return {
+      name: a.name,
+      environment: a.environment,
+      group: a.group_name,
+      runtime: spec.runtime,
+      replicas: spec.replicas,
+      size: spec.size,
+      resources: {
+        cpu: formatCpu(spec.resources.cpuMillis),
+        memory: formatBytes(spec.resources.memoryBytes),
+        disk: formatBytes(spec.resources.diskBytes),
+        ...spec.resources,
+      },
+      source: spec.source,
+      ports: spec.ports,
+      env: spec.env,
+      secrets: spec.secretNames,
+      health: spec.health,
+      failover: spec.failover,
+      maxParallel: spec.maxParallel,
+      currentRelease: a.current_release === null ? null : Number(a.current_release),
+      deleting: !!Number(a.deleting),
+      createdBy: a.created_by,
+      createdAt: Number(a.created_at),
+      releases: (await listReleases(this.d.db, name)).map((r) => ({
+        number: Number(r.number),
+        kind: r.kind,
+        status: r.status,
+        rollbackOf: r.rollback_of === null ? null : Number(r.rollback_of),
+        createdBy: r.created_by,
+        createdAt: Number(r.created_at),
+      })),
+      instances: (await appInstances(this.d.db, name)).map((i) => ({
+        id: i.id,
+        release: Number(i.release),
+        node: i.node,
+        address: nodes.get(i.node)?.address ?? '',
+        state: i.state,
+        ports: instancePorts(i),
+        restarts: Number(i.restarts),
+        message: i.message,
+      })),
+      rollout: latest
+        ? {
+            id: latest.id,
+            jobId: latest.job_id,
+            kind: latest.kind,
+            status: latest.status,
+            targetRelease: Number(latest.target_release),
+            message: latest.message,
+          }
+        : null,
+    };
+  }
+
+  /** Plan, record and start a rollout; throws `held` (with per-node numbers) before recording anything. */
+  private async startRollout(
+    a: AppRow,
+    o: {
+      kind: RolloutKind;
+      target: number;
+      acceptOvercommit: boolean;
+      by: string;
+      newRelease?: { spec: string; secrets: string; rollbackOf: number | null };
+      appUpdate?: { spec: string; secrets: string };
+    },
+  ): Promise<StartedRollout> {
+    const db = this.d.db;
+    const running = await runningRollout(db, a.name);
+    if (running) throw conflict(`a ${running.kind} of ${a.name} is under way (job ${running.job_id})`);
+    const releaseSpec = o.newRelease
+      ? appSpec({ spec: o.newRelease.spec })
+      : appSpec((await getRelease(db, a.name, o.target)) ?? { spec: a.spec });
+    const replicas = appSpec(o.appUpdate ?? a).replicas;
+    getDriver(releaseSpec.runtime); // fail early when the runtime has no driver
+    const { plan, warnings } = await planFor(db, {
+      app: a.name,
+      group: a.group_name,
+      spec: releaseSpec,
+      target: o.target,
+      replicas,
+      instances: await appInstances(db, a.name),
+      acceptOvercommit: o.acceptOvercommit,
+      newId: () => newInstanceId(a.name, o.target),
+      usage: this.d.usage,
+    });
+    const jobId = await this.d.jobs.create(
+      'app.' + o.kind,
+      { app: a.name, release: o.target, acceptOvercommit: o.acceptOvercommit, warnings },
+      o.by,
+      ['rollout'],
+    );
+    let rolloutId: string;
+    try {
+      rolloutId = await db.transaction(async (tx) => {
+        if (o.newRelease)
+          await tx.run(
+            `INSERT INTO app_releases (app, number, kind, spec, secrets, rollback_of, status, created_by, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, 'deploying', ?, ?)`,
+            [
+              a.name,
+              o.target,
+              o.kind,
+              o.newRelease.spec,
+              o.newRelease.secrets,
+              o.newRelease.rollbackOf,
+              o.by,
+              Date.now(),
+            ],
+          );
+        if (o.appUpdate)
+          await tx.run('UPDATE apps SET spec = ?, secrets = ?, updated_at = ? WHERE name = ?', [
+            o.appUpdate.spec,
+            o.appUpdate.secrets,
+            Date.now(),
+            a.name,
+          ]);
+        return recordRollout(tx, {
+          app: a.name,
+          jobId,
+          kind: o.kind,
+          target: o.target,
+          previous: a.current_release === null ? null : Number(a.current_release),
+          plan,
+          portNames: releaseSpec.ports.map((p) => p.name),
+          by: o.by,
+        });
+      });
+    } catch (err) {
+      await this.d.jobs.finish(jobId, 'failed', (err as Error).message);
+      throw err;
+    }
+    for (const w of warnings) this.d.jobs.output(jobId, 'rollout', 'stdout', `warning: ${w}\n`);
+    this.launch(rolloutId);
+    return { jobId, release: o.target, warnings };
+  }
+
+  private launch(rolloutId: string) {
+    const p = this.runner.runToEnd(rolloutId).finally(() => this.running.delete(rolloutId));
+    this.running.set(rolloutId, p);
+  }
+
+  private async nextRelease(app: string) {
+    const r = await this.d.db.get<{ n: number | null }>(
+      'SELECT MAX(number) AS n FROM app_releases WHERE app = ?',
+      [app],
+    );
+    return Number(r?.n ?? 0) + 1;
+  }
+
+  /** A new release from the app's spec plus `changes`, rolled out over the group. */
+  async deploy(name: string, o: { changes?: AppInput; acceptOvercommit?: boolean }, by: string) {
+    return this.d.lock.run(name, async () => {
+      const a = await this.app(name);
+      if (Number(a.deleting)) throw conflict(`app ${name} is being deleted`);
+      const current = { spec: appSpec(a), secrets: openSecrets(this.d.box, name, a.secrets) };
+      const r = applyAppInput(o.changes ?? {}, await this.sizes.list(), current);
+      if (!r.ok) throw invalid(`the deploy of ${name} is invalid`, r.problems);
+      const spec = JSON.stringify(r.spec);
+      const secrets = sealSecrets(this.d.box, name, r.secrets);
+      return this.startRollout(a, {
+        kind: 'deploy',
+        target: await this.nextRelease(name),
+        acceptOvercommit: !!o.acceptOvercommit,
+        by,
+        newRelease: { spec, secrets, rollbackOf: null },
+        appUpdate: { spec, secrets },
+      });
+    });
+  }
+
+  /** Change the replica count of the current release (no new release). */
+  async scale(name: string, replicas: number, acceptOvercommit: boolean, by: string) {
+    return this.d.lock.run(name, async () => {
+      const a = await this.app(name);
+      if (a.current_release === null) throw conflict(`app ${name} has no release yet: deploy it first`);
+      const spec = { ...appSpec(a), replicas };
+      if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10_000)
+        throw invalid('bad replicas', [{ path: 'body/replicas', message: 'must be 0 to 10000' }]);
+      return this.startRollout(a, {
+        kind: 'scale',
+        target: Number(a.current_release),
+        acceptOvercommit,
+        by,
+        appUpdate: { spec: JSON.stringify(spec), secrets: a.secrets },
+      });
+    });
+  }
+
+  /** A new release with the content of an earlier one (default: the one active before the current). */
+  async rollback(name: string, to: number | undefined, acceptOvercommit: boolean, by: string) {
+    return this.d.lock.run(name, async () => {
+      const a = await this.app(name);
+      const releases = await listReleases(this.d.db, name);
+      const cur = a.current_release === null ? null : Number(a.current_release);
+      const pick =
+        to !== undefined
+          ? releases.find((r) => Number(r.number) === to)
+          : releases.find(
+              (r) => Number(r.number) !== cur && (r.status === 'superseded' || r.status === 'active'),
+            );
+      if (!pick)
+        throw to !== undefined
+          ? notFound(`release ${to} of ${name}`)
+          : conflict(`${name} has no earlier release to return to`);
+      if (Number(pick.number) === cur)
+        throw conflict(`release ${cur} is already the current release of ${name}`);
+      const spec = { ...appSpec(pick), replicas: appSpec(a).replicas };
+      return this.startRollout(a, {
+        kind: 'rollback',
+        target: await this.nextRelease(name),
+        acceptOvercommit,
+        by,
+        newRelease: { spec: JSON.stringify(spec), secrets: pick.secrets, rollbackOf: Number(pick.number) },
+        appUpdate: { spec: JSON.stringify(spec), secrets: pick.secrets },
+      });
+    });
+  }
+
+  /** Remove every instance from its node, then the app and its releases. */
+  async remove(name: string, by: string) {
+    return this.d.lock.run(name, async () => {
+      const a = await this.app(name);
+      const running = await runningRollout(this.d.db, name);
+      if (running) throw conflict(`a ${running.kind} of ${name} is under way (job ${running.job_id})`);
+      const instances = await appInstances(this.d.db, name);
+      const jobId = await this.d.jobs.create('app.delete', { app: name }, by, ['rollout']);
+      const rolloutId = await this.d.db.transaction(async (tx) => {
+        await tx.run('UPDATE apps SET deleting = 1 WHERE name = ?', [name]);
+        return recordRollout(tx, {
+          app: name,
+          jobId,
+          kind: 'delete',
+          target: Number(a.current_release ?? 0),
+          previous: null,
+          plan: { target: 0, units: [], removals: instances.map((i) => i.id), maxParallel: 1 },
+          portNames: [],
+          by,
+        });
+      });
+      this.launch(rolloutId);
+      return { jobId };
+    });
+  }
+
+  /** Lost instances of a "reschedule" app are orphaned and placed again in the group. */
+  async failover(name: string) {
+    await this.d.lock.run(name, async () => {
+      const a = await this.app(name);
+      if (a.current_release === null || (await runningRollout(this.d.db, name))) return;
+      for (const i of await appInstances(this.d.db, name))
+        if (i.state === 'lost') await setInstanceState(this.d.db, i.id, 'orphaned', 'rescheduled elsewhere');
+      await this.startRollout(a, {
+        kind: 'failover',
+        target: Number(a.current_release),
+        acceptOvercommit: false,
+        by: 'system',
+      });
+    });
+  }
+
+  async logs(name: string, tailLines: number) {
+    const a = await this.app(name);
+    const out: Array<{ instance: string; node: string; release: number; text: string; error: string }> = [];
+    for (const i of await appInstances(this.d.db, name)) {
+      const node = await getNodeRow(this.d.db, i.node);
+      const rel = await getRelease(this.d.db, name, i.release);
+      const entry = { instance: i.id, node: i.node, release: Number(i.release), text: '', error: '' };
+      try {
+        if (!node) throw new Error(`node ${i.node} is gone`);
+        const driver = getDriver(appSpec(rel ?? a).runtime);
+        if (!driver.logs) throw new Error(`the ${driver.kind} runtime keeps no logs`);
+        entry.text = await driver.logs(
+          handleOf(i, driver.kind),
+          nodeCtx(this.d.pool, node, () => undefined),
+          tailLines,
+        );
+      } catch (err) {
+        entry.error = (err as Error).message;
+      }
+      out.push(entry);
+    }
+    return out;
+  }
+
+  /** Where recent actual usage per node comes from (the metrics service), for overcommit warnings. */
+  setUsage(usage: UsageSource) {
+    this.d.usage = usage;
+  }
+
+  reconcile(): Promise<ReconcileReport> {
+    return this.reconciler.tick();
+  }
+
+  /** Rollouts left running by a previous process: resume each under a new job. */
+  async resume(): Promise<number> {
+    const rows = await this.d.db.all<RolloutRow>(
+      "SELECT * FROM app_rollouts WHERE status = 'running' ORDER BY created_at",
+    );
+    for (const ro of rows) {
+      if (this.runner.active.has(ro.app)) continue;
+      const jobId = await this.d.jobs.create(
+        `app.${ro.kind}`,
+        { app: ro.app, release: Number(ro.target_release), resumeOf: ro.job_id },
+        ro.created_by,
+        ['rollout'],
+      );
+      await this.d.db.run('UPDATE app_rollouts SET job_id = ? WHERE id = ?', [jobId, ro.id]);
+      this.d.jobs.output(
+        jobId,
+        'rollout',
+        'stdout',
+        `resuming the ${ro.kind} interrupted in job ${ro.job_id}\n`,
+      );
+      this.launch(ro.id);
+    }
+    return rows.length;
+  }
+
+  /** Resume interrupted rollouts now, then reconcile every `intervalMs`. Returns a stop function. */
+  startBackground(intervalMs = 10_000): () => void {
+    let stopped = false;
+    let busy = false;
+    this.resume().catch(() => undefined);
+    const timer = setInterval(() => {
+      if (busy || stopped) return;
+      busy = true;
+      this.reconcile()
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, intervalMs);
+    timer.unref();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The reconciler: every few seconds, one app-list.sh round trip per node, compared with the store.
+ * - a wanted instance that is missing on its node is created and started again; one whose supervisor is
+ *   gone (it died, or the node rebooted without an init system to start it) is started again;
+ * - an instance on a node that grim does not want there (stray, or marked for removal) is destroyed;
+ * - a node that cannot be reached marks its instances lost; for apps with failover "reschedule" the lost
+ *   instances are orphaned and placed again within the group (a failover rollout); with "report" grim only
+ *   reports. Apps with a rollout under way are left to the rollout.
+ */
+import { diffNode, type ReportedInstance } from '../../domain/apps/reconcile.ts';
+import { getDriver, hasDriver } from '../../drivers/registry.ts';
+import type { RuntimeKind } from '../../drivers/driver.ts';
+import { getNodeRow, type NodeRow } from '../../store/nodes-repo.ts';
+import type { AppRuntime } from './context.ts';
+import { buildInstanceSpec, handleOf } from './instances.ts';
+import { nodeCtx } from './node-ctx.ts';
+import { appSpec, dropInstance, getApp, getRelease, setInstanceState, type InstanceRow } from './store.ts';
+
+export type NodeListing = {
+  instances: Array<ReportedInstance & { driver: string; mode: string; wanted: string; pid: number | null }>;
+  strays: string[];
+  listening: number[];
+};
+
+export type ReconcileReport = {
+  nodes: number;
+  unreachable: string[];
+  restarted: string[];
+  recreated: string[];
+  removed: string[];
+  lost: string[];
+  failover: string[];
+  errors: string[];
+};
+
+export class Reconciler {
+  private readonly d: AppRuntime;
+  private readonly busy: () => Promise<Set<string>>;
+  private readonly failover: (app: string) => Promise<void>;
+  constructor(d: AppRuntime, busy: () => Promise<Set<string>>, failover: (app: string) => Promise<void>) {
+    this.d = d;
+    this.busy = busy;
+    this.failover = failover;
+  }
+
+  async listNode(node: NodeRow): Promise<NodeListing> {
+    const ctx = nodeCtx(this.d.pool, node, () => undefined, AbortSignal.timeout(20_000));
+    const { json } = await ctx.runScript('app-list', {}, { timeoutMs: 15_000 });
+    return json as NodeListing;
+  }
+
+  async tick(): Promise<ReconcileReport> {
+    const db = this.d.db;
+    const report: ReconcileReport = {
+      nodes: 0,
+      unreachable: [],
+      restarted: [],
+      recreated: [],
+      removed: [],
+      lost: [],
+      failover: [],
+      errors: [],
+    };
+    const busy = await this.busy();
+    const rows = await db.all<InstanceRow>('SELECT * FROM app_instances ORDER BY id');
+    const deleting = new Set(
+      (await db.all<{ name: string }>('SELECT name FROM apps WHERE deleting = 1')).map((a) => a.name),
+    );
+    for (const a of deleting) busy.add(a);
+    const nodeNames = new Set<string>(rows.map((r) => r.node));
+    for (const g of await db.all<{ node_name: string }>(
+      'SELECT DISTINCT node_name FROM group_members WHERE group_name IN (SELECT group_name FROM apps)',
+    ))
+      nodeNames.add(g.node_name);
+    await Promise.all(
+      [...nodeNames].map(async (name) => {
+        const node = await getNodeRow(db, name);
+        if (!node || node.state === 'host-key-mismatch' || node.state === 'maintenance') return;
+        report.nodes++;
+        const mine = rows.filter((r) => r.node === name);
+        let listing: NodeListing;
+        try {
+          listing = await this.listNode(node);
+        } catch (err) {
+          report.unreachable.push(name);
+          for (const r of mine)
+            if (!busy.has(r.app) && ['pending', 'starting', 'running', 'unhealthy'].includes(r.state)) {
+              await setInstanceState(db, r.id, 'lost', `node unreachable: ${(err as Error).message}`);
+              report.lost.push(r.id);
+            }
+          return;
+        }
+        await this.repairNode(node, mine, listing, busy, report);
+      }),
+    );
+    // Failover: apps that opted in get their lost instances placed again within the group.
+    const lostApps = new Set(
+      (await db.all<{ app: string }>("SELECT DISTINCT app FROM app_instances WHERE state = 'lost'")).map(
+        (r) => r.app,
+      ),
+    );
+    for (const app of lostApps) {
+      if (busy.has(app)) continue;
+      const row = await getApp(db, app);
+      if (row && appSpec(row).failover === 'reschedule') {
+        await this.failover(app).catch((err) =>
+          report.errors.push(`${app}: failover: ${(err as Error).message}`),
+        );
+        report.failover.push(app);
+      }
+    }
+    return report;
+  }
+
+  private async repairNode(
+    node: NodeRow,
+    mine: InstanceRow[],
+    listing: NodeListing,
+    busy: Set<string>,
+    report: ReconcileReport,
+  ) {
+    const db = this.d.db;
+    const diff = diffNode(
+      mine.map((r) => ({ id: r.id, app: r.app, state: r.state })),
+      listing.instances,
+      busy,
+    );
+    const byId = new Map(mine.map((r) => [r.id, r]));
+    const ctx = nodeCtx(this.d.pool, node, () => undefined);
+    for (const r of diff.ok) {
+      const row = byId.get(r.id) as InstanceRow;
+      const state = r.appAlive ? (row.state === 'unhealthy' ? 'unhealthy' : 'running') : 'starting';
+      if (row.state !== state && !(row.state === 'pending')) await setInstanceState(db, r.id, state);
+      if (Number(row.restarts) !== r.restarts)
+        await db.run('UPDATE app_instances SET restarts = ? WHERE id = ?', [r.restarts, r.id]);
+    }
+    const runtimeOf = async (row: InstanceRow | undefined, fallback: string): Promise<RuntimeKind> => {
+      const rel = row ? await getRelease(db, row.app, row.release) : undefined;
+      const kind = (rel ? appSpec(rel).runtime : fallback) as RuntimeKind;
+      return hasDriver(kind) ? kind : 'script';
+    };
+    for (const id of diff.restart) {
+      const row = byId.get(id) as InstanceRow;
+      try {
+        const driver = getDriver(await runtimeOf(row, 'script'));
+        await driver.start(handleOf(row, driver.kind), ctx);
+        if (row.state === 'lost') await setInstanceState(db, id, 'starting');
+        report.restarted.push(id);
+      } catch (err) {
+        report.errors.push(`${id}: restart: ${(err as Error).message}`);
+      }
+    }
+    const destroy = async (id: string) => {
+      const row = byId.get(id);
+      if (row && busy.has(row.app)) return;
+      const reported = listing.instances.find((i) => i.id === id);
+      try {
+        const driver = getDriver(await runtimeOf(row, reported?.driver ?? 'script'));
+        await driver.destroy(
+          row
+            ? handleOf(row, driver.kind)
+            : { driver: driver.kind, instanceId: id, node: node.name, data: {} },
+          ctx,
+        );
+        if (row && diff.remove.includes(id)) await dropInstance(db, id);
+        report.removed.push(id);
+      } catch (err) {
+        report.errors.push(`${id}: remove: ${(err as Error).message}`);
+      }
+    };
+    // Processes whose instance directory is gone go first: they may hold the ports a recreated instance needs.
+    for (const id of listing.strays) await destroy(id);
+    for (const id of diff.recreate) {
+      const row = byId.get(id) as InstanceRow;
+      try {
+        const app = await getApp(db, row.app);
+        const rel = await getRelease(db, row.app, row.release);
+        if (!app || !rel) continue;
+        const driver = getDriver(appSpec(rel).runtime);
+        const handle = await driver.create(buildInstanceSpec(this.d.box, app, rel, row), ctx);
+        await db.run('UPDATE app_instances SET handle = ? WHERE id = ?', [JSON.stringify(handle), id]);
+        await driver.start(handle, ctx);
+        if (row.state !== 'pending' && row.state !== 'starting')
+          await setInstanceState(db, id, 'starting', 'recreated by the reconciler');
+        report.recreated.push(id);
+      } catch (err) {
+        report.errors.push(`${id}: recreate: ${(err as Error).message}`);
+      }
+    }
+    for (const id of diff.remove) if (!listing.strays.includes(id)) await destroy(id);
+    for (const id of diff.forget) await dropInstance(db, id);
+  }
+}

@@ -1,0 +1,369 @@
+/**
+ * Runs a stored rollout plan, unit by unit (maxParallel at a time), persisting each unit's phase so a rollout
+ * interrupted by a crash resumes where it stopped. Every step measures before it acts (drivers are idempotent):
+ * create/start again converge on the same instance, destroy of an absent instance succeeds.
+ * A unit that fails its health check stops the roll; the app is then rolled back to the release that was
+ * active before (or emptied when there was none), with the same engine.
+ */
+import { getDriver } from '../../drivers/registry.ts';
+import type { RuntimeDriver } from '../../drivers/driver.ts';
+import { batches, type RolloutPlan, type RolloutUnit, type UnitPhase } from '../../domain/apps/rollout.ts';
+import { moveRelease } from '../../domain/apps/states.ts';
+import { getNodeRow } from '../../store/nodes-repo.ts';
+import type { Queryable } from '../../store/db.ts';
+import { newId } from '../ids.ts';
+import type { AppRuntime } from './context.ts';
+import { newInstanceId } from './context.ts';
+import { waitHealthy } from './health.ts';
+import { buildInstanceSpec, handleOf } from './instances.ts';
+import { nodeCtx } from './node-ctx.ts';
+import { planFor } from './planner.ts';
+import {
+  appInstances,
+  appSpec,
+  dropInstance,
+  getApp,
+  getInstance,
+  getRelease,
+  instancePorts,
+  rolloutPhases,
+  rolloutPlan,
+  setInstanceState,
+  takePorts,
+  type RolloutRow,
+} from './store.ts';
+
+export type RolloutKind = 'deploy' | 'rollback' | 'scale' | 'revert' | 'failover' | 'delete';
+
+/** Record a rollout and the pending rows (with host ports) of every instance it will create. */
+export async function recordRollout(
+  tx: Queryable,
+  r: {
+    app: string;
+    jobId: string;
+    kind: RolloutKind;
+    target: number;
+    previous: number | null;
+    plan: RolloutPlan;
+    portNames: string[];
+    by: string;
+  },
+): Promise<string> {
+  const id = newId();
+  const now = Date.now();
+  await tx.run(
+    `INSERT INTO app_rollouts (id, app, job_id, kind, target_release, previous_release, plan, phases, status, created_by, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, '{}', 'running', ?, ?, ?)`,
+    [id, r.app, r.jobId, r.kind, r.target, r.previous, JSON.stringify(r.plan), r.by, now, now],
+  );
+  for (const u of r.plan.units) {
+    await tx.run(
+      `INSERT INTO app_instances (id, app, release, node, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+      [u.newId, r.app, r.target, u.node, now, now],
+    );
+    const ports = await takePorts(tx, u.node, u.newId, r.portNames);
+    await tx.run('UPDATE app_instances SET ports = ? WHERE id = ?', [JSON.stringify(ports), u.newId]);
+  }
+  return id;
+}
+
+export class RolloutRunner {
+  private readonly d: AppRuntime;
+  /** Apps whose rollout runs in this process right now. */
+  readonly active = new Set<string>();
+  constructor(d: AppRuntime) {
+    this.d = d;
+  }
+
+  private log(jobId: string, node: string, line: string) {
+    this.d.jobs.output(jobId, 'rollout', 'stdout', `${node ? `[${node}] ` : ''}${line}\n`);
+  }
+
+  /** Run (or resume) a rollout to its end, then finish its job. Never throws. */
+  async runToEnd(rolloutId: string): Promise<string> {
+    const ro = await this.d.db.get<RolloutRow>('SELECT * FROM app_rollouts WHERE id = ?', [rolloutId]);
+    if (!ro) return 'missing';
+    this.active.add(ro.app);
+    let status = 'failed';
+    let summary: string;
+    try {
+      await this.d.jobs.taskStarted(ro.job_id, 'rollout').catch(() => undefined);
+      const r = await this.run(ro);
+      status = r.ok ? 'succeeded' : 'failed';
+      summary = r.summary;
+    } catch (err) {
+      summary = `rollout stopped: ${(err as Error).message}`;
+      this.log(ro.job_id, '', summary);
+      await this.setStatus(ro.id, 'failed', summary);
+    } finally {
+      this.active.delete(ro.app);
+    }
+    await this.d.jobs.taskFinished(ro.job_id, 'rollout', {
+      status,
+      error: status === 'failed' ? summary : '',
+    });
+    await this.d.jobs.finish(ro.job_id, status, summary);
+    return status;
+  }
+
+  private async setStatus(id: string, status: RolloutRow['status'], message: string) {
+    await this.d.db.run('UPDATE app_rollouts SET status = ?, message = ?, updated_at = ? WHERE id = ?', [
+      status,
+      message.slice(0, 2000),
+      Date.now(),
+      id,
+    ]);
+  }
+
+  private async run(ro: RolloutRow): Promise<{ ok: boolean; summary: string }> {
+    const plan = rolloutPlan(ro);
+    const phases = rolloutPhases(ro);
+    let writes = Promise.resolve();
+    const persist = (unitId: string, phase: UnitPhase) => {
+      phases[unitId] = phase;
+      const json = JSON.stringify(phases);
+      writes = writes.then(async () => {
+        await this.d.db.run('UPDATE app_rollouts SET phases = ?, updated_at = ? WHERE id = ?', [
+          json,
+          Date.now(),
+          ro.id,
+        ]);
+      });
+      return writes;
+    };
+    this.log(
+      ro.job_id,
+      '',
+      `${ro.kind} of ${ro.app} to release ${ro.target_release}: ${plan.units.length} new instance(s), ` +
+        `${plan.units.filter((u) => u.oldId).length} replaced, ${plan.removals.length} removed, ${plan.maxParallel} at a time`,
+    );
+    let failed: string | null = null;
+    for (const batch of batches(plan.units, plan.maxParallel)) {
+      const results = await Promise.all(
+        batch.map((u) => this.unit(ro, u, phases[u.newId] ?? 'pending', persist)),
+      );
+      const bad = results.find((r) => r !== true);
+      if (bad) {
+        failed = bad as string;
+        break;
+      }
+    }
+    if (!failed) {
+      for (const id of plan.removals) await this.removeInstance(ro, id);
+      await writes;
+      return this.succeed(ro, plan);
+    }
+    await writes;
+    return this.fail(ro, failed);
+  }
+
+  /** One unit: create + start the new instance, wait until healthy, remove the old one. true, or why it failed. */
+  private async unit(
+    ro: RolloutRow,
+    u: RolloutUnit,
+    start: UnitPhase,
+    persist: (id: string, p: UnitPhase) => Promise<void>,
+  ): Promise<true | string> {
+    let phase = start;
+    if (phase === 'done') return true;
+    if (phase === 'failed') return `${u.newId} failed before`;
+    const db = this.d.db;
+    const app = await getApp(db, ro.app);
+    const rel = app ? await getRelease(db, ro.app, ro.target_release) : undefined;
+    const inst = await getInstance(db, u.newId);
+    const node = await getNodeRow(db, u.node);
+    if (!app || !rel || !inst) return `${u.newId}: its app, release or row is gone`;
+    if (!node || node.state !== 'ready') {
+      await persist(u.newId, 'failed');
+      return `${u.newId}: node ${u.node} is ${node ? node.state : 'gone'}`;
+    }
+    const spec = appSpec(rel);
+    const driver = getDriver(spec.runtime);
+    const ctx = nodeCtx(this.d.pool, node, (line) => this.log(ro.job_id, u.node, line));
+    try {
+      if (phase === 'pending') {
+        const handle = await driver.create(buildInstanceSpec(this.d.box, app, rel, inst), ctx);
+        await db.run('UPDATE app_instances SET handle = ?, updated_at = ? WHERE id = ?', [
+          JSON.stringify(handle),
+          Date.now(),
+          inst.id,
+        ]);
+        await driver.start(handle, ctx);
+        await setInstanceState(db, inst.id, 'starting');
+        await persist(u.newId, (phase = 'started'));
+      }
+      if (phase === 'started') {
+        const fresh = (await getInstance(db, inst.id)) ?? inst;
+        const r = await waitHealthy(
+          spec.health,
+          { address: node.address, hostPorts: instancePorts(fresh), instanceId: inst.id, ctx },
+          driver,
+          handleOf(fresh, spec.runtime),
+        );
+        if (!r.healthy) {
+          this.log(ro.job_id, u.node, `${inst.id}: ${r.message}; the roll stops here`);
+          await setInstanceState(db, inst.id, 'unhealthy', r.message);
+          await persist(u.newId, 'failed');
+          return `${inst.id} on ${u.node}: ${r.message}`;
+        }
+        this.log(ro.job_id, u.node, `${inst.id}: ${r.message}`);
+        await setInstanceState(db, inst.id, 'running');
+        await persist(u.newId, (phase = 'healthy'));
+      }
+      if (phase === 'healthy') {
+        if (u.oldId) await this.removeInstance(ro, u.oldId);
+        await persist(u.newId, 'done');
+      }
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      this.log(ro.job_id, u.node, `${inst.id}: ${message}`);
+      await persist(u.newId, 'failed');
+      return `${inst.id} on ${u.node}: ${message}`;
+    }
+  }
+
+  /** Stop and remove an instance from its node, then forget it. An unreachable node leaves it orphaned. */
+  async removeInstance(ro: { app: string; job_id: string }, id: string): Promise<void> {
+    const db = this.d.db;
+    const inst = await getInstance(db, id);
+    if (!inst) return;
+    const node = await getNodeRow(db, inst.node);
+    const app = await getApp(db, inst.app);
+    const rel = app ? await getRelease(db, inst.app, inst.release) : undefined;
+    const driver: RuntimeDriver = getDriver(rel ? appSpec(rel).runtime : 'script');
+    if (inst.state !== 'stopping') await setInstanceState(db, id, 'stopping');
+    if (!node) return dropInstance(db, id);
+    try {
+      const ctx = nodeCtx(this.d.pool, node, (line) => this.log(ro.job_id, inst.node, line));
+      await driver.destroy(handleOf(inst, driver.kind), ctx);
+      await dropInstance(db, id);
+    } catch (err) {
+      this.log(
+        ro.job_id,
+        inst.node,
+        `${id}: cannot remove it now (${(err as Error).message}); the reconciler will`,
+      );
+      await setInstanceState(db, id, 'orphaned', (err as Error).message);
+    }
+  }
+
+  private async succeed(ro: RolloutRow, plan: RolloutPlan) {
+    const db = this.d.db;
+    if (ro.kind === 'delete') {
+      await db.transaction(async (tx) => {
+        await tx.run(
+          'DELETE FROM app_ports WHERE instance_id IN (SELECT id FROM app_instances WHERE app = ?)',
+          [ro.app],
+        );
+        await tx.run('DELETE FROM app_instances WHERE app = ?', [ro.app]);
+        await tx.run('DELETE FROM app_rollouts WHERE app = ?', [ro.app]);
+        await tx.run('DELETE FROM app_releases WHERE app = ?', [ro.app]);
+        await tx.run('DELETE FROM apps WHERE name = ?', [ro.app]);
+      });
+      return { ok: true, summary: `app ${ro.app} deleted` };
+    }
+    const summary =
+      ro.kind === 'revert'
+        ? `rolled back to release ${ro.target_release}`
+        : `release ${ro.target_release} is active (${plan.units.length} started, ${plan.removals.length + plan.units.filter((u) => u.oldId).length} removed)`;
+    await db.transaction(async (tx) => {
+      const rel = await getRelease(tx, ro.app, ro.target_release);
+      if (rel && rel.status !== 'active') {
+        moveRelease(rel.status, rel.status === 'deploying' ? 'active' : rel.status);
+        await tx.run(
+          "UPDATE app_releases SET status = 'superseded' WHERE app = ? AND status = 'active' AND number <> ?",
+          [ro.app, ro.target_release],
+        );
+        await tx.run("UPDATE app_releases SET status = 'active' WHERE app = ? AND number = ?", [
+          ro.app,
+          ro.target_release,
+        ]);
+      }
+      if ((await getRelease(tx, ro.app, ro.target_release))?.status === 'active')
+        await tx.run('UPDATE apps SET current_release = ?, updated_at = ? WHERE name = ?', [
+          ro.target_release,
+          Date.now(),
+          ro.app,
+        ]);
+      await tx.run("UPDATE app_rollouts SET status = 'succeeded', message = ?, updated_at = ? WHERE id = ?", [
+        summary,
+        Date.now(),
+        ro.id,
+      ]);
+    });
+    this.log(ro.job_id, '', summary);
+    return { ok: ro.kind !== 'revert', summary };
+  }
+
+  /** The roll stopped: mark it, then restore the release that was active before (or remove what was started). */
+  private async fail(ro: RolloutRow, why: string): Promise<{ ok: boolean; summary: string }> {
+    const db = this.d.db;
+    await this.setStatus(ro.id, 'failed', why);
+    const rel = await getRelease(db, ro.app, ro.target_release);
+    if (rel?.status === 'deploying') {
+      moveRelease(rel.status, 'failed');
+      await db.run("UPDATE app_releases SET status = 'failed' WHERE app = ? AND number = ?", [
+        ro.app,
+        ro.target_release,
+      ]);
+    }
+    if (ro.kind === 'revert' || ro.kind === 'delete')
+      return { ok: false, summary: `${ro.kind} failed: ${why}` };
+    const app = await getApp(db, ro.app);
+    if (!app) return { ok: false, summary: why };
+    const back = ro.kind === 'deploy' || ro.kind === 'rollback' ? ro.previous_release : null;
+    const backRel = back === null ? undefined : await getRelease(db, ro.app, back);
+    const instances = await appInstances(db, ro.app);
+    let plan: RolloutPlan;
+    let target: number;
+    if (backRel) {
+      target = backRel.number;
+      plan = (
+        await planFor(db, {
+          app: ro.app,
+          group: app.group_name,
+          spec: appSpec(backRel),
+          target,
+          replicas: appSpec(app).replicas,
+          instances,
+          acceptOvercommit: true,
+          newId: () => newInstanceId(ro.app, target),
+          usage: this.d.usage,
+        })
+      ).plan;
+    } else {
+      // Nothing to go back to: remove what this roll started (pending, starting or unhealthy).
+      target = ro.target_release;
+      const started = new Set(rolloutPlan(ro).units.map((u) => u.newId));
+      plan = {
+        target,
+        units: [],
+        removals: instances.filter((i) => started.has(i.id) && i.state !== 'running').map((i) => i.id),
+        maxParallel: 1,
+      };
+    }
+    this.log(
+      ro.job_id,
+      '',
+      `${why}; ${backRel ? `rolling back to release ${target}` : 'removing the instances it started'}`,
+    );
+    const revertId = await db.transaction((tx) =>
+      recordRollout(tx, {
+        app: ro.app,
+        jobId: ro.job_id,
+        kind: 'revert',
+        target,
+        previous: null,
+        plan,
+        portNames: (backRel ? appSpec(backRel) : appSpec(app)).ports.map((p) => p.name),
+        by: 'system',
+      }),
+    );
+    const revert = (await db.get<RolloutRow>('SELECT * FROM app_rollouts WHERE id = ?', [
+      revertId,
+    ])) as RolloutRow;
+    const r = await this.run(revert);
+    return { ok: false, summary: `${why}; ${r.summary}` };
+  }
+}

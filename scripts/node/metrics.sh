@@ -1,13 +1,12 @@
 #!/bin/sh
 # metrics.sh — one raw usage sample of this node (read-only; safe to run any number of times).
 #
-# Parameters (environment):
-#   INSTANCE_CGROUPS  optional; newline-separated cgroup paths relative to the cgroup root
-#                     (e.g. "/lxc/web-1" or "system.slice/app.service"). For each one the CPU usage
-#                     counter and memory usage are reported (cgroup v2 when the path exists on the
-#                     unified hierarchy with cpu.stat, else v1 cpuacct/memory controllers).
+# param: INSTANCE_CGROUPS (optional) - newline-separated cgroup paths relative to the cgroup root
+#   (e.g. "/lxc/web-1" or "system.slice/app.service"). For each one the CPU usage counter and memory
+#   usage are reported (cgroup v2 when the path exists on the unified hierarchy with cpu.stat, else
+#   v1 cpuacct/memory controllers).
 #
-# Result (last stdout line, one JSON object; counters are raw, never differenced here):
+# result: one JSON object on the last stdout line (counters are raw, never differenced here):
 #   {"v":1,"ts":<unix ms>,"boot_id":"...","uptime":<s>,
 #    "cpu":[user,nice,system,idle,iowait,irq,softirq,steal],          USER_HZ ticks, all cores
 #    "cpus":{"0":[...same 8...],...},

@@ -248,6 +248,49 @@ export interface GroupPoint {
   entities: number;
 }
 
+interface GroupBucket {
+  ts: number;
+  sum: number;
+  n: number;
+}
+
+/**
+ * Per bucket the sum and count of the entities' bucket averages, aggregated in SQL (a 30-day graph of
+ * 50 nodes would otherwise ship ~144k rows to JS). Same split as entityBuckets: rolled-up rows before
+ * the watermark, plus the raw tail averaged per entity and bucket in a subquery. Both halves go through
+ * one outer GROUP BY, so a bucket present in both would still be summed once per row, as before.
+ */
+async function groupBuckets(
+  q: Queryable,
+  resolution: '1m' | '15m',
+  kind: SeriesKind,
+  entityIds: readonly string[],
+  metric: string,
+  dim: string,
+  from: number,
+  to: number,
+): Promise<GroupBucket[]> {
+  if (entityIds.length === 0) return [];
+  const { bucketMs } = policy(resolution);
+  const lo = bucketStart(from, bucketMs);
+  const done = (await doneUntil(q, resolution)) ?? lo;
+  const ids = entityIds.map(() => '?').join(', ');
+  const base: SqlValue[] = [kind, metric, dim, ...entityIds];
+  const where = `kind = ? AND metric = ? AND dim = ? AND entity_id IN (${ids}) AND ts >= ? AND ts <= ?`;
+  const b = `(ts / ${bucketMs}) * ${bucketMs}`;
+  const rows = await q.all<Record<string, unknown>>(
+    `SELECT bucket, SUM(v) AS total, COUNT(*) AS n FROM (
+       SELECT ts AS bucket, avg_value AS v FROM ${TABLE[resolution]} WHERE ${where} AND ts < ?
+       UNION ALL
+       SELECT ${b} AS bucket, AVG(value) AS v FROM metrics_raw WHERE ${where}
+       GROUP BY entity_id, ${b}
+     ) per_entity
+     GROUP BY bucket ORDER BY bucket`,
+    [...base, lo, to, done, ...base, Math.max(lo, done), to],
+  );
+  return rows.map((r) => ({ ts: Number(r.bucket), sum: Number(r.total), n: Number(r.n) }));
+}
+
 /**
  * A group's series: per entity the bucket average, then sum or average across entities per bucket.
  * Raw-range queries are aligned to 1-minute buckets (entities sample at different instants).
@@ -260,26 +303,12 @@ export async function aggregateGroup(
   assertMetric(g.metric);
   const chosen = chooseResolution(g.from, g.to, now).resolution;
   const resolution = chosen === 'raw' ? '1m' : chosen;
-  const buckets = await entityBuckets(
-    q,
-    resolution,
-    g.kind,
-    g.entityIds,
-    g.metric,
-    g.dim ?? '',
-    g.from,
-    g.to,
-  );
-  const acc = new Map<number, { sum: number; n: number }>();
-  for (const b of buckets) {
-    const a = acc.get(b.ts) ?? { sum: 0, n: 0 };
-    a.sum += b.value;
-    a.n++;
-    acc.set(b.ts, a);
-  }
-  const points = [...acc.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([ts, a]) => ({ ts, value: g.fn === 'sum' ? a.sum : a.sum / a.n, entities: a.n }));
+  const buckets = await groupBuckets(q, resolution, g.kind, g.entityIds, g.metric, g.dim ?? '', g.from, g.to);
+  const points = buckets.map((b) => ({
+    ts: b.ts,
+    value: g.fn === 'sum' ? b.sum : b.sum / b.n,
+    entities: b.n,
+  }));
   return { resolution, stepMs: policy(resolution).bucketMs, points };
 }
 

@@ -14,7 +14,7 @@ import { normalizeSample, type NormalizedSample } from '../../domain/metrics/nor
 import { toSeriesRows, type SeriesRow } from '../../domain/metrics/series-rows.ts';
 import { assertSucceeded, type SshPool } from '../../ssh/index.ts';
 import type { ScriptCommand } from '../../ssh/command.ts';
-import { scriptCommand, scriptFor } from '../../scripts/loader.ts';
+import { scriptCommand } from '../../scripts/loader.ts';
 import { pushRemoteWrite, toTimeSeries } from '../../integrations/prometheus/remote-write.ts';
 import type { LabelledPoints } from '../../integrations/prometheus/names.ts';
 import type { TimeSeries } from '../../integrations/prometheus/protobuf.ts';
@@ -74,12 +74,7 @@ export interface CollectorStats {
 /** The metrics.sh command with the instance cgroups to report. */
 export function metricsCommand(cgroupPaths: readonly string[]): ScriptCommand {
   const env: Record<string, string> = cgroupPaths.length ? { INSTANCE_CGROUPS: cgroupPaths.join('\n') } : {};
-  const script = scriptFor('metrics');
-  if (!cgroupPaths.length || script.params.some((p) => p.name === 'INSTANCE_CGROUPS'))
-    return scriptCommand('metrics', env);
-  // metrics.sh documents INSTANCE_CGROUPS in its prose header, not as a `# param:` line; the value
-  // is still single-quoted by envAssignments like every parameter.
-  return { script: script.body, env, name: script.name };
+  return scriptCommand('metrics', env);
 }
 
 export class MetricsCollector {

@@ -2,7 +2,9 @@
 # node-init.sh - PID 1 of a simulated lab node (runs INSIDE the node, under dash or busybox ash).
 #
 # Parameters: none (copied to /run/grim-lab-init.sh by node-boot.sh and run by the node's /bin/sh).
-# Result: starts the node's sshd, then waits for a shutdown request and exits with
+# Result: starts the node's sshd, runs /etc/rc.local when it is present and executable (as a real init's
+#   rc-local step does: `/etc/rc.local start`, output in /run/rc.local.log), then waits for a shutdown
+#   request and exits with
 #   100  reboot requested   (SIGTERM, as busybox `reboot` sends; or initctl runlevel 6, as systemd's `reboot` sends)
 #   101  power off / halt   (SIGUSR1/SIGUSR2, as busybox `halt`/`poweroff` send; or initctl runlevel 0)
 # A reboot(2) call in the node (`reboot -f`) makes the kernel kill this process with SIGHUP
@@ -17,6 +19,11 @@ rm -f /run/initctl
 mkfifo -m 600 /run/initctl
 
 /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config &
+
+# In the background: a slow boot script must not keep this init from answering shutdown requests.
+if [ -x /etc/rc.local ]; then
+  /etc/rc.local start </dev/null >/run/rc.local.log 2>&1 &
+fi
 
 # Wait for an initctl request (struct init_request: the runlevel is the int at byte offset 8).
 while [ -z "$request" ]; do

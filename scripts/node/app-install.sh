@@ -2,7 +2,8 @@
 # app-install.sh - installs one app instance as a supervised service, without starting it: its directory
 # (env, run, optional stop/status scripts), the supervisor, and the service definition: a systemd unit
 # (grim-app-<id>.service) on systemd nodes, an OpenRC service on OpenRC nodes, else the sh supervisor with a
-# boot hook in /etc/rc.local when that file exists. Idempotent: installing again rewrites the same files.
+# boot hook in /etc/rc.local (created, executable, when the node has none). Idempotent: installing again
+# rewrites the same files.
 # param: INSTANCE_ID - instance id ([a-z0-9-])
 # param: APP_NAME - the app's name
 # param: RELEASE - the release number
@@ -84,7 +85,13 @@ depend() { need net; }"
 else
   mode='sh'
   hook="[ -x $bin/boot.sh ] && GRIM_APPS_DIR=$apps sh $bin/boot.sh >/dev/null 2>&1 &"
-  if [ -f /etc/rc.local ] && ! grep -qF "$bin/boot.sh" /etc/rc.local; then
+  if [ ! -f /etc/rc.local ]; then
+    # The classic boot script, run by sysvinit's rc.local step and by other plain inits at the end of boot.
+    printf '#!/bin/sh\n# boot script; grim starts its app instances from here\n%s\nexit 0\n' "$hook" \
+      >/etc/rc.local.grim-tmp
+    chmod 755 /etc/rc.local.grim-tmp
+    mv -f /etc/rc.local.grim-tmp /etc/rc.local
+  elif ! grep -qF "$bin/boot.sh" /etc/rc.local; then
     # before a final `exit 0`, if there is one
     {
       grep -v '^exit 0' /etc/rc.local || true

@@ -2,7 +2,8 @@
 # supervisor-boot.sh - the boot hook for nodes without systemd or OpenRC: starts the supervisor of every grim
 # app instance that should run (its `wanted` file says run) and has no live supervisor. Installed by
 # app-install.sh as <apps dir>/../bin/boot.sh and called from /etc/rc.local when that file exists.
-# On nodes where nothing runs at boot (the lab's bare init), grim's reconciler calls app-start.sh instead.
+# Called from /etc/rc.local (app-install.sh creates it when missing). On nodes whose init runs no
+# rc.local, grim's reconciler calls app-start.sh instead.
 # param: GRIM_APPS_DIR (optional) - directory of instance directories (default /var/lib/grim/apps)
 # result: {"started":N}
 set -u

@@ -1,9 +1,10 @@
 /**
- * The runtime drivers grim knows, by kind. The `script` driver is built in; the container and microVM drivers
- * register themselves here (registerDriver) when their modules load. The rollout engine and the reconciler
- * only ever talk to a RuntimeDriver from this registry.
+ * The runtime drivers grim knows, by kind. The `script` and `container` drivers are built in (both kept running
+ * by the same node-side supervisor); the microVM drivers register themselves here (registerDriver). The rollout
+ * engine and the reconciler only ever talk to a RuntimeDriver from this registry.
  */
 import type { RuntimeDriver, RuntimeKind } from './driver.ts';
+import { createSupervisedContainerDriver } from './container/supervised.ts';
 import { ScriptDriver } from './script/script-driver.ts';
 
 const drivers = new Map<RuntimeKind, RuntimeDriver>();
@@ -31,3 +32,4 @@ export function registeredKinds(): RuntimeKind[] {
 }
 
 registerDriver(new ScriptDriver());
+registerDriver(createSupervisedContainerDriver());

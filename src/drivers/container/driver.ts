@@ -64,6 +64,8 @@ export interface ContainerHandleData {
   firewall: string;
   rootfs: string;
   hostPorts: number[];
+  /** The instance's cgroup, relative to the cgroup root (as runc/crun got it in config.json). */
+  cgroupsPath: string;
 }
 
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -87,6 +89,11 @@ function data(h: InstanceHandle): ContainerHandleData {
   if (h.driver !== 'container')
     throw new Error(`handle of instance ${h.instanceId} belongs to the ${h.driver} driver`);
   return h.data as ContainerHandleData;
+}
+
+/** The cgroup every container instance runs in, relative to the cgroup root of each hierarchy. */
+export function containerCgroupsPath(instanceId: string): string {
+  return `/grim/${instanceId}`;
 }
 
 /** The sh a supervisor runs (in the foreground) to keep the instance alive. */
@@ -231,7 +238,7 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Runtim
         user,
         instanceDir,
         netnsPath: `/run/netns/${netnsName(spec.instanceId)}`,
-        cgroupsPath: `/grim/${spec.instanceId}`,
+        cgroupsPath: containerCgroupsPath(spec.instanceId),
         pidsLimit,
       });
       await ctx.upload(
@@ -274,6 +281,7 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Runtim
         firewall: String(created.firewall),
         rootfs: String(created.rootfs),
         hostPorts: spec.ports.map((p) => p.hostPort),
+        cgroupsPath: containerCgroupsPath(spec.instanceId),
       };
       ctx.log(
         `container ${spec.instanceId} created on ${ctx.node}: ${handleData.runtime}, ${handleData.ip}, ${handleData.rootfs} rootfs`,

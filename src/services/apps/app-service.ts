@@ -53,7 +53,7 @@ export class AppService {
         );
         return new Set([...rows.map((r) => r.app), ...this.runner.active]);
       },
-      (app) => this.failover(app),
+      (app, unreachable) => this.failover(app, unreachable),
     );
   }
 
@@ -178,6 +178,7 @@ export class AppService {
       by: string;
       newRelease?: { spec: string; secrets: string; rollbackOf: number | null };
       appUpdate?: { spec: string; secrets: string };
+      unreachable?: ReadonlySet<string>;
     },
   ): Promise<StartedRollout> {
     const db = this.d.db;
@@ -198,6 +199,7 @@ export class AppService {
       acceptOvercommit: o.acceptOvercommit,
       newId: () => newInstanceId(a.name, o.target),
       usage: this.d.usage,
+      unreachable: o.unreachable,
     });
     const jobId = await this.d.jobs.create(
       'app.' + o.kind,
@@ -358,8 +360,8 @@ export class AppService {
     });
   }
 
-  /** Lost instances of a "reschedule" app are orphaned and placed again in the group. */
-  async failover(name: string) {
+  /** Lost instances of a "reschedule" app are orphaned and placed again in the group (not on `unreachable`). */
+  async failover(name: string, unreachable: ReadonlySet<string> = new Set()) {
     await this.d.lock.run(name, async () => {
       const a = await this.app(name);
       if (a.current_release === null || (await runningRollout(this.d.db, name))) return;
@@ -370,6 +372,7 @@ export class AppService {
         target: Number(a.current_release),
         acceptOvercommit: false,
         by: 'system',
+        unreachable,
       });
     });
   }

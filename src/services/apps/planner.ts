@@ -60,6 +60,8 @@ export type PlanInput = {
   acceptOvercommit: boolean;
   newId: (node: string, n: number) => string;
   usage?: UsageSource;
+  /** Nodes just found unreachable (by the reconciler) whose stored state may still say ready: skipped. */
+  unreachable?: ReadonlySet<string>;
 };
 
 export async function planFor(
@@ -86,7 +88,7 @@ export async function planFor(
     return {
       id: n.name,
       name: n.name,
-      state: n.state,
+      state: p.unreachable?.has(n.name) ? 'unreachable' : n.state,
       allocatable: nodeView(n, []).allocatable,
       requested: {
         cpuMillis: base.cpuMillis + count * per.cpuMillis,

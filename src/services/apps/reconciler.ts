@@ -36,8 +36,12 @@ export type ReconcileReport = {
 export class Reconciler {
   private readonly d: AppRuntime;
   private readonly busy: () => Promise<Set<string>>;
-  private readonly failover: (app: string) => Promise<void>;
-  constructor(d: AppRuntime, busy: () => Promise<Set<string>>, failover: (app: string) => Promise<void>) {
+  private readonly failover: (app: string, unreachable: ReadonlySet<string>) => Promise<void>;
+  constructor(
+    d: AppRuntime,
+    busy: () => Promise<Set<string>>,
+    failover: (app: string, unreachable: ReadonlySet<string>) => Promise<void>,
+  ) {
     this.d = d;
     this.busy = busy;
     this.failover = failover;
@@ -103,7 +107,7 @@ export class Reconciler {
       if (busy.has(app)) continue;
       const row = await getApp(db, app);
       if (row && appSpec(row).failover === 'reschedule') {
-        await this.failover(app).catch((err) =>
+        await this.failover(app, new Set(report.unreachable)).catch((err) =>
           report.errors.push(`${app}: failover: ${(err as Error).message}`),
         );
         report.failover.push(app);

@@ -5,12 +5,16 @@ import type { JobStore } from '../jobs.ts';
 import type { MetricsService } from '../metrics.ts';
 import { AppService } from './app-service.ts';
 import { requestedPerNode } from './planner.ts';
+import { instanceCgroupsOn } from './instance-cgroups.ts';
 
 export function createAppService(d: { db: Db; pool: SshPool; jobs: JobStore; dataDir: string }): AppService {
   return new AppService({ db: d.db, pool: d.pool, jobs: d.jobs, box: openSecretBox(d.dataDir) });
 }
 
-/** Recent usage from the metrics service for overcommit warnings; requested resources and app membership back. */
+/**
+ * Recent usage from the metrics service for overcommit warnings; instance cgroups, requested resources and app
+ * membership back.
+ */
 export function connectAppsToMetrics(apps: AppService, metrics: MetricsService, db: Db): void {
   apps.setUsage(async (nodes) => {
     const cap = await metrics.capacity();
@@ -21,6 +25,7 @@ export function connectAppsToMetrics(apps: AppService, metrics: MetricsService, 
     return out;
   });
   metrics.setProviders({
+    instanceCgroups: (node) => instanceCgroupsOn(db, node),
     requested: async (node) => (await requestedPerNode(db, '')).get(node) ?? { cpuMillis: 0, memoryBytes: 0 },
     instanceApp: async (id) =>
       (await db.get<{ app: string }>('SELECT app FROM app_instances WHERE id = ?', [id]))?.app,

@@ -1,0 +1,20 @@
+/** Where the metrics collector reads an instance's CPU and memory: the cgroup its runtime put it in. */
+import { containerCgroupsPath } from '../../drivers/container/driver.ts';
+import type { Db } from '../../store/db.ts';
+import { instanceHandle, type InstanceRow } from './store.ts';
+
+/** cgroup path (relative to the cgroup root, as metrics.sh takes it) -> instance id, for one node. */
+export async function instanceCgroupsOn(db: Db, node: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const rows = await db.all<InstanceRow>(
+    "SELECT * FROM app_instances WHERE node = ? AND handle <> '' ORDER BY id",
+    [node],
+  );
+  for (const row of rows) {
+    const h = instanceHandle(row);
+    if (h?.driver !== 'container') continue;
+    const path = typeof h.data.cgroupsPath === 'string' ? h.data.cgroupsPath : containerCgroupsPath(row.id);
+    out.set(path, row.id);
+  }
+  return out;
+}

@@ -20,7 +20,8 @@ command -v openssl >/dev/null 2>&1 || pkgs="$pkgs openssl"
 if [ "$want_test" = 1 ]; then
   pkgs="$pkgs openssh-server openssh-client shellcheck busybox-static dash iproute2 util-linux procps
     postgresql chromium fonts-liberation prometheus docker-registry runc crun skopeo umoci
-    qemu-system-x86 e2fsprogs nftables iptables cpio gzip xz-utils pssh python3-fabric fabric ansible-core"
+    qemu-system-x86 e2fsprogs nftables iptables cpio gzip xz-utils pssh python3-fabric fabric ansible-core
+    socat curl linux-image-amd64"
 fi
 if [ -n "$pkgs" ]; then
   $SUDO apt-get update -q

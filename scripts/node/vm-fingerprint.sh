@@ -1,0 +1,14 @@
+#!/bin/sh
+# vm-fingerprint.sh - can this node run grim microVMs? Reports the tools the VM drivers need. Read-only.
+# result: {"qemu":"path"|null,"firecracker":"path"|null,"jailer":"path"|null,"mkfsExt4":bool,"nft":bool,
+# result:  "socat":bool,"staticBusybox":bool,"kvm":bool,"tun":bool,"cpuKhz":N}
+set -u
+path_or_null() { p=$(command -v "$1" 2>/dev/null) && printf '"%s"' "$p" || printf null; }
+yes_no() { if "$@" >/dev/null 2>&1; then printf true; else printf false; fi; }
+static_busybox() { [ -x /bin/busybox ] && ! grep -qa -e /ld-linux -e /ld-musl /bin/busybox; }
+printf '{"qemu":%s,"firecracker":%s,"jailer":%s,"mkfsExt4":%s,"nft":%s,"socat":%s,"staticBusybox":%s,"kvm":%s,"tun":%s,"cpuKhz":%s}\n' \
+  "$(path_or_null qemu-system-x86_64)" "$(path_or_null firecracker)" "$(path_or_null jailer)" \
+  "$(yes_no command -v mkfs.ext4)" "$(yes_no command -v nft)" "$(yes_no command -v socat)" \
+  "$(yes_no static_busybox)" "$(yes_no test -w /dev/kvm)" \
+  "$(yes_no sh -c '[ -c /dev/net/tun ] || [ -w /dev ]')" \
+  "$(awk -F': ' '/cpu MHz/ { printf "%d", $2 * 1000; found = 1; exit } END { if (!found) printf "0" }' /proc/cpuinfo)"

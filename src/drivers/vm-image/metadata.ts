@@ -1,0 +1,57 @@
+// The metadata drive of one instance: a tar with grim-meta/ that the guest init reads at boot. It
+// carries what must not go on the kernel command line (secrets in env.sh) and the instance identity.
+import { renderAppScript, type AppDefinition } from './app-definition.ts';
+import { exportLines } from './shell.ts';
+import { writeUstar, type UstarEntry } from './ustar.ts';
+
+export interface GuestNetwork {
+  address: string;
+  prefixLength: number;
+  gateway: string;
+  dns?: string[];
+}
+
+export interface InstanceMetadata {
+  hostname: string;
+  env: Record<string, string>;
+  network?: GuestNetwork;
+  /** Overrides /grim/app.sh of the root disk (tarball apps on a shared runtime disk). */
+  app?: AppDefinition;
+}
+
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function buildMetadataTar(meta: InstanceMetadata): Buffer {
+  if (!HOSTNAME.test(meta.hostname)) throw new Error(`hostname "${meta.hostname}" is not a valid host name`);
+  const entries: UstarEntry[] = [
+    { name: 'grim-meta', type: 'dir' },
+    { name: 'grim-meta/hostname', type: 'file', content: `${meta.hostname}\n` },
+    { name: 'grim-meta/env.sh', type: 'file', content: exportLines(meta.env) },
+  ];
+  const net = meta.network;
+  if (net !== undefined) {
+    entries.push(
+      {
+        name: 'grim-meta/network',
+        type: 'file',
+        content: `ADDRESS=${net.address}/${net.prefixLength}\nGATEWAY=${net.gateway}\nIFACE=eth0\n`,
+      },
+      {
+        name: 'grim-meta/hosts',
+        type: 'file',
+        content: `127.0.0.1\tlocalhost\n${net.address}\t${meta.hostname}\n`,
+      },
+    );
+    if (net.dns !== undefined && net.dns.length > 0) {
+      entries.push({
+        name: 'grim-meta/resolv.conf',
+        type: 'file',
+        content: net.dns.map((d) => `nameserver ${d}\n`).join(''),
+      });
+    }
+  }
+  if (meta.app !== undefined) {
+    entries.push({ name: 'grim-meta/app.sh', type: 'file', content: renderAppScript(meta.app) });
+  }
+  return writeUstar(entries);
+}

@@ -1,13 +1,10 @@
 #!/bin/sh
 # oci-unpack.sh — apply one OCI / Docker image layer tarball to a rootfs directory, with whiteouts.
 #
-# Parameters (environment):
-#   ROOTFS       target rootfs directory (created when missing)
-#   LAYER        path of the layer tarball on this node
-#   LAYER_MEDIA  gzip | none
-# Result (last stdout line, one JSON object):
-#   {"ok":true,"entries":N,"whiteouts":N,"opaque":N}      exit 0
-#   {"ok":false,"error":"..."}                             exit 1
+# param: ROOTFS - target rootfs directory (created when missing)
+# param: LAYER - path of the layer tarball on this node
+# param: LAYER_MEDIA - gzip | none
+# result: {"ok":true,"entries":N,"whiteouts":N,"opaque":N} (exit 0), or {"ok":false,"error":"..."} (exit 1)
 #
 # Semantics (same as src/oci/layer-plan.ts + src/oci/unpack.ts):
 #   1. list the layer; reject absolute names, ".." components, whiteouts without a target and entries

@@ -13,7 +13,8 @@ const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const MAX_MESSAGE = 64 * 1024;
 
 /** A client message: keystrokes, or a new terminal size. */
-export type TerminalMessage = { type: 'input'; data: string } | { type: 'resize'; cols: number; rows: number };
+export type TerminalMessage =
+  { type: 'input'; data: string } | { type: 'resize'; cols: number; rows: number };
 
 function clampSize(v: unknown, fallback: number, max: number): number {
   const n = Number(v);
@@ -39,7 +40,7 @@ function parseMessage(raw: string): TerminalMessage | null {
 async function checkOrigin(req: FastifyRequest, reply: FastifyReply) {
   if (req.principal?.via !== 'session') return;
   const origin = req.headers.origin;
-  let host = '';
+  let host: string;
   try {
     host = origin ? new URL(origin).host : '';
   } catch {

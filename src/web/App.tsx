@@ -1,8 +1,8 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { Suspense, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiError, call, client, onUnauthenticated } from './api.ts';
 import { navigate, usePath } from './router.tsx';
 import { SessionContext, type Principal, type Session } from './session.tsx';
-import { pageFor } from './pages/registry.ts';
+import { matchPage } from './pages/registry.ts';
 import { Shell } from './components/Shell.tsx';
 import { ErrorBoundary } from './components/ErrorBoundary.tsx';
 import { ErrorMessage } from './components/ErrorMessage.tsx';
@@ -82,13 +82,15 @@ export function App() {
       />
     );
 
-  const page = path === '/login' ? pageFor('/') : pageFor(path);
-  const Content = page?.component ?? NotFoundPage;
+  const found = matchPage(path === '/login' ? '/' : path);
+  const Content = found?.entry.component ?? NotFoundPage;
   return (
     <SessionContext.Provider value={session}>
-      <Shell path={page?.path ?? path}>
+      <Shell path={found?.entry.path ?? path}>
         <ErrorBoundary resetKey={path}>
-          <Content />
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            <Content key={path} params={found?.params ?? {}} />
+          </Suspense>
         </ErrorBoundary>
       </Shell>
     </SessionContext.Provider>

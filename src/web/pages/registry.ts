@@ -1,17 +1,33 @@
-import type { ComponentType } from 'react';
+import { lazy, type ComponentType } from 'react';
 import { OverviewPage } from './overview/OverviewPage.tsx';
 import { NodesPage } from './nodes/NodesPage.tsx';
+import { NodePage } from './nodes/NodePage.tsx';
+import { AddNodePage } from './nodes/AddNodePage.tsx';
+import { UpdatePage } from './updates/UpdatePage.tsx';
 import { RunPage } from './run/RunPage.tsx';
 import { AppsPage } from './apps/AppsPage.tsx';
+import { AppPage } from './apps/AppPage.tsx';
+import { DeployPage } from './apps/DeployPage.tsx';
 import { JobsPage } from './jobs/JobsPage.tsx';
+import { JobPage } from './jobs/JobPage.tsx';
 import { AuditPage } from './audit/AuditPage.tsx';
 import { UsersPage } from './users/UsersPage.tsx';
 import { SettingsPage } from './settings/SettingsPage.tsx';
 
+// xterm.js is large: the terminal page loads on first use, not with every page.
+const TerminalPage = lazy(() =>
+  import('./terminal/TerminalPage.tsx').then((m) => ({ default: m.TerminalPage })),
+);
+
+/** What a page gets from its path, e.g. { name: 'n1' } for /nodes/n1. */
+export interface PageProps {
+  params: Record<string, string>;
+}
+
 export interface PageEntry {
   path: string;
   label: string;
-  component: ComponentType;
+  component: ComponentType<PageProps>;
 }
 
 /** The left navigation, in order; each entry is one page folder. */
@@ -26,7 +42,52 @@ export const PAGES: PageEntry[] = [
   { path: '/settings', label: 'Settings', component: SettingsPage },
 ];
 
-export function pageFor(path: string): PageEntry | undefined {
+/** Pages below a navigation entry: the pattern, and which entry is highlighted while they show. */
+const DETAIL_PAGES: Array<{ pattern: string; nav: string; component: ComponentType<PageProps> }> = [
+  { pattern: '/nodes/add', nav: '/nodes', component: AddNodePage },
+  { pattern: '/nodes/update', nav: '/nodes', component: UpdatePage },
+  { pattern: '/nodes/:name', nav: '/nodes', component: NodePage },
+  { pattern: '/nodes/:name/terminal', nav: '/nodes', component: TerminalPage },
+  { pattern: '/jobs/:id', nav: '/jobs', component: JobPage },
+  { pattern: '/apps/new', nav: '/apps', component: DeployPage },
+  { pattern: '/apps/:name', nav: '/apps', component: AppPage },
+];
+
+function match(pattern: string, path: string): Record<string, string> | null {
+  const want = pattern.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    if (want[i].startsWith(':')) {
+      let v: string;
+      try {
+        v = decodeURIComponent(got[i]);
+      } catch {
+        return null;
+      }
+      if (!v) return null;
+      params[want[i].slice(1)] = v;
+    } else if (want[i] !== got[i]) return null;
+  }
+  return params;
+}
+
+/** The page for a path: its component, its parameters, and the navigation entry to highlight. */
+export function matchPage(path: string): { entry: PageEntry; params: Record<string, string> } | undefined {
   const clean = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  return PAGES.find((p) => p.path === clean);
+  const top = PAGES.find((p) => p.path === clean);
+  if (top) return { entry: top, params: {} };
+  for (const d of DETAIL_PAGES) {
+    const params = match(d.pattern, clean);
+    if (params) {
+      const nav = PAGES.find((p) => p.path === d.nav)!;
+      return { entry: { ...nav, component: d.component }, params };
+    }
+  }
+  return undefined;
+}
+
+export function pageFor(path: string): PageEntry | undefined {
+  return matchPage(path)?.entry;
 }

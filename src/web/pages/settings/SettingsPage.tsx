@@ -1,6 +1,33 @@
+import { call } from '../../api.ts';
+import { useQuery } from '../../use-query.ts';
+import { byName } from '../../format.ts';
 import { Page } from '../../components/Page.tsx';
+import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { useSession } from '../../session.tsx';
 import { PasswordForm } from './PasswordForm.tsx';
+import { EnvironmentsSection } from './EnvironmentsSection.tsx';
+import { GroupsSection } from './GroupsSection.tsx';
+import { SizesSection } from './SizesSection.tsx';
+
+function Inventory() {
+  const q = useQuery(async (signal) => {
+    const [e, g, n] = await Promise.all([
+      call('listEnvironments', {}, signal),
+      call('listGroups', {}, signal),
+      call('listNodes', {}, signal),
+    ]);
+    return { envs: byName(e.environments), groups: byName(g.groups), nodes: byName(n.nodes) };
+  }, []);
+  if (q.error) return <ErrorMessage error={q.error} title="Could not load environments and groups." />;
+  if (!q.data) return <p className="muted">Loading…</p>;
+  return (
+    <>
+      <EnvironmentsSection envs={q.data.envs} onChange={q.reload} />
+      <GroupsSection groups={q.data.groups} envs={q.data.envs} nodes={q.data.nodes} onChange={q.reload} />
+      <SizesSection />
+    </>
+  );
+}
 
 export function SettingsPage() {
   const { user } = useSession();
@@ -22,6 +49,7 @@ export function SettingsPage() {
       <section className="panel">
         <PasswordForm />
       </section>
+      <Inventory />
     </Page>
   );
 }

@@ -32,7 +32,15 @@ export function registerJobEvents(app: FastifyInstance, services: Services) {
       });
       const send = (event: string, data: unknown) =>
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      // Events before the snapshot is read are already part of it (output so far is kept live in
+      // memory): drop them, so nothing is shown twice, but remember a 'done'.
+      let snapshotSent = false;
+      let doneEarly = false;
       const unsubscribe = services.jobs.subscribe(id, (e: JobEvent) => {
+        if (!snapshotSent) {
+          if (e.type === 'done') doneEarly = true;
+          return;
+        }
         send(e.type, e);
         if (e.type === 'done') close();
       });
@@ -43,11 +51,12 @@ export function registerJobEvents(app: FastifyInstance, services: Services) {
         res.end();
       };
       req.raw.on('close', close);
-      // Subscribe first, then read again: nothing that happens in between is lost.
       job = await services.jobs.get(id);
       send('snapshot', job);
-      if (job.status !== 'running') {
-        send('done', { type: 'done', status: job.status, summary: job.summary });
+      snapshotSent = true;
+      if (job.status !== 'running' || doneEarly) {
+        const final = doneEarly ? await services.jobs.get(id) : job;
+        send('done', { type: 'done', status: final.status, summary: final.summary });
         close();
       }
     },

@@ -5,7 +5,13 @@
  */
 import type { RuntimeDriver, RuntimeKind } from './driver.ts';
 import { createSupervisedContainerDriver } from './container/supervised.ts';
+import { createFirecrackerDriver } from './firecracker/driver.ts';
+import { createSupervisedQemuDriver } from './qemu/supervised.ts';
 import { ScriptDriver } from './script/script-driver.ts';
+import type { GuestKernelSpec } from './vm-image/kernel.ts';
+import type { VmNetworkOptions } from './vm-image/network.ts';
+import type { RuntimeImage } from './vm-image/pipeline.ts';
+import { RegistryClient } from '../oci/registry-client.ts';
 
 const drivers = new Map<RuntimeKind, RuntimeDriver>();
 
@@ -33,3 +39,44 @@ export function registeredKinds(): RuntimeKind[] {
 
 registerDriver(new ScriptDriver());
 registerDriver(createSupervisedContainerDriver());
+
+export interface MicrovmSetup {
+  network: VmNetworkOptions;
+  /** Guest kernel on the nodes for qemu-microvm (a bzImage + modules works); unset: the driver is unavailable. */
+  qemuKernel?: GuestKernelSpec;
+  /** Guest vmlinux with virtio built in for Firecracker; unset: the driver is unavailable. */
+  firecrackerKernel?: GuestKernelSpec;
+  accel?: 'auto' | 'kvm' | 'tcg';
+  runtimes?: Record<string, RuntimeImage>;
+  registry?: RegistryClient;
+}
+
+/** A driver that reports itself unavailable (and refuses to create) until a guest kernel is configured. */
+function needsKernel(
+  driver: RuntimeDriver,
+  kernel: GuestKernelSpec | undefined,
+  hint: string,
+): RuntimeDriver {
+  if (kernel !== undefined) return driver;
+  const reason = `no guest kernel is configured for ${driver.kind} (${hint})`;
+  return {
+    ...driver,
+    async fingerprint(ctx) {
+      const f = await driver.fingerprint(ctx);
+      return f.available ? { ...f, available: false, reason } : f;
+    },
+    create: () => Promise.reject(new Error(reason)),
+  };
+}
+
+const NO_KERNEL: GuestKernelSpec = { name: 'unconfigured', image: '/nonexistent' };
+
+/** Registers qemu-microvm (supervised like script/container apps) and firecracker with grim's VM networking. */
+export function registerMicrovmDrivers(s: MicrovmSetup): void {
+  const registry = s.registry ?? new RegistryClient();
+  const common = { registry, network: s.network, runtimes: s.runtimes };
+  const qemu = createSupervisedQemuDriver({ ...common, kernel: s.qemuKernel ?? NO_KERNEL, accel: s.accel });
+  registerDriver(needsKernel(qemu, s.qemuKernel, 'set GRIM_VM_KERNEL'));
+  const fc = createFirecrackerDriver({ ...common, kernel: s.firecrackerKernel ?? NO_KERNEL });
+  registerDriver(needsKernel(fc, s.firecrackerKernel, 'set GRIM_FC_KERNEL'));
+}

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { route } from '../route.ts';
-import { Name, Timestamp } from '../common.ts';
+import { Name, NameParams, Timestamp } from '../common.ts';
 
 const AppName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$' });
 const AppParams = Type.Object({ name: AppName }, { additionalProperties: false });
@@ -59,8 +59,21 @@ const AppFields = {
   cpu: Type.Optional(Quantity),
   memory: Type.Optional(Quantity),
   disk: Type.Optional(Quantity),
-  runtime: Type.Optional(Type.Union([Type.Literal('script'), Type.Literal('container')])),
+  runtime: Type.Optional(
+    Type.Union([
+      Type.Literal('script'),
+      Type.Literal('container'),
+      Type.Literal('qemu-microvm'),
+      Type.Literal('firecracker'),
+    ]),
+  ),
   source: Type.Optional(Source),
+  network: Type.Optional(
+    Type.Union([Type.Literal('nat'), Type.Literal('bridged')], {
+      description:
+        'microVM runtimes: nat (private subnet, ports on the node) or bridged (LAN address from IPAM)',
+    }),
+  ),
   ports: Type.Optional(Type.Array(Port, { maxItems: 32 })),
   env: Type.Optional(EnvMap),
   secrets: Type.Optional(
@@ -100,6 +113,7 @@ export const AppView = Type.Object({
   health: Type.Unknown(),
   failover: Type.String(),
   maxParallel: Type.Integer(),
+  network: Type.Optional(Type.String()),
   currentRelease: Type.Union([Type.Integer(), Type.Null()]),
   deleting: Type.Boolean(),
   createdBy: Type.String(),
@@ -137,6 +151,20 @@ export const AppView = Type.Object({
     }),
     Type.Null(),
   ]),
+});
+
+const IpPoolView = Type.Object({
+  id: Name,
+  cidr: Type.String({ minLength: 9, maxLength: 18 }),
+  gateway: Type.String({ minLength: 7, maxLength: 15 }),
+  excluded: Type.Array(Type.String({ maxLength: 31 }), { maxItems: 256 }),
+  scope: Type.Object(
+    {
+      kind: Type.Union([Type.Literal('environment'), Type.Literal('group'), Type.Literal('node')]),
+      id: Type.String({ minLength: 1, maxLength: 63 }),
+    },
+    { additionalProperties: false },
+  ),
 });
 
 const Started = Type.Object({
@@ -267,5 +295,38 @@ export const appRoutes = {
       failover: Type.Array(Type.String()),
       errors: Type.Array(Type.String()),
     }),
+  }),
+  listIpPools: route({
+    method: 'GET',
+    path: '/api/ip-pools',
+    summary: "IPAM pools for bridged microVMs (per environment or group) and nodes' nat subnets, with usage",
+    tag: 'apps',
+    role: 'viewer',
+    response: Type.Object({
+      pools: Type.Array(
+        Type.Object({
+          ...IpPoolView.properties,
+          used: Type.Array(Type.Object({ address: Type.String(), owner: Type.String() })),
+        }),
+      ),
+    }),
+  }),
+  putIpPool: route({
+    method: 'PUT',
+    path: '/api/ip-pools/:name',
+    summary: 'Create or change an IPAM pool; a group pool wins over its environment pool',
+    tag: 'apps',
+    role: 'admin',
+    params: NameParams,
+    body: Type.Object(
+      {
+        cidr: IpPoolView.properties.cidr,
+        gateway: IpPoolView.properties.gateway,
+        excluded: Type.Optional(IpPoolView.properties.excluded),
+        scope: IpPoolView.properties.scope,
+      },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({ pool: IpPoolView }),
   }),
 };

@@ -4,8 +4,11 @@
  */
 import { resolveResources, type Resources, type ResourceRequest, type Size } from '../sizes.ts';
 
-export const APP_RUNTIMES = ['script', 'container'] as const;
+export const APP_RUNTIMES = ['script', 'container', 'qemu-microvm', 'firecracker'] as const;
 export type AppRuntime = (typeof APP_RUNTIMES)[number];
+/** MicroVM runtimes: their instances get a network mode (nat: private subnet + published ports; bridged: LAN IP). */
+export const VM_RUNTIMES: readonly AppRuntime[] = ['qemu-microvm', 'firecracker'];
+export type VmNetworkMode = 'nat' | 'bridged';
 export type Failover = 'report' | 'reschedule';
 
 export type HealthCheck =
@@ -35,6 +38,8 @@ export type AppSpec = {
   health: HealthCheck | null;
   failover: Failover;
   maxParallel: number;
+  /** MicroVM runtimes only (default nat). */
+  network?: VmNetworkMode;
 };
 
 /** What a user sends to create or change an app (text quantities, secrets in clear). */
@@ -52,6 +57,7 @@ export type AppInput = {
   health?: Partial<HealthCheck> | null;
   failover?: Failover;
   maxParallel?: number;
+  network?: VmNetworkMode;
 };
 
 export type Problem = { path: string; message: string };
@@ -97,7 +103,15 @@ function checkSource(runtime: AppRuntime, source: AppSourceSpec | undefined, pro
         });
     }
   } else if (source.kind === 'script') {
-    problems.push({ path: 'body/source', message: 'the container runtime needs an image or tarball source' });
+    problems.push({
+      path: 'body/source',
+      message: `the ${runtime} runtime needs an image or tarball source`,
+    });
+  } else if (source.kind === 'tarball' && VM_RUNTIMES.includes(runtime)) {
+    if (!source.runtime.trim())
+      problems.push({ path: 'body/source/runtime', message: 'a tarball app names its runtime image' });
+    if (!Array.isArray(source.command) || source.command.length === 0 || source.command.some((c) => !c))
+      problems.push({ path: 'body/source/command', message: 'a tarball app needs its start command' });
   }
 }
 
@@ -165,7 +179,7 @@ export function applyAppInput(
   if (!APP_RUNTIMES.includes(runtime))
     problems.push({
       path: 'body/runtime',
-      message: `runtime must be one of ${APP_RUNTIMES.join(', ')} (microVMs come later)`,
+      message: `runtime must be one of ${APP_RUNTIMES.join(', ')}`,
     });
   const replicas = input.replicas ?? cur?.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10_000)
@@ -208,6 +222,11 @@ export function applyAppInput(
   const failover = input.failover ?? cur?.failover ?? 'report';
   if (failover !== 'report' && failover !== 'reschedule')
     problems.push({ path: 'body/failover', message: 'must be report or reschedule' });
+  const network = VM_RUNTIMES.includes(runtime) ? (input.network ?? cur?.network ?? 'nat') : undefined;
+  if (network !== undefined && network !== 'nat' && network !== 'bridged')
+    problems.push({ path: 'body/network', message: 'must be nat or bridged' });
+  if (input.network !== undefined && network === undefined)
+    problems.push({ path: 'body/network', message: 'a network mode applies to microVM runtimes only' });
   if (problems.length > 0 || !resolved.ok) return { ok: false, problems };
   return {
     ok: true,
@@ -224,6 +243,7 @@ export function applyAppInput(
       health,
       failover,
       maxParallel,
+      ...(network ? { network } : {}),
     },
     secrets,
   };

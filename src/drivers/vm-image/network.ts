@@ -22,13 +22,13 @@ export interface BridgedNetworkOptions {
   bridge?: string; // default grimlan0
   uplink?: string; // default eth0
   /** IPAM pool of the LAN for an instance (per environment or group). */
-  poolId: (spec: InstanceSpec) => string;
+  poolId: (spec: InstanceSpec) => string | Promise<string>;
 }
 
 export interface VmNetworkOptions {
   ipam: IpAllocator;
   /** Mode per instance (chosen per group); default nat. */
-  modeFor?: (spec: InstanceSpec) => VmNetworkMode;
+  modeFor?: (spec: InstanceSpec) => VmNetworkMode | Promise<VmNetworkMode>;
   nat?: NatNetworkOptions;
   bridged?: BridgedNetworkOptions;
   dns?: string[];
@@ -61,7 +61,7 @@ export async function planInstanceNetwork(
   spec: InstanceSpec,
   o: VmNetworkOptions,
 ): Promise<VmNetworkPlan> {
-  const mode = o.modeFor?.(spec) ?? 'nat';
+  const mode = (await o.modeFor?.(spec)) ?? 'nat';
   if (mode === 'nat') {
     const nat = natDefaults(o.nat);
     const prefix = parseCidr(nat.subnet).prefixLength;
@@ -77,8 +77,8 @@ export async function planInstanceNetwork(
   if (o.bridged === undefined)
     throw new Error(`instance ${spec.instanceId} wants bridged networking, but no LAN pool is configured`);
   const bridge = o.bridged.bridge ?? 'grimlan0';
+  const poolId = await o.bridged.poolId(spec); // before the uplink moves into the bridge: no pool, no change
   await runJson(ctx, 'vm-net-setup', { MODE: 'bridged', BRIDGE: bridge, UPLINK: o.bridged.uplink ?? 'eth0' });
-  const poolId = o.bridged.poolId(spec);
   return { mode, bridge, poolId, ip: await o.ipam.allocate(poolId, spec.instanceId) };
 }
 

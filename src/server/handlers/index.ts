@@ -7,6 +7,7 @@ import { nodeHandlers } from './nodes.ts';
 import { jobHandlers } from './jobs.ts';
 import { metricHandlers } from './metrics.ts';
 import { appHandlers } from './apps.ts';
+import { ipamHandlers } from './ipam.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -18,4 +19,5 @@ export const handlers: Handlers = {
   ...jobHandlers,
   ...metricHandlers,
   ...appHandlers,
+  ...ipamHandlers,
 };

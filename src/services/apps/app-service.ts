@@ -17,6 +17,7 @@ import { planFor, type UsageSource } from './planner.ts';
 import { Reconciler, type ReconcileReport } from './reconciler.ts';
 import { RolloutRunner, recordRollout, type RolloutKind } from './rollout-runner.ts';
 import { SizeService } from './sizes.ts';
+import { IpamStore } from '../ipam-store.ts';
 import {
   appInstances,
   appSpec,
@@ -36,6 +37,8 @@ export type StartedRollout = { jobId: string; release: number; warnings: string[
 export class AppService {
   private readonly d: AppRuntime;
   readonly sizes: SizeService;
+  /** Embedded IPAM: pools for bridged microVMs and the nodes' nat subnets. */
+  readonly ipam: IpamStore;
   readonly runner: RolloutRunner;
   readonly reconciler: Reconciler;
   /** Rollouts started by this process, for tests and shutdown. */
@@ -44,6 +47,7 @@ export class AppService {
   constructor(deps: AppDeps) {
     this.d = { ...deps, lock: new KeyedLock() };
     this.sizes = new SizeService(deps.db);
+    this.ipam = new IpamStore(deps.db);
     this.runner = new RolloutRunner(this.d);
     this.reconciler = new Reconciler(
       this.d,
@@ -133,6 +137,7 @@ export class AppService {
       health: spec.health,
       failover: spec.failover,
       maxParallel: spec.maxParallel,
+      ...(spec.network ? { network: spec.network } : {}),
       currentRelease: a.current_release === null ? null : Number(a.current_release),
       deleting: !!Number(a.deleting),
       createdBy: a.created_by,

@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { HealthCheck } from '../../domain/apps/model.ts';
+import type { AppSpec, HealthCheck } from '../../domain/apps/model.ts';
 import type { InstanceHandle, OpCtx, RuntimeDriver } from '../../drivers/driver.ts';
 
 function tcpOpen(host: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -48,6 +48,24 @@ export async function checkOnce(
   if (!port) return false;
   if (h.type === 'tcp') return tcpOpen(where.address, port, timeoutMs);
   return httpOk(`http://${where.address}:${port}${h.path}`, timeoutMs);
+}
+
+/**
+ * Where http/tcp checks go: node:hostPort, except for a bridged microVM, which has its own LAN address and
+ * listens on the app's ports there (nothing is published on the node).
+ */
+export function healthTarget(
+  nodeAddress: string,
+  hostPorts: Record<string, number>,
+  spec: AppSpec,
+  handle: InstanceHandle,
+): { address: string; hostPorts: Record<string, number> } {
+  if (handle.data.mode === 'bridged' && typeof handle.data.address === 'string')
+    return {
+      address: handle.data.address,
+      hostPorts: Object.fromEntries(spec.ports.map((p) => [p.name, p.port])),
+    };
+  return { address: nodeAddress, hostPorts };
 }
 
 /** Waits until the instance is healthy; false after `retries` failed checks. */

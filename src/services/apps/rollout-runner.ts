@@ -14,7 +14,8 @@ import type { Queryable } from '../../store/db.ts';
 import { newId } from '../ids.ts';
 import type { AppRuntime } from './context.ts';
 import { newInstanceId } from './context.ts';
-import { waitHealthy } from './health.ts';
+import { healthTarget, waitHealthy } from './health.ts';
+import { VM_RUNTIMES } from '../../domain/apps/model.ts';
 import { buildInstanceSpec, handleOf } from './instances.ts';
 import { nodeCtx } from './node-ctx.ts';
 import { planFor } from './planner.ts';
@@ -182,6 +183,10 @@ export class RolloutRunner {
     const ctx = nodeCtx(this.d.pool, node, (line) => this.log(ro.job_id, u.node, line));
     try {
       if (phase === 'pending') {
+        if (VM_RUNTIMES.includes(spec.runtime)) {
+          const fp = await driver.fingerprint(ctx);
+          if (!fp.available) throw new Error(`${spec.runtime} is not available on ${u.node}: ${fp.reason}`);
+        }
         const handle = await driver.create(buildInstanceSpec(this.d.box, app, rel, inst), ctx);
         await db.run('UPDATE app_instances SET handle = ?, updated_at = ? WHERE id = ?', [
           JSON.stringify(handle),
@@ -196,7 +201,11 @@ export class RolloutRunner {
         const fresh = (await getInstance(db, inst.id)) ?? inst;
         const r = await waitHealthy(
           spec.health,
-          { address: node.address, hostPorts: instancePorts(fresh), instanceId: inst.id, ctx },
+          {
+            ...healthTarget(node.address, instancePorts(fresh), spec, handleOf(fresh, spec.runtime)),
+            instanceId: inst.id,
+            ctx,
+          },
           driver,
           handleOf(fresh, spec.runtime),
         );

@@ -6,9 +6,36 @@ import type { MetricsService } from '../metrics.ts';
 import { AppService } from './app-service.ts';
 import { requestedPerNode } from './planner.ts';
 import { instanceCgroupsOn } from './instance-cgroups.ts';
+import { registerMicrovmDrivers } from '../../drivers/registry.ts';
+import type { GuestKernelSpec } from '../../drivers/vm-image/kernel.ts';
+import { vmNetworkFor } from './vm-network.ts';
 
 export function createAppService(d: { db: Db; pool: SshPool; jobs: JobStore; dataDir: string }): AppService {
-  return new AppService({ db: d.db, pool: d.pool, jobs: d.jobs, box: openSecretBox(d.dataDir) });
+  const apps = new AppService({ db: d.db, pool: d.pool, jobs: d.jobs, box: openSecretBox(d.dataDir) });
+  registerMicrovmDrivers({
+    network: vmNetworkFor(d.db, apps.ipam),
+    qemuKernel: kernelFromEnv(process.env.GRIM_VM_KERNEL, process.env.GRIM_VM_KERNEL_MODULES),
+    firecrackerKernel: kernelFromEnv(process.env.GRIM_FC_KERNEL),
+    accel: accelFromEnv(process.env.GRIM_VM_ACCEL),
+  });
+  return apps;
+}
+
+/**
+ * A guest kernel from the environment: the path of a kernel image on the nodes (a bzImage such as
+ * /var/lib/grim/vm/boot/vmlinuz-6.1.0-28-amd64, or a vmlinux) and, for a distro kernel, its modules directory.
+ */
+function kernelFromEnv(image: string | undefined, modulesDir?: string): GuestKernelSpec | undefined {
+  if (!image) return undefined;
+  const base = image.slice(image.lastIndexOf('/') + 1).replace(/^vmlinu[xz]-?/, '');
+  const name = base.replace(/[^A-Za-z0-9._-]/g, '-') || 'default';
+  return { name, image, ...(modulesDir ? { modulesDir } : {}) };
+}
+
+function accelFromEnv(v: string | undefined): 'auto' | 'kvm' | 'tcg' | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === 'auto' || v === 'kvm' || v === 'tcg') return v;
+  throw new Error(`GRIM_VM_ACCEL must be auto, kvm or tcg, got "${v}"`);
 }
 
 /**

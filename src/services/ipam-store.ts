@@ -50,11 +50,14 @@ export class IpamStore implements IpAllocator {
     this.#db = db;
   }
 
-  /** Creates or replaces a pool. Rejects invalid pools and CIDRs overlapping another pool. */
+  /** Creates or replaces a pool. Rejects invalid pools and CIDRs overlapping another pool (node NAT pools excepted). */
   async savePool(pool: StoredPool): Promise<void> {
     const problems = validatePool(asDomainPool(pool));
     if (problems.length > 0) throw new IpamError(problems.join('; '));
-    const others = (await this.listPools()).filter((p) => p.id !== pool.id);
+    // A node's NAT pool is private to that node: node pools may reuse the same range as each other.
+    const others = (await this.listPools()).filter(
+      (p) => p.id !== pool.id && !(pool.scope.kind === 'node' && p.scope.kind === 'node'),
+    );
     const overlap = overlappingPools([...others, pool].map(asDomainPool)).find(
       ([a, b]) => a === pool.id || b === pool.id,
     );

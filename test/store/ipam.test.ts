@@ -68,5 +68,13 @@ for (const c of storeCases) {
       }),
       /overlaps pool tiny/,
     );
+    // Each node's NAT pool is private to it: two nodes may use the same range.
+    await ipam.savePool({
+      id: 'nat-n2',
+      cidr: '10.30.0.0/30',
+      gateway: '10.30.0.1',
+      scope: { kind: 'node', id: 'n2' },
+    });
+    assert.equal((await ipam.allocate('nat-n2', 'x')).address, '10.30.0.2');
   });
 }

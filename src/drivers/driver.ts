@@ -77,7 +77,11 @@ export interface DriverFingerprint {
 export interface OpCtx {
   node: string;
   /** Run scripts/<name>.sh on the node with parameters as environment variables; returns its JSON result. */
-  runScript(name: string, env: Record<string, string>, opts?: { timeoutMs?: number; stdin?: never }): Promise<{ json: unknown; result: ExecResult }>;
+  runScript(
+    name: string,
+    env: Record<string, string>,
+    opts?: { timeoutMs?: number; stdin?: never },
+  ): Promise<{ json: unknown; result: ExecResult }>;
   /** Copy bytes to a file on the node (through the SSH connection, e.g. `cat > path` with the data on stdin). */
   upload(path: string, data: Buffer | NodeJS.ReadableStream, mode?: number): Promise<void>;
   log(line: string): void;

@@ -16,7 +16,10 @@ test('CLI: lab up --register, node list, run streams per node, update --dry-run 
   const name = uniqueLabName();
   t.after(() => labDown(name));
   const env = cliEnv();
-  assert.equal((await grim(['login', '--server', srv.url, '--password-stdin'], env, 'cli-nodes-password\n')).code, 0);
+  assert.equal(
+    (await grim(['login', '--server', srv.url, '--password-stdin'], env, 'cli-nodes-password\n')).code,
+    0,
+  );
 
   const up = await grim(['lab', 'up', '--name', name, '--nodes', '2', '--register'], env);
   assert.equal(up.code, 0, up.stderr + up.stdout);
@@ -24,7 +27,10 @@ test('CLI: lab up --register, node list, run streams per node, update --dry-run 
 
   const list = await grim(['node', 'list', '--json'], env);
   const nodes = JSON.parse(list.stdout).nodes;
-  assert.deepEqual(nodes.map((n: any) => n.name), [`${name}-n1`, `${name}-n2`]);
+  assert.deepEqual(
+    nodes.map((n: any) => n.name),
+    [`${name}-n1`, `${name}-n2`],
+  );
   assert.ok(nodes.every((n: any) => n.state === 'ready'));
 
   const run = await grim(['run', `group:lab-${name}`, '--', 'echo', 'hello from $(hostname)'], env);

@@ -102,10 +102,14 @@ test('on a non-loopback address grim serves HTTPS from its local CA, and the CLI
   await assert.rejects(fetch(`http://127.0.0.1:${srv.port}/healthz`), 'plain HTTP is not served');
   // Over TLS the session cookie is Secure.
   const setCookie = await new Promise<string>((resolve, reject) => {
-    const req = httpsRequest(`${srv.url}/api/auth/login`, { method: 'POST', ca: readFileSync(ca), headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      resolve(String(res.headers['set-cookie']));
-    });
+    const req = httpsRequest(
+      `${srv.url}/api/auth/login`,
+      { method: 'POST', ca: readFileSync(ca), headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        resolve(String(res.headers['set-cookie']));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify({ username: 'admin', password: 'tls-admin-password' }));
   });

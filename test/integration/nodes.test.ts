@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { withLab } from '../helpers/lab.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { linkDown, linkUp, regenerateHostKey, execInNode, rebootNode, stopNode, startNode } from '../../src/lab/node-control.ts';
+import {
+  linkDown,
+  linkUp,
+  regenerateHostKey,
+  execInNode,
+  rebootNode,
+  stopNode,
+  startNode,
+} from '../../src/lab/node-control.ts';
 import type { LabState } from '../../src/lab/lab.ts';
 
 async function addLabNodes(a: TestApp, lab: LabState, env = 'lab') {
@@ -93,7 +101,10 @@ test('nodes on a Debian lab: pinned keys, facts, fan-out with a dead link, key c
   assert.match(down.json.node.stateReason, /refused|closed/);
   await startNode(lab, 2, { wait: true });
   await new Promise((r) => setTimeout(r, 2100)); // the pool fails a just-failed node fast for 2 s
-  assert.equal((await a.call('POST', '/api/nodes/n2/refresh', { token: a.adminToken })).json.node.state, 'ready');
+  assert.equal(
+    (await a.call('POST', '/api/nodes/n2/refresh', { token: a.adminToken })).json.node.state,
+    'ready',
+  );
 
   // The run is a job with logs, and the command is audited.
   const audit = await a.call('GET', '/api/audit?action=createRun', { token: a.adminToken });

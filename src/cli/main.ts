@@ -6,7 +6,7 @@ import { registerTokenCommands } from './commands/tokens.ts';
 import { registerUserCommands } from './commands/users.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerNodeCommands } from './commands/nodes.ts';
-import { registerTopCommands } from './commands/top.ts';
+import { registerAppTopCommand, registerTopCommands } from './commands/top.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerAppCommands } from './commands/apps.ts';
 import { registerLabCommands } from './commands/lab.ts';
@@ -29,6 +29,7 @@ registerNodeCommands(program, (c) => (exitCode = c));
 registerTopCommands(program); // adds `node top` to the group above
 registerJobCommands(program);
 registerAppCommands(program);
+registerAppTopCommand(program); // adds `app top` to the group above
 registerLabCommands(program, { registerNodes: registerLabNodes });
 
 try {

@@ -31,6 +31,7 @@ import { getNodeRow } from '../../src/store/nodes-repo.ts';
 import { connectAppsToMetrics } from '../../src/services/apps/wiring.ts';
 import { MetricsCollector } from '../../src/services/metrics/collector.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { grim, cliEnv } from '../helpers/grim-process.ts';
 import { withLab } from '../helpers/lab.ts';
 import { tarDirectory } from '../helpers/oci-image.ts';
 import { registryBinaryAvailable, startRegistry } from '../helpers/registry.ts';
@@ -290,6 +291,18 @@ test(
         `cpu of ${i.id}: ${JSON.stringify(rows)}`,
       );
     }
+
+    // `grim app top` shows the same per-instance usage through the API and the typed client.
+    await a.app.listen({ host: '127.0.0.1', port: 0 });
+    const top = await grim(['app', 'top', APP, '--json'], {
+      ...cliEnv(),
+      GRIM_SERVER: `http://127.0.0.1:${(a.app.server.address() as { port: number }).port}`,
+      GRIM_TOKEN: a.adminToken,
+    });
+    assert.equal(top.code, 0, top.stderr);
+    const topRows = JSON.parse(top.stdout).instances;
+    assert.equal(topRows.length, app.instances.length);
+    for (const r of topRows) assert.ok(r.memoryBytes > 0 && r.memoryBytes <= 96 * MiB, JSON.stringify(r));
 
     // Killing the container's process: the node's supervisor starts the container again (grim is not involved).
     const victim = app.instances.find((i: any) => i.node === 'n2');

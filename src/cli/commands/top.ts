@@ -43,7 +43,6 @@ export function nodeTopTable(rows: readonly TopRow[], now = Date.now()): string 
 /**
  * `grim node top`: a live table of every node's latest usage, redrawn every --interval seconds
  * (until Ctrl-C); --once prints it a single time. Registered on the existing `node` command group.
- * (`grim app top` comes with the apps API.)
  */
 export function registerTopCommands(program: Command) {
   const node =
@@ -72,6 +71,71 @@ export function registerTopCommands(program: Command) {
         if (once) return print(o, r, () => text);
         process.stdout.write(
           `${clear}${new Date().toISOString()}  every ${o.interval}s, Ctrl-C to quit\n\n${text}\n`,
+        );
+        await new Promise((res) => setTimeout(res, o.interval * 1000));
+      }
+    });
+}
+
+/** Latest value of a series over the last few minutes, or null. */
+async function latest(
+  client: ReturnType<typeof apiClient>,
+  name: string,
+  metric: string,
+): Promise<number | null> {
+  const now = Date.now();
+  const s = await client.call('getMetricSeries', {
+    query: { scope: 'instance', name, metric, from: now - 5 * 60_000, to: now },
+  });
+  return s.points.length ? s.points[s.points.length - 1].value : null;
+}
+
+/**
+ * `grim app top <app>`: each instance of the app with its node, state, restarts and latest CPU
+ * (millicores) and memory from its cgroup, redrawn every --interval seconds; --once prints once.
+ */
+export function registerAppTopCommand(program: Command) {
+  const app = program.commands.find((c) => c.name() === 'app') ?? program.command('app').description('apps');
+  app
+    .command('top <name>')
+    .description("live usage of an app's instances: CPU and memory from their cgroups")
+    .option('--interval <seconds>', 'refresh period', (v) => Number(v), 2)
+    .option('--once', 'print once and exit')
+    .option('--json', 'JSON output (implies --once)')
+    .action(async (name: string, o) => {
+      if (!(o.interval >= 0.5)) throw new Error('--interval must be at least 0.5 seconds');
+      const client = apiClient();
+      const clear = process.stdout.isTTY ? '\x1b[H\x1b[2J' : '\n';
+      for (;;) {
+        const { app: a } = await client.call('getApp', { params: { name } });
+        const rows = await Promise.all(
+          a.instances.map(async (i) => ({
+            instance: i.id,
+            node: i.node,
+            release: i.release,
+            state: i.state,
+            restarts: i.restarts,
+            cpuMillicores: await latest(client, i.id, 'instance_cpu_millicores'),
+            memoryBytes: await latest(client, i.id, 'instance_mem_bytes'),
+          })),
+        );
+        const text = rows.length
+          ? table(
+              ['INSTANCE', 'NODE', 'RELEASE', 'STATE', 'RESTARTS', 'CPU', 'MEMORY'],
+              rows.map((r) => [
+                r.instance,
+                r.node,
+                r.release,
+                r.state,
+                r.restarts,
+                r.cpuMillicores === null ? '-' : `${Math.round(r.cpuMillicores)}m`,
+                bytes(r.memoryBytes),
+              ]),
+            )
+          : `app ${name} has no instances`;
+        if (o.once || o.json) return print(o, { app: name, instances: rows }, () => text);
+        process.stdout.write(
+          `${clear}${new Date().toISOString()}  ${name}, every ${o.interval}s, Ctrl-C to quit\n\n${text}\n`,
         );
         await new Promise((res) => setTimeout(res, o.interval * 1000));
       }

@@ -12,24 +12,35 @@ export async function followJob(id: string, json: boolean): Promise<number> {
     partial.set(node + stream, lines.pop() ?? '');
     for (const l of lines) (stream === 'stderr' ? process.stderr : process.stdout).write(`${node}: ${l}\n`);
   };
+  const finished = (t: {
+    node: string;
+    status: string;
+    exitCode: number | null;
+    durationMs: number | null;
+    error: string;
+  }) => {
+    for (const st of ['stdout', 'stderr']) if (partial.get(t.node + st)) emit(t.node, st, '\n');
+    const extra = [
+      t.exitCode !== null ? `exit ${t.exitCode}` : '',
+      t.durationMs !== null ? `${t.durationMs} ms` : '',
+      t.error,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    process.stderr.write(`[${t.node}] ${t.status}${extra ? ` (${extra})` : ''}\n`);
+  };
   let seenSnapshot = false;
   if (!json)
     await followEvents(`/api/jobs/${encodeURIComponent(id)}/events`, (event, data) => {
       if (event === 'snapshot' && !seenSnapshot) {
+        // The snapshot holds everything so far: output, and tasks that already finished.
         seenSnapshot = true;
-        for (const t of data.tasks) if (t.output) emit(t.node, 'stdout', t.output);
+        for (const t of data.tasks) {
+          if (t.output) emit(t.node, 'stdout', t.output);
+          if (t.status !== 'running' && t.status !== 'pending') finished(t);
+        }
       } else if (event === 'output') emit(data.node, data.stream, data.chunk);
-      else if (event === 'task' && data.status !== 'running') {
-        for (const s of ['stdout', 'stderr']) if (partial.get(data.node + s)) emit(data.node, s, '\n');
-        const extra = [
-          data.exitCode !== null ? `exit ${data.exitCode}` : '',
-          data.durationMs !== null ? `${data.durationMs} ms` : '',
-          data.error,
-        ]
-          .filter(Boolean)
-          .join(', ');
-        process.stderr.write(`[${data.node}] ${data.status}${extra ? ` (${extra})` : ''}\n`);
-      }
+      else if (event === 'task' && data.status !== 'running') finished(data);
     });
   const { job } = await apiClient().call('getJob', { params: { id } });
   if (json) process.stdout.write(JSON.stringify(job, null, 2) + '\n');

@@ -54,12 +54,31 @@ export class ChannelLostError extends Error {
 const KILL_AFTER_MS = 1000;
 const CLOSE_GRACE_MS = 2500;
 
-function openExec(client: Client, commandLine: string): Promise<ClientChannel> {
+/** How the remote command ended, as reported by the server (recorded from the moment the channel opens). */
+interface ExitRecord {
+  seen: boolean;
+  code: number | null;
+  signal?: string;
+}
+
+/**
+ * Opens an exec channel. The exit listener is attached inside ssh2's callback, synchronously: the
+ * server's exit-status often arrives in the same read as the channel confirmation (a fast command),
+ * and ssh2 emits 'exit' right then, before any continuation of an awaiting caller would run.
+ */
+function openExec(client: Client, commandLine: string): Promise<{ stream: ClientChannel; exit: ExitRecord }> {
   return new Promise((resolve, reject) => {
     try {
-      client.exec(commandLine, (err, stream) =>
-        err ? reject(new ChannelOpenError(err.message, err)) : resolve(stream),
-      );
+      client.exec(commandLine, (err, stream) => {
+        if (err) return reject(new ChannelOpenError(err.message, err));
+        const exit: ExitRecord = { seen: false, code: null };
+        stream.on('exit', (code: number | null, signalName?: string) => {
+          exit.seen = true;
+          if (typeof code === 'number') exit.code = code;
+          else if (signalName) exit.signal = `SIG${signalName}`;
+        });
+        resolve({ stream, exit });
+      });
     } catch (err) {
       reject(new ChannelOpenError((err as Error).message, err));
     }
@@ -74,14 +93,11 @@ export async function runOnClient(
 ): Promise<ExecResult> {
   opts.signal?.throwIfAborted();
   const started = performance.now();
-  const stream = await openExec(client, prepared.commandLine);
+  const { stream, exit } = await openExec(client, prepared.commandLine);
   return new Promise<ExecResult>((resolve, reject) => {
     const out = new OutputTail(maxOutputChars);
     const err = new OutputTail(maxOutputChars);
     const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-    let exitCode: number | null = null;
-    let exitSignal: string | undefined;
-    let sawExit = false;
     let timedOut = false;
     let finished = false;
     let graceTimer: NodeJS.Timeout | undefined;
@@ -96,11 +112,6 @@ export async function runOnClient(
     };
     stream.on('data', take('stdout', out));
     stream.stderr.on('data', take('stderr', err));
-    stream.on('exit', (code: number | null, signalName?: string) => {
-      sawExit = true;
-      if (typeof code === 'number') exitCode = code;
-      else if (signalName) exitSignal = `SIG${signalName}`;
-    });
 
     // Stop the remote command and its children: TERM its process group now (over a second channel),
     // KILL it and close the channel a second later; stop waiting after a grace period (the
@@ -135,7 +146,7 @@ export async function runOnClient(
       clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (opts.signal?.aborted) return reject(opts.signal.reason);
-      if (!sawExit && !timedOut) return reject(new ChannelLostError());
+      if (!exit.seen && !timedOut) return reject(new ChannelLostError());
       for (const [which, sink] of [
         ['stdout', out],
         ['stderr', err],
@@ -146,13 +157,13 @@ export async function runOnClient(
       }
       const stdout = out.toString();
       const result: ExecResult = {
-        exitCode: timedOut ? null : exitCode,
+        exitCode: timedOut ? null : exit.code,
         stdout,
         stderr: err.toString(),
         durationMs: Math.round(performance.now() - started),
         timedOut,
       };
-      if (exitSignal && !timedOut) result.signal = exitSignal;
+      if (exit.signal && !timedOut) result.signal = exit.signal;
       const json = lastLineJson(stdout);
       if (json !== undefined) result.json = json;
       if (out.truncated || err.truncated) result.truncated = true;

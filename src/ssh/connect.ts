@@ -1,7 +1,9 @@
 // Opening one authenticated ssh2 connection with the host key pinned, and scanning a host key (TOFU).
 
+import { createSecretKey } from 'node:crypto';
+import { Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import type { Client as ClientType, ConnectConfig } from 'ssh2';
+import type { Client as ClientType, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
 import { ConnectError, HostKeyMismatchError, type ConnectFailure } from './errors.ts';
 import { fingerprintOfKeyBlob, isFingerprint, keyTypeOfBlob, publicKeyLineOfBlob } from './keys.ts';
 
@@ -13,7 +15,65 @@ export interface Endpoint {
   port: number;
 }
 
-export type SshAuth = { privateKey: string | Buffer; passphrase?: string } | { password: string };
+/** A private key as text, or parsed once with parsePrivateKey (saves parsing it on every connect). */
+export type PrivateKeyInput = string | Buffer | ParsedKey;
+
+export type SshAuth = { privateKey: PrivateKeyInput; passphrase?: string } | { password: string };
+
+/**
+ * Parses an unencrypted private key once, for many connections. A key that does not parse is
+ * returned unchanged, so each connect reports the error as before.
+ */
+export function parsePrivateKey(key: string | Buffer): PrivateKeyInput {
+  const parsed: ParsedKey | ParsedKey[] | Error = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) return key;
+  const first = Array.isArray(parsed) ? parsed[0] : parsed;
+  return first && first.isPrivateKey() ? first : key;
+}
+
+/**
+ * Makes a connected (or connecting) socket hand everything written within one tick to the kernel
+ * in one writev: ssh2 writes each SSH packet in three or four pieces (length, body, MAC), which
+ * would otherwise be separate syscalls and TCP segments, each waking the peer's sshd. Installed
+ * after socket.connect(), which resets an overridden write.
+ */
+function coalesceWrites(sock: Socket): void {
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    sock.uncork();
+  };
+  sock.write = ((...args: unknown[]): boolean => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
+  }) as Socket['write'];
+}
+
+/** Private fields of ssh2's pure-JS ciphers (lib/protocol/crypto.js) that hold per-packet keys. */
+const PER_PACKET_KEY_FIELDS = ['_encKey', '_decipherKey', '_macKey'] as const;
+
+/**
+ * Without its native addon, ssh2 creates a cipher (AES-GCM) or HMAC object for every packet from a
+ * raw Buffer key; Node 24 first probes such a Buffer as KeyObject and CryptoKey, throwing and
+ * catching two errors each time, which costs more than the encryption itself. Handing ssh2 the same
+ * keys as KeyObjects skips that. Runs after every key exchange; a layout it does not know is left alone.
+ */
+function usePreparedCipherKeys(client: ClientType): void {
+  const protocol = (client as unknown as { _protocol?: Record<string, unknown> })._protocol;
+  for (const side of [protocol?._cipher, protocol?._decipher]) {
+    if (!side || typeof side !== 'object') continue;
+    const fields = side as Record<string, unknown>;
+    for (const field of PER_PACKET_KEY_FIELDS) {
+      const key = fields[field];
+      if (Buffer.isBuffer(key) && key.length > 0) fields[field] = createSecretKey(key);
+    }
+  }
+}
 
 export interface OpenClientParams {
   endpoint: Endpoint;
@@ -61,7 +121,10 @@ export function openClient(params: OpenClientParams): Promise<ClientType> {
   }
   const client = new Client();
   let presented: string | undefined;
+  const sock = new Socket();
+  sock.setNoDelay(true);
   const config: ConnectConfig = {
+    sock,
     host: endpoint.address,
     port: endpoint.port,
     username: params.user,
@@ -81,16 +144,29 @@ export function openClient(params: OpenClientParams): Promise<ClientType> {
       finish(prompts.map(() => password));
     });
   } else {
-    config.privateKey = params.auth.privateKey;
-    if (params.auth.passphrase !== undefined) config.passphrase = params.auth.passphrase;
+    // publickey straight away: without an authHandler ssh2 first tries "none" (one more round trip)
+    const key = params.auth.privateKey;
+    if (typeof key === 'string' || Buffer.isBuffer(key)) {
+      config.privateKey = key;
+      if (params.auth.passphrase !== undefined) config.passphrase = params.auth.passphrase;
+      config.authHandler = ['publickey'];
+    } else {
+      const method: PublicKeyAuthMethod = { type: 'publickey', username: params.user, key };
+      config.authHandler = [method];
+    }
   }
 
   return new Promise((resolve, reject) => {
     let settled = false;
+    const { signal } = params;
+    const onAbort = (): void => fail(new Error('connection attempt cancelled'));
+    const settle = (): void => signal?.removeEventListener('abort', onAbort);
     const fail = (err: Error): void => {
       if (settled) return;
       settled = true;
+      settle();
       client.destroy(); // nothing to flush; end() would leave a half-open TCP connect lingering for minutes
+      sock.destroy();
       if (presented !== undefined && presented !== hostKeyFingerprint) {
         reject(new HostKeyMismatchError(endpoint.nodeId, hostKeyFingerprint, presented));
       } else {
@@ -100,19 +176,28 @@ export function openClient(params: OpenClientParams): Promise<ClientType> {
     // An error listener stays attached for the client's whole life: ssh2 emits 'error' on
     // keepalive timeouts and socket resets, and an unhandled 'error' would crash the process.
     client.on('error', (err: Ssh2Error) => fail(err));
-    if (params.signal) {
-      if (params.signal.aborted) fail(new Error('connection attempt cancelled'));
-      else
-        params.signal.addEventListener('abort', () => fail(new Error('connection attempt cancelled')), {
-          once: true,
-        });
-    }
+    // the signal (the pool's, shared by all its connects) must not keep a listener per connection
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    client.on('handshake', () => usePreparedCipherKeys(client));
     client.once('close', () => fail(new Error('connection closed during handshake')));
     client.once('ready', () => {
       settled = true;
+      settle();
       resolve(client);
     });
-    client.connect(config);
+    if (settled) return; // cancelled already
+    // connecting first: ssh2 treats a socket that is not connecting as already connected
+    sock.connect({ host: endpoint.address, port: endpoint.port });
+    coalesceWrites(sock);
+    try {
+      client.connect(config);
+    } catch (err) {
+      settled = true; // e.g. a private key that does not parse: reported as ssh2 words it
+      settle();
+      sock.destroy();
+      reject(err as Error);
+    }
   });
 }
 

@@ -12,7 +12,7 @@ import {
   type ExecResult,
 } from './channel-exec.ts';
 import { prepareCommand, type RemoteCommand } from './command.ts';
-import { openClient } from './connect.ts';
+import { openClient, parsePrivateKey, type PrivateKeyInput } from './connect.ts';
 import { ConnectError } from './errors.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -34,7 +34,7 @@ export interface SshPoolOptions {
   maxChannelsPerConnection?: number;
   /** Concurrent channels across all nodes. Default 256. */
   maxChannels?: number;
-  /** Concurrent SSH handshakes across all nodes. Default 32. */
+  /** Concurrent SSH handshakes across all nodes. Default 64 (a lower bound leaves cores idle while handshakes wait on round trips). */
   maxHandshakes?: number;
   /** Close a connection unused for this long. Default 60 000. */
   idleMs?: number;
@@ -76,7 +76,7 @@ interface Entry {
 }
 
 export class SshPool {
-  readonly #privateKey: string | Buffer;
+  readonly #privateKey: PrivateKeyInput;
   readonly #perConnection: number;
   readonly #idleMs: number;
   readonly #connectTimeoutMs: number;
@@ -91,7 +91,7 @@ export class SshPool {
   readonly #closing = new AbortController();
 
   constructor(options: SshPoolOptions) {
-    this.#privateKey = options.privateKey;
+    this.#privateKey = parsePrivateKey(options.privateKey);
     this.#perConnection = options.maxChannelsPerConnection ?? 8;
     if (this.#perConnection > 9)
       throw new Error('maxChannelsPerConnection must stay below sshd MaxSessions (10)');
@@ -102,7 +102,7 @@ export class SshPool {
     this.#keepaliveCountMax = options.keepaliveCountMax ?? 3;
     this.#maxOutputChars = options.maxOutputChars ?? 4 * 1024 * 1024;
     this.#channels = new Semaphore(options.maxChannels ?? 256);
-    this.#handshakes = new Semaphore(options.maxHandshakes ?? 32);
+    this.#handshakes = new Semaphore(options.maxHandshakes ?? 64);
   }
 
   /** Run a command on a node. Resolves with its result whatever the exit code; rejects on connect or transport failure. */

@@ -113,6 +113,26 @@ test(
   },
 );
 
+test(
+  'instant commands: the exit status is never missed, even when it arrives with the channel',
+  { skip },
+  async () => {
+    // ssh2 can deliver the exit status in the same read as the channel confirmation; a listener
+    // attached after that would report a lost connection for a command that succeeded.
+    for (const fresh of [true, false]) {
+      const pool = newPool(sshd);
+      if (!fresh) await pool.exec(targetOf(sshd), { argv: ['true'] }, opts);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => pool.exec(targetOf(sshd), { argv: ['true'] }, opts)),
+      );
+      assert.deepEqual(
+        results.map((r) => r.exitCode),
+        results.map(() => 0),
+      );
+    }
+  },
+);
+
 test('a wrong pinned host key is refused and nothing runs', { skip }, async (t) => {
   const marker = `/tmp/grim-mismatch-${randomBytes(4).toString('hex')}`;
   t.after(() => rmSync(marker, { force: true }));

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { netboxSettingsFromEnv, type NetboxSettings } from '../integrations/netbox/settings.ts';
 
 export interface ServerConfig {
   host: string;
@@ -12,6 +13,8 @@ export interface ServerConfig {
   logLevel: string;
   bodyLimit: number;
   secureCookies?: boolean;
+  /** NetBox as the IPAM source of truth for bridged microVMs (GRIM_NETBOX_URL/_TOKEN/_TAG); the token prints redacted. */
+  netbox?: NetboxSettings;
 }
 
 export function isLoopback(host: string): boolean {
@@ -31,6 +34,7 @@ export function configFromEnv(overrides: Partial<ServerConfig> = {}, env = proce
     insecureHttp: env.GRIM_INSECURE_HTTP === '1',
     logLevel: env.GRIM_LOG_LEVEL ?? 'info',
     bodyLimit: 1024 * 1024,
+    netbox: 'netbox' in overrides ? overrides.netbox : netboxSettingsFromEnv(env),
     ...overrides,
   };
 }

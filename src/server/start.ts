@@ -48,7 +48,7 @@ export async function createServices(config: ServerConfig, db = openDb(config)):
     runs: new RunService(nodes, jobs, pool),
     updates: new UpdateService(nodes, jobs, pool),
     metrics: new MetricsService({ db, nodes, inventory: new InventoryService(db) }),
-    apps: createAppService({ db, pool, jobs, dataDir: config.dataDir }),
+    apps: createAppService({ db, pool, jobs, dataDir: config.dataDir, netbox: config.netbox ?? null }),
   };
 }
 

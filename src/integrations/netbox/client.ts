@@ -17,10 +17,15 @@ export interface NetboxPoolConfig {
   gateway?: string;
 }
 
+/** Looks a pool up when it is used (e.g. in grim's database); undefined when there is no such pool. */
+export type NetboxPoolResolver = (
+  poolId: string,
+) => NetboxPoolConfig | undefined | Promise<NetboxPoolConfig | undefined>;
+
 export interface NetboxClientOptions {
   baseUrl: string; // e.g. https://netbox.example.net (no trailing /api)
   token: string;
-  pools: Record<string, NetboxPoolConfig>;
+  pools: Record<string, NetboxPoolConfig> | NetboxPoolResolver;
   tag?: { name: string; slug: string }; // default grim/grim; created when missing
   timeoutMs?: number; // per request, default 15 s
   fetch?: typeof fetch;
@@ -159,19 +164,27 @@ export class NetboxIpAllocator implements IpAllocator {
     return this.tagReady;
   }
 
-  private poolContext(poolId: string): Promise<PoolContext> {
-    let pending = this.pools.get(poolId);
+  private async poolConfig(poolId: string): Promise<NetboxPoolConfig> {
+    const pools = this.options.pools;
+    const config = typeof pools === 'function' ? await pools(poolId) : pools[poolId];
+    if (config === undefined) throw new Error(`no NetBox pool "${poolId}" is configured`);
+    return config;
+  }
+
+  /** The pool's prefix and gateway, looked up once per pool definition (a changed definition is looked up again). */
+  private async poolContext(poolId: string): Promise<PoolContext> {
+    const config = await this.poolConfig(poolId);
+    const key = JSON.stringify([poolId, config.prefix, config.vrfId ?? null, config.gateway ?? null]);
+    let pending = this.pools.get(key);
     if (pending === undefined) {
-      pending = this.loadPool(poolId);
-      pending.catch(() => this.pools.delete(poolId));
-      this.pools.set(poolId, pending);
+      pending = this.loadPool(poolId, config);
+      pending.catch(() => this.pools.delete(key));
+      this.pools.set(key, pending);
     }
     return pending;
   }
 
-  private async loadPool(poolId: string): Promise<PoolContext> {
-    const config = this.options.pools[poolId];
-    if (config === undefined) throw new Error(`no NetBox pool "${poolId}" is configured`);
+  private async loadPool(poolId: string, config: NetboxPoolConfig): Promise<PoolContext> {
     const query = new URLSearchParams({ prefix: config.prefix });
     if (config.vrfId !== undefined) query.set('vrf_id', String(config.vrfId));
     const found = await this.call<Paginated<NetboxPrefix>>('GET', `/api/ipam/prefixes/?${query}`);

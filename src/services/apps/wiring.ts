@@ -9,11 +9,20 @@ import { instanceCgroupsOn } from './instance-cgroups.ts';
 import { registerMicrovmDrivers } from '../../drivers/registry.ts';
 import type { GuestKernelSpec } from '../../drivers/vm-image/kernel.ts';
 import { vmNetworkFor } from './vm-network.ts';
+import { netboxSettingsFromEnv, type NetboxSettings } from '../../integrations/netbox/settings.ts';
 
-export function createAppService(d: { db: Db; pool: SshPool; jobs: JobStore; dataDir: string }): AppService {
+/** `netbox`: the server config's NetBox settings (null: not configured); when absent, read from GRIM_NETBOX_*. */
+export function createAppService(d: {
+  db: Db;
+  pool: SshPool;
+  jobs: JobStore;
+  dataDir: string;
+  netbox?: NetboxSettings | null;
+}): AppService {
   const apps = new AppService({ db: d.db, pool: d.pool, jobs: d.jobs, box: openSecretBox(d.dataDir) });
+  const netbox = d.netbox === undefined ? netboxSettingsFromEnv(process.env) : (d.netbox ?? undefined);
   registerMicrovmDrivers({
-    network: vmNetworkFor(d.db, apps.ipam),
+    network: vmNetworkFor(d.db, apps.ipam, { netbox }),
     qemuKernel: kernelFromEnv(process.env.GRIM_VM_KERNEL, process.env.GRIM_VM_KERNEL_MODULES),
     firecrackerKernel: kernelFromEnv(process.env.GRIM_FC_KERNEL),
     accel: accelFromEnv(process.env.GRIM_VM_ACCEL),

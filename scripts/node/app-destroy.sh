@@ -1,7 +1,8 @@
 #!/bin/sh
 # app-destroy.sh - removes every trace of one app instance: stops it (supervisor, stop script, its whole
-# session), kills any process still carrying its id, removes its systemd unit or OpenRC service and its
-# directory. Idempotent: destroying an absent instance succeeds.
+# session), kills any process still carrying its id or still in its cgroup grim/<id>, removes that cgroup
+# (every hierarchy), its systemd unit or OpenRC service and its directory. Idempotent: destroying an absent
+# instance succeeds.
 # param: INSTANCE_ID - instance id
 # param: TIMEOUT_SEC (optional) - how long a graceful stop may take before everything is killed (default 20)
 # param: GRIM_APPS_DIR (optional) - directory of instance directories (default /var/lib/grim/apps)
@@ -53,5 +54,23 @@ killed=0
 for p in $(pids); do
   if kill -KILL "$p" 2>/dev/null; then killed=$((killed + 1)); fi
 done
+# the instance's cgroup in every hierarchy (cgroup v2 root, v1 controllers); a dying process keeps it busy
+cgroups() {
+  for c in /sys/fs/cgroup/grim/"$INSTANCE_ID" /sys/fs/cgroup/*/grim/"$INSTANCE_ID"; do
+    if [ -d "$c" ]; then echo "$c"; fi
+  done
+}
+n=0
+while [ -n "$(cgroups)" ] && [ $n -lt 50 ]; do
+  for c in $(cgroups); do
+    while read -r p; do
+      if kill -KILL "$p" 2>/dev/null; then killed=$((killed + 1)); fi
+    done <"$c/cgroup.procs" 2>/dev/null
+    rmdir "$c" 2>/dev/null
+  done
+  if [ -n "$(cgroups)" ]; then sleep 0.1; fi
+  n=$((n + 1))
+done
+for c in $(cgroups); do echo "app-destroy: could not remove cgroup $c" >&2; done
 rm -rf "$dir"
 echo "{\"ok\":true,\"existed\":$existed,\"killed\":$killed}"

@@ -15,6 +15,9 @@
 # param: STOP_SCRIPT (optional) - sh script run before the instance is stopped
 # param: STATUS_SCRIPT (optional) - sh script whose exit status says whether the app is well
 # param: STOP_TIMEOUT_SEC (optional) - seconds between TERM and KILL on stop (default 10)
+# param: CGROUP (optional) - "yes": the supervisor runs the app in the cgroup grim/<id> (best effort)
+# param: MEMORY_LIMIT_BYTES (optional) - with CGROUP: the cgroup's memory limit
+# param: CPU_LIMIT_MILLIS (optional) - with CGROUP: the cgroup's CPU quota in millicores (1000 = one core)
 # param: GRIM_APPS_DIR (optional) - directory of instance directories (default /var/lib/grim/apps)
 # result: {"ok":true,"dir":"...","mode":"systemd|openrc|sh"}
 set -eu
@@ -25,6 +28,8 @@ case $INSTANCE_ID in '' | *[!a-z0-9-]*) echo "invalid INSTANCE_ID" >&2 && exit 2
 case $APP_NAME in '' | *[!a-z0-9-]*) echo "invalid APP_NAME" >&2 && exit 2 ;; esac
 case $RELEASE in '' | *[!0-9]*) echo "invalid RELEASE" >&2 && exit 2 ;; esac
 case $DRIVER in '' | *[!a-z0-9-]*) echo "invalid DRIVER" >&2 && exit 2 ;; esac
+case ${MEMORY_LIMIT_BYTES:-0} in *[!0-9]*) echo "invalid MEMORY_LIMIT_BYTES" >&2 && exit 2 ;; esac
+case ${CPU_LIMIT_MILLIS:-0} in *[!0-9]*) echo "invalid CPU_LIMIT_MILLIS" >&2 && exit 2 ;; esac
 apps=${GRIM_APPS_DIR:-/var/lib/grim/apps}
 case $apps in /*) ;; *) echo "GRIM_APPS_DIR must be absolute" >&2 && exit 2 ;; esac
 case $apps in *[!A-Za-z0-9/_.-]*) echo "GRIM_APPS_DIR has unsafe characters" >&2 && exit 2 ;; esac
@@ -46,6 +51,12 @@ put "$dir/run" "$RUN_SCRIPT"
 if [ -n "${STOP_SCRIPT:-}" ]; then put "$dir/stop" "$STOP_SCRIPT"; else rm -f "$dir/stop"; fi
 if [ -n "${STATUS_SCRIPT:-}" ]; then put "$dir/status" "$STATUS_SCRIPT"; else rm -f "$dir/status"; fi
 put "$dir/stop-timeout" "${STOP_TIMEOUT_SEC:-10}"
+if [ "${CGROUP:-}" = yes ]; then
+  put "$dir/cgroup" "memory_bytes=${MEMORY_LIMIT_BYTES:-0}
+cpu_millis=${CPU_LIMIT_MILLIS:-0}"
+else
+  rm -f "$dir/cgroup"
+fi
 put "$dir/meta" "app=$APP_NAME
 release=$RELEASE
 driver=$DRIVER"

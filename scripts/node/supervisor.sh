@@ -5,7 +5,9 @@
 # Installed by app-install.sh as <apps dir>/../bin/supervisor.sh; started by app-start.sh, by systemd
 # (grim-app-<id>.service) or OpenRC (grim-app-<id>), or by the boot hook supervisor-boot.sh.
 # param: GRIM_INSTANCE - the instance id; every process of the instance carries it in its environment
-# param: GRIM_INSTANCE_DIR - the instance directory (env, run, stop, log, restarts, app.pid, supervisor.pid)
+# param: GRIM_INSTANCE_DIR - the instance directory (env, run, stop, log, restarts, app.pid, supervisor.pid,
+#   and optional `cgroup`: when present the app runs in the cgroup grim/<id>, with the limits it lists as
+#   `memory_bytes=N` and `cpu_millis=N` lines; best effort: without usable cgroups the app runs anyway)
 # result: runs until stopped; writes app output to <dir>/log (rotated to log.1 past 1 MiB)
 set -u
 
@@ -19,6 +21,59 @@ trap 'stopping=1' TERM INT HUP
 
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
+# put VALUE FILE: write a cgroup control file; says why in the log when the kernel refuses
+put() {
+  if ! { echo "$1" >"$2"; } 2>/dev/null; then echo "supervisor: cgroup: could not write $1 to $2" >>log; fi
+}
+
+# cgroup_setup: creates grim/<id> (cgroup v2, else the v1 cpu, cpuacct and memory hierarchies), applies the
+# limits listed in ./cgroup and prints the cgroup.procs files the app joins. Idempotent.
+cgroup_setup() {
+  mem='' cpu=''
+  while IFS='=' read -r k v; do
+    case $v in '' | *[!0-9]* | 0) continue ;; esac
+    case $k in memory_bytes) mem=$v ;; cpu_millis) cpu=$v ;; esac
+  done <cgroup
+  quota=$((${cpu:-0} * 100)) # microseconds per 100 ms period; the kernel's minimum is 1 ms
+  if [ "$quota" -gt 0 ] && [ "$quota" -lt 1000 ]; then quota=1000; fi
+  root=/sys/fs/cgroup
+  if [ -f $root/cgroup.controllers ]; then
+    d=$root/grim/$GRIM_INSTANCE
+    mkdir -p "$d" 2>/dev/null || return 0
+    { echo '+cpu +memory' >$root/cgroup.subtree_control && echo '+cpu +memory' >$root/grim/cgroup.subtree_control; } \
+      2>/dev/null || echo "supervisor: cgroup: could not enable the cpu and memory controllers" >>log
+    put "${mem:-max}" "$d/memory.max"
+    if [ "$quota" -gt 0 ]; then put "$quota 100000" "$d/cpu.max"; else put max "$d/cpu.max"; fi
+    echo "$d/cgroup.procs"
+    return 0
+  fi
+  for h in $root/cpu,cpuacct $root/cpu $root/cpuacct $root/memory; do
+    # cpu and cpuacct are often links to cpu,cpuacct: each hierarchy once
+    if [ ! -d "$h" ] || [ -L "$h" ]; then continue; fi
+    d=$h/grim/$GRIM_INSTANCE
+    mkdir -p "$d" 2>/dev/null || continue
+    # no limit listed: none (a reinstall without limits lifts the old ones)
+    if [ -f "$d/memory.limit_in_bytes" ]; then put "${mem:--1}" "$d/memory.limit_in_bytes"; fi
+    if [ -f "$d/cpu.cfs_quota_us" ]; then
+      put 100000 "$d/cpu.cfs_period_us"
+      if [ "$quota" -gt 0 ]; then put "$quota" "$d/cpu.cfs_quota_us"; else put -1 "$d/cpu.cfs_quota_us"; fi
+    fi
+    echo "$d/cgroup.procs"
+  done
+}
+
+# The app's new session joins these cgroup.procs files (space separated) before it runs.
+GRIM_CGROUP_PROCS=
+if [ -f cgroup ]; then
+  GRIM_CGROUP_PROCS=$(cgroup_setup | tr '\n' ' ')
+  if [ -n "$GRIM_CGROUP_PROCS" ]; then
+    echo "supervisor: cgroup grim/$GRIM_INSTANCE:$(sed -n 's/^\(.*\)=\(.*\)$/ \1 \2/p' cgroup | tr -d '\n')" >>log
+  else
+    echo "supervisor: cgroups unavailable or not writable: the app runs without its cgroup and limits" >>log
+  fi
+fi
+export GRIM_CGROUP_PROCS
+
 rotate() {
   size=$(wc -c <log 2>/dev/null) || size=0
   if [ "$size" -gt 1048576 ]; then mv -f log log.1; fi
@@ -31,7 +86,11 @@ while [ -z "$stopping" ] && [ -d "$GRIM_INSTANCE_DIR" ]; do
   rotate
   started=$(date +%s)
   # A new session: the instance's processes form one group the supervisor can stop as a whole.
-  setsid sh -c 'set -a; . ./env; set +a; exec sh ./run' </dev/null >>log 2>&1 &
+  # shellcheck disable=SC2016 # expanded by the new shell
+  setsid sh -c 'for f in $GRIM_CGROUP_PROCS; do
+      { echo $$ >"$f"; } 2>/dev/null || echo "supervisor: cgroup: could not join $f"
+    done
+    unset GRIM_CGROUP_PROCS; set -a; . ./env; set +a; exec sh ./run' </dev/null >>log 2>&1 &
   child=$!
   echo "$child" >app.pid
   status=0

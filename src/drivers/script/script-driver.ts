@@ -1,7 +1,9 @@
 /**
  * The `script` runtime: the user's own sh scripts. `start` runs in the foreground under the node's supervisor
  * with the instance's environment (ports, env, secrets) as quoted values; `stop` runs before the instance is
- * stopped; `status` (exit 0 = well) is consulted by inspect. No isolation and no enforced limits.
+ * stopped; `status` (exit 0 = well) is consulted by inspect. No isolation; the supervisor runs the app in the
+ * cgroup grim/<id> with the size's memory limit and CPU quota where the node's cgroups allow (best effort, so
+ * limits are not promised).
  */
 import type {
   DriverCapabilities,
@@ -17,6 +19,7 @@ import {
   inspectSupervised,
   installSupervised,
   logsSupervised,
+  scriptCgroupPath,
   startSupervised,
   stopSupervised,
 } from './supervision.ts';
@@ -50,12 +53,13 @@ export class ScriptDriver implements RuntimeDriver {
       stop: spec.source.stop,
       status: spec.source.status,
       env: spec.env,
+      cgroup: { memoryBytes: spec.resources.memoryBytes, cpuMillis: spec.resources.cpuMillis },
     });
     return {
       driver: 'script',
       instanceId: spec.instanceId,
       node: ctx.node,
-      data: { dir: r.dir, mode: r.mode },
+      data: { dir: r.dir, mode: r.mode, cgroup: scriptCgroupPath(spec.instanceId) },
     };
   }
 

@@ -9,6 +9,11 @@ import { scriptFor } from '../../scripts/loader.ts';
 import { shellQuote } from '../../ssh/index.ts';
 import type { InstanceHandle, InstanceStatus, OpCtx, RuntimeKind } from '../driver.ts';
 
+/** cgroup (relative to each hierarchy's root) the supervisor runs a script instance in, as metrics.sh reads it. */
+export function scriptCgroupPath(instanceId: string): string {
+  return `/grim/${instanceId}`;
+}
+
 /** `export NAME='value'` lines: the file the supervisor sources before it runs the app. */
 export function envFile(env: Record<string, string>): string {
   return Object.entries(env)
@@ -29,6 +34,8 @@ export async function installSupervised(
     stop?: string;
     status?: string;
     stopTimeoutSec?: number;
+    /** Run the app in the cgroup grim/<id> with these limits (0 = none); best effort on the node. */
+    cgroup?: { memoryBytes: number; cpuMillis: number };
   },
 ): Promise<{ dir: string; mode: string }> {
   const params: Record<string, string> = {
@@ -44,6 +51,11 @@ export async function installSupervised(
   if (p.stop) params.STOP_SCRIPT = p.stop;
   if (p.status) params.STATUS_SCRIPT = p.status;
   if (p.stopTimeoutSec) params.STOP_TIMEOUT_SEC = String(p.stopTimeoutSec);
+  if (p.cgroup) {
+    params.CGROUP = 'yes';
+    params.MEMORY_LIMIT_BYTES = String(Math.max(0, Math.floor(p.cgroup.memoryBytes)));
+    params.CPU_LIMIT_MILLIS = String(Math.max(0, Math.floor(p.cgroup.cpuMillis)));
+  }
   const { json } = await ctx.runScript('app-install', params, { timeoutMs: 60_000 });
   const r = json as { dir: string; mode: string };
   ctx.log(`${p.instanceId}: installed on ${ctx.node} (${r.mode} supervision)`);

@@ -1,6 +1,7 @@
 /** Where the metrics collector reads an instance's CPU and memory: the cgroup its runtime put it in. */
 import { containerCgroupsPath } from '../../drivers/container/driver.ts';
 import { vmCgroupPath } from '../../drivers/qemu/supervised.ts';
+import { scriptCgroupPath } from '../../drivers/script/supervision.ts';
 import type { Db } from '../../store/db.ts';
 import { instanceHandle, type InstanceRow } from './store.ts';
 
@@ -13,6 +14,7 @@ export async function instanceCgroupsOn(db: Db, node: string): Promise<Map<strin
   );
   for (const row of rows) {
     const h = instanceHandle(row);
+    if (h?.driver === 'script') out.set(scriptCgroupPath(row.id), row.id); // the supervisor's cgroup (best effort)
     if (h?.driver === 'qemu-microvm') out.set(vmCgroupPath(row.id), row.id); // the VMM process (best effort)
     if (h?.driver !== 'container') continue;
     const path = typeof h.data.cgroupsPath === 'string' ? h.data.cgroupsPath : containerCgroupsPath(row.id);

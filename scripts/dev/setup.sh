@@ -11,7 +11,11 @@ cd "$(dirname "$0")/../.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+AS_POSTGRES="runuser -u postgres --"
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+  AS_POSTGRES="sudo -u postgres"
+fi
 export DEBIAN_FRONTEND=noninteractive
 
 pkgs=""
@@ -39,12 +43,12 @@ if [ "$want_test" = 1 ]; then
     $SUDO pg_ctlcluster "$ver" main start
   fi
   i=0
-  until $SUDO -u postgres psql -qtAc 'SELECT 1' >/dev/null 2>&1 || [ "$i" -ge 30 ]; do i=$((i + 1)); sleep 0.5; done
-  if [ "$($SUDO -u postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'grim'")" != 1 ]; then
-    $SUDO -u postgres psql -qc "CREATE ROLE grim LOGIN PASSWORD 'grim' CREATEDB"
+  until $AS_POSTGRES psql -qtAc 'SELECT 1' >/dev/null 2>&1 || [ "$i" -ge 30 ]; do i=$((i + 1)); sleep 0.5; done
+  if [ "$($AS_POSTGRES psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'grim'")" != 1 ]; then
+    $AS_POSTGRES psql -qc "CREATE ROLE grim LOGIN PASSWORD 'grim' CREATEDB"
   fi
-  if [ "$($SUDO -u postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'grim_test'")" != 1 ]; then
-    $SUDO -u postgres psql -qc 'CREATE DATABASE grim_test OWNER grim'
+  if [ "$($AS_POSTGRES psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'grim_test'")" != 1 ]; then
+    $AS_POSTGRES psql -qc 'CREATE DATABASE grim_test OWNER grim'
   fi
   echo "PostgreSQL ready: postgres://grim:grim@127.0.0.1:5432/grim_test"
 fi

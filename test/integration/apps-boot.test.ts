@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { execInNode, rebootNode } from '../../src/lab/node-control.ts';
 import { bootCount } from '../../src/lab/processes.ts';
 import { startTestApp } from '../helpers/app.ts';
+import { fetchText } from '../helpers/apps-lab.ts';
 import { withLab } from '../helpers/lab.ts';
 
 // Counts its starts in the instance directory, then serves its instance id.
@@ -16,15 +17,6 @@ mkdir -p www
 printf '%s\\n' "$GRIM_INSTANCE" > www/index.html
 exec busybox httpd -f -p "$PORT" -h www
 `;
-
-async function fetchText(url: string) {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return r.ok ? await r.text() : `HTTP ${r.status}`;
-  } catch (err) {
-    return `error: ${(err as Error).message}`;
-  }
-}
 
 test(
   'a script instance starts at boot by itself (rc.local hook), before any reconcile',

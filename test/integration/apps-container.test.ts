@@ -21,7 +21,6 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { execInNode } from '../../src/lab/node-control.ts';
-import type { LabState } from '../../src/lab/state.ts';
 import { sha256Digest } from '../../src/oci/digest.ts';
 import { MEDIA_TYPE } from '../../src/oci/media-types.ts';
 import { parseImageReference } from '../../src/oci/reference.ts';
@@ -30,7 +29,8 @@ import type { ImageConfig, ImageManifest } from '../../src/oci/types.ts';
 import { getNodeRow } from '../../src/store/nodes-repo.ts';
 import { connectAppsToMetrics } from '../../src/services/apps/wiring.ts';
 import { MetricsCollector } from '../../src/services/metrics/collector.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestApp } from '../helpers/app.ts';
+import { addLab, waitJob, fetchText } from '../helpers/apps-lab.ts';
 import { grim, cliEnv } from '../helpers/grim-process.ts';
 import { withLab } from '../helpers/lab.ts';
 import { tarDirectory } from '../helpers/oci-image.ts';
@@ -82,43 +82,6 @@ function skipUnless(t: TestContext, ok: boolean, reason: string): boolean {
   console.log(`# skip: ${reason}`);
   t.skip(reason);
   return true;
-}
-
-async function addLab(a: TestApp, lab: LabState, group: string) {
-  const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
-  assert.equal((await call('POST', '/api/environments', { name: 'lab' })).status, 201);
-  const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
-  for (const n of lab.nodes) {
-    const r = await call('POST', '/api/nodes', {
-      name: n.name,
-      environment: 'lab',
-      address: n.address,
-      hostKeyFingerprint: n.hostKeyFingerprint,
-      credential: { privateKey },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-  }
-  const nodes = lab.nodes.map((n) => n.name);
-  assert.equal((await call('POST', '/api/groups', { name: group, environment: 'lab', nodes })).status, 201);
-}
-
-async function waitJob(a: TestApp, id: string, ms = 300_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const j = (await a.call('GET', `/api/jobs/${id}`, { token: a.adminToken })).json.job;
-    if (j.status !== 'running') return j;
-    if (Date.now() > end) throw new Error(`job ${id} still running after ${ms} ms: ${JSON.stringify(j)}`);
-    await delay(250);
-  }
-}
-
-async function fetchText(url: string) {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return r.ok ? await r.text() : `HTTP ${r.status}`;
-  } catch (err) {
-    return `error: ${(err as Error).message}`;
-  }
 }
 
 async function eventually<T>(

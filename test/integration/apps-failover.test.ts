@@ -3,54 +3,16 @@
 // When the link is back, the rescheduled app's old instance is removed and the reported one is running again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { linkDown, linkUp } from '../../src/lab/node-control.ts';
-import type { LabState } from '../../src/lab/state.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestApp } from '../helpers/app.ts';
+import { addLab, waitJob, fetchText } from '../helpers/apps-lab.ts';
 import { withLab } from '../helpers/lab.ts';
 
 const START = `mkdir -p www
 printf '%s\\n' "$GRIM_INSTANCE" > www/index.html
 exec busybox httpd -f -p "$PORT" -h www
 `;
-
-async function addLab(a: TestApp, lab: LabState, group: string) {
-  const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
-  assert.equal((await call('POST', '/api/environments', { name: 'lab' })).status, 201);
-  const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
-  for (const n of lab.nodes) {
-    const r = await call('POST', '/api/nodes', {
-      name: n.name,
-      environment: 'lab',
-      address: n.address,
-      hostKeyFingerprint: n.hostKeyFingerprint,
-      credential: { privateKey },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-  }
-  const nodes = lab.nodes.map((n) => n.name);
-  assert.equal((await call('POST', '/api/groups', { name: group, environment: 'lab', nodes })).status, 201);
-}
-
-async function waitJob(a: TestApp, id: string, ms = 300_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const j = (await a.call('GET', `/api/jobs/${id}`, { token: a.adminToken })).json.job;
-    if (j.status !== 'running') return j;
-    if (Date.now() > end) throw new Error(`job ${id} still running after ${ms} ms: ${JSON.stringify(j)}`);
-    await delay(250);
-  }
-}
-
-async function fetchText(url: string) {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return r.ok ? await r.text() : `HTTP ${r.status}`;
-  } catch (err) {
-    return `error: ${(err as Error).message}`;
-  }
-}
 
 test(
   'failover: reschedule places lost instances again, report only reports',

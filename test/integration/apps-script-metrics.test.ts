@@ -11,6 +11,7 @@ import type { LabState } from '../../src/lab/state.ts';
 import { connectAppsToMetrics } from '../../src/services/apps/wiring.ts';
 import { MetricsCollector } from '../../src/services/metrics/collector.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { waitJob } from '../helpers/apps-lab.ts';
 import { withLab } from '../helpers/lab.ts';
 
 const MiB = 1024 * 1024;
@@ -80,16 +81,6 @@ async function addLab(a: TestApp, lab: LabState) {
   }
   const nodes = lab.nodes.map((n) => n.name);
   assert.equal((await call('POST', '/api/groups', { name: 'one', environment: 'lab', nodes })).status, 201);
-}
-
-async function waitJob(a: TestApp, id: string, ms = 300_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const j = (await a.call('GET', `/api/jobs/${id}`, { token: a.adminToken })).json.job;
-    if (j.status !== 'running') return j;
-    if (Date.now() > end) throw new Error(`job ${id} still running after ${ms} ms: ${JSON.stringify(j)}`);
-    await delay(250);
-  }
 }
 
 /** The app's cgroup memberships and limits as the node sees them (cgroup v2, else v1). */

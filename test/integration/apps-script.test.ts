@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { withLab } from '../helpers/lab.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { fetchText } from '../helpers/apps-lab.ts';
 import { execInNode, type LabState } from '../../src/lab/lab.ts';
 
 const START = `mkdir -p www
@@ -38,15 +39,6 @@ export async function waitJob(a: TestApp, id: string, ms = 180_000) {
     if (j.status !== 'running') return j;
     if (Date.now() > end) throw new Error(`job ${id} still running after ${ms} ms: ${JSON.stringify(j)}`);
     await delay(250);
-  }
-}
-
-async function fetchText(url: string) {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return r.ok ? await r.text() : `HTTP ${r.status}`;
-  } catch (err) {
-    return `error: ${(err as Error).message}`;
   }
 }
 

@@ -1,0 +1,46 @@
+/** Setup shared by the apps lab tests: lab nodes in grim, waiting for jobs, fetching from instances. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { LabState } from '../../src/lab/state.ts';
+import type { TestApp } from './app.ts';
+
+/** Adds every lab node to environment "lab" (pinned keys, the lab's key as credential) and makes `group` of them. */
+export async function addLab(a: TestApp, lab: LabState, group: string) {
+  const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
+  assert.equal((await call('POST', '/api/environments', { name: 'lab' })).status, 201);
+  const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
+  for (const n of lab.nodes) {
+    const r = await call('POST', '/api/nodes', {
+      name: n.name,
+      environment: 'lab',
+      address: n.address,
+      hostKeyFingerprint: n.hostKeyFingerprint,
+      credential: { privateKey },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+  }
+  const nodes = lab.nodes.map((n) => n.name);
+  assert.equal((await call('POST', '/api/groups', { name: group, environment: 'lab', nodes })).status, 201);
+}
+
+/** Waits until a job is no longer running and returns it. */
+export async function waitJob(a: TestApp, id: string, ms = 300_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const j = (await a.call('GET', `/api/jobs/${id}`, { token: a.adminToken })).json.job;
+    if (j.status !== 'running') return j;
+    if (Date.now() > end) throw new Error(`job ${id} still running after ${ms} ms: ${JSON.stringify(j)}`);
+    await delay(250);
+  }
+}
+
+/** GETs a URL: its body, or what went wrong, as text (never throws). */
+export async function fetchText(url: string) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    return r.ok ? await r.text() : `HTTP ${r.status}`;
+  } catch (err) {
+    return `error: ${(err as Error).message}`;
+  }
+}

@@ -4,10 +4,9 @@
  * OpenRC service or supervisor.sh) keeps run.sh (QEMU in the foreground) alive. So the VM survives control-node
  * downtime, starts at boot, is restarted when it dies, and the reconciler's app-list.sh sees it.
  *
- * The supervisor's run script publishes the nat ports, puts the VMM in the cgroup /grim/<id> (best effort, for
- * instance metrics) and execs run.sh. Its stop script presses Ctrl-Alt-Del over QMP and waits for QEMU to exit
- * (grim's guest init gives the app SIGTERM, syncs and reboots; -no-reboot ends QEMU); the supervisor then
- * ends the session. stop/destroy always finish with the QEMU driver's own stop (ports, stray VMM) and destroy
+ * The supervisor runs scripts/node/vm-supervised-run.sh (publishes the nat ports, execs run.sh) in the
+ * cgroup /grim/<id> (best effort, for instance metrics); scripts/node/vm-supervised-stop.sh presses
+ * Ctrl-Alt-Del over QMP and waits for QEMU to exit; the supervisor then ends the session. stop/destroy always finish with the QEMU driver's own stop (ports, stray VMM) and destroy
  * (TAP, disks, IPAM address).
  */
 import type {
@@ -27,6 +26,7 @@ import {
   stopSupervised,
 } from '../script/supervision.ts';
 import { DEFAULT_VM_ROOT } from '../vm-image/node-layout.ts';
+import { scriptFor } from '../../scripts/loader.ts';
 import { createQemuMicrovmDriver, type QemuMicrovmDriverOptions } from './driver.ts';
 
 /** cgroup (relative to each hierarchy's root) of an instance's VMM, as metrics.sh reads it. */
@@ -34,45 +34,9 @@ export function vmCgroupPath(instanceId: string): string {
   return `/grim/${instanceId}`;
 }
 
-const CGROUP_DIRS =
-  'for h in /sys/fs/cgroup/cpu,cpuacct /sys/fs/cgroup/cpuacct /sys/fs/cgroup/memory /sys/fs/cgroup/unified; do\n' +
-  '  [ -d "$h" ] && [ ! -L "$h" ] && echo "$h"\n' +
-  'done\n' +
-  '[ -f /sys/fs/cgroup/cgroup.controllers ] && echo /sys/fs/cgroup\n';
-
-/** Foreground command for the supervisor; values arrive as environment variables (GRIM_VM_DIR, GRIM_VM_PORTS). */
-export const VM_RUN_SCRIPT = `#!/bin/sh
-# run - one supervised QEMU microVM (written by grim's qemu-microvm driver)
-cd "$GRIM_VM_DIR" || exit 1
-for c in $(${CGROUP_DIRS}); do
-  mkdir -p "$c/grim/$GRIM_INSTANCE" 2>/dev/null && echo $$ >"$c/grim/$GRIM_INSTANCE/cgroup.procs" 2>/dev/null
-done
-for p in \${GRIM_VM_PORTS:-}; do
-  host_port=\${p%%:*}
-  rest=\${p#*:}
-  nft add element ip grim_vm_nat ports "{ $host_port : \${rest%%:*} . \${rest#*:} }" || exit 1
-done
-echo "\${GRIM_VM_PORTS:-}" >ports
-exec sh ./run.sh
-`;
-
-/** Graceful stop, run by the supervisor (at most 10 s) before it ends the session. */
-export const VM_STOP_SCRIPT = `#!/bin/sh
-# stop - Ctrl-Alt-Del over QMP, then wait for QEMU to exit (written by grim's qemu-microvm driver)
-cd "$GRIM_VM_DIR" || exit 0
-pid=$(cat qemu.pid 2>/dev/null) || exit 0
-printf '%s\\n' '{"execute":"qmp_capabilities"}' \\
-  '{"execute":"send-key","arguments":{"keys":[{"type":"qcode","data":"ctrl"},{"type":"qcode","data":"alt"},{"type":"qcode","data":"delete"}]}}' |
-  socat -t1 - UNIX-CONNECT:qmp.sock >/dev/null 2>&1 || exit 0
-n=0
-while kill -0 "$pid" 2>/dev/null && [ $n -lt 95 ]; do
-  sleep 0.1
-  n=$((n + 1))
-done
-kill -0 "$pid" 2>/dev/null && exit 0
-for c in $(${CGROUP_DIRS}); do rmdir "$c/grim/$GRIM_INSTANCE" 2>/dev/null; done
-exit 0
-`;
+/** What the supervisor runs and how it stops the VM: readable files in scripts/node/. */
+const runScript = () => scriptFor('vm-supervised-run').body;
+const stopScript = () => scriptFor('vm-supervised-stop').body;
 
 export type SupervisedQemuOptions = QemuMicrovmDriverOptions & {
   /** Seconds between the supervisor's stop and KILL (default 10). */
@@ -107,8 +71,10 @@ export function createSupervisedQemuDriver(opts: SupervisedQemuOptions): Runtime
         app: spec.app,
         release: spec.release,
         driver: 'qemu-microvm',
-        run: VM_RUN_SCRIPT,
-        stop: VM_STOP_SCRIPT,
+        run: runScript(),
+        stop: stopScript(),
+        // The supervisor runs QEMU in grim/<id> (for instance metrics), with no limits of its own.
+        cgroup: { memoryBytes: 0, cpuMillis: 0 },
         env: { GRIM_VM_DIR: dirOf(handle), GRIM_VM_PORTS: String(handle.data.ports ?? '') },
         stopTimeoutSec: opts.stopTimeoutSec,
       });

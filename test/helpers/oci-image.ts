@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { sha256Digest } from '../../src/oci/digest.ts';
 import { MEDIA_TYPE } from '../../src/oci/media-types.ts';
 import type { RegistryClient } from '../../src/oci/registry-client.ts';
@@ -84,8 +84,10 @@ export interface BuiltImage {
   manifestDescriptor: Descriptor;
 }
 
-function gzipLayer(tar: Buffer): BuiltLayer {
-  const data = gzipSync(tar);
+/** A layer from an uncompressed tar (compressed here), or from a tarball that is gzipped already. */
+export function gzipLayer(tar: Buffer, alreadyGzipped = false): BuiltLayer {
+  const data = alreadyGzipped ? tar : gzipSync(tar);
+  if (alreadyGzipped) tar = gunzipSync(tar);
   return {
     data,
     descriptor: { mediaType: MEDIA_TYPE.ociLayerGzip, digest: sha256Digest(data), size: data.length },
@@ -135,6 +137,16 @@ export function buildBusyboxImage(workDir: string, architecture = 'amd64'): Buil
     },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
   };
+  return assembleImage(layers, config, { architecture, os: 'linux' });
+}
+
+/** Pushes blobs, then the manifest under `reference` (default: the ref's tag; pass a digest to push untagged). */
+/** Config and manifest (with digests and descriptors) around built layers. */
+export function assembleImage(
+  layers: BuiltLayer[],
+  config: ImageConfig,
+  platform?: { architecture: string; os: string },
+): BuiltImage {
   const configBytes = Buffer.from(JSON.stringify(config));
   const configDescriptor = {
     mediaType: MEDIA_TYPE.ociConfig,
@@ -159,12 +171,11 @@ export function buildBusyboxImage(workDir: string, architecture = 'amd64'): Buil
       mediaType: MEDIA_TYPE.ociManifest,
       digest: sha256Digest(manifestBytes),
       size: manifestBytes.length,
-      platform: { architecture, os: 'linux' },
+      ...(platform ? { platform } : {}),
     },
   };
 }
 
-/** Pushes blobs, then the manifest under `reference` (default: the ref's tag; pass a digest to push untagged). */
 export async function pushImage(
   client: RegistryClient,
   ref: ImageReference,

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import type { OpCtx } from '../../src/drivers/driver.ts';
 import type { LabNode, LabState } from '../../src/lab/state.ts';
 import { prepareCommand } from '../../src/ssh/command.ts';
@@ -13,11 +13,9 @@ import { quoteArgv } from '../../src/ssh/quote.ts';
 import { scriptCommand } from '../../src/scripts/loader.ts';
 import { lastLineJson } from '../../src/ssh/output.ts';
 import type { ExecResult } from '../../src/ssh/channel-exec.ts';
-import { sha256Digest } from '../../src/oci/digest.ts';
-import { MEDIA_TYPE } from '../../src/oci/media-types.ts';
-import type { BuiltImage, BuiltLayer } from '../helpers/oci-image.ts';
-import { tarDirectory } from '../helpers/oci-image.ts';
-import type { ImageConfig, ImageManifest } from '../../src/oci/types.ts';
+import type { BuiltImage } from '../helpers/oci-image.ts';
+import { assembleImage, gzipLayer, tarDirectory } from '../helpers/oci-image.ts';
+import type { ImageConfig } from '../../src/oci/types.ts';
 
 function ssh(
   lab: LabState,
@@ -92,15 +90,6 @@ pid=$!
 wait "$pid"
 `;
 
-function layerOf(tar: Buffer, gzipped = false): BuiltLayer {
-  const data = gzipped ? tar : gzipSync(tar);
-  return {
-    data,
-    descriptor: { mediaType: MEDIA_TYPE.ociLayerGzip, digest: sha256Digest(data), size: data.length },
-    diffId: sha256Digest(tar),
-  };
-}
-
 /** Alpine (the minirootfs tarball as layer 1) + an app layer with a static busybox and APP_START. */
 export function buildAlpineHttpImage(workDir: string, alpineTarball: string, padBytes = 0): BuiltImage {
   const appDir = join(workDir, 'app-layer');
@@ -112,8 +101,7 @@ export function buildAlpineHttpImage(workDir: string, alpineTarball: string, pad
     // incompressible filler for the ~50 MB benchmark image
     writeFileSync(join(appDir, 'app/filler.bin'), randomBytes(padBytes));
   }
-  const layers = [layerOf(readFileSync(alpineTarball), true), layerOf(tarDirectory(appDir))];
-  layers[0].diffId = sha256Digest(gunzipSync(readFileSync(alpineTarball)));
+  const layers = [gzipLayer(readFileSync(alpineTarball), true), gzipLayer(tarDirectory(appDir))];
   const config: ImageConfig = {
     architecture: 'amd64',
     os: 'linux',
@@ -125,32 +113,7 @@ export function buildAlpineHttpImage(workDir: string, alpineTarball: string, pad
     },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
   };
-  const configBytes = Buffer.from(JSON.stringify(config));
-  const configDescriptor = {
-    mediaType: MEDIA_TYPE.ociConfig,
-    digest: sha256Digest(configBytes),
-    size: configBytes.length,
-  };
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
-    config: configDescriptor,
-    layers: layers.map((l) => l.descriptor),
-  };
-  const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  return {
-    layers,
-    config,
-    configBytes,
-    configDescriptor,
-    manifest,
-    manifestBytes,
-    manifestDescriptor: {
-      mediaType: MEDIA_TYPE.ociManifest,
-      digest: sha256Digest(manifestBytes),
-      size: manifestBytes.length,
-    },
-  };
+  return assembleImage(layers, config);
 }
 
 /** A tarball app: bin/busybox (static, for httpd) and serve.sh, which behaves like APP_START. */

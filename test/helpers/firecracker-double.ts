@@ -3,7 +3,8 @@
 // PUTs, 400 {fault_message} for bad input or a request the VM state forbids. It is strict about
 // unknown body fields, as Firecracker's deserializer is, although the swagger leaves them open.
 // SendCtrlAltDel on a running VM makes the "process" exit, as a guest reboot does (reboot=k).
-import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,10 @@ export interface FirecrackerDoubleOptions {
   instanceId?: string;
   /** Whether SendCtrlAltDel makes the VM exit (a guest without i8042 support ignores it). */
   ctrlAltDelExits?: boolean;
+  /** Listen here instead of a fresh temporary directory. */
+  socketPath?: string;
+  /** Called with every request once it is answered. */
+  onRequest?: (request: RecordedRequest) => void;
 }
 
 type Json = Record<string, any>;
@@ -53,7 +58,8 @@ export class FirecrackerDouble {
   state: 'Not started' | 'Running' = 'Not started';
   exited = false;
   private readonly spec: OpenApiDocument;
-  private readonly options: Required<FirecrackerDoubleOptions>;
+  private readonly options: Required<Pick<FirecrackerDoubleOptions, 'instanceId' | 'ctrlAltDelExits'>> &
+    FirecrackerDoubleOptions;
   private readonly dir: string;
   private readonly server: http.Server;
   private readonly config: {
@@ -75,8 +81,9 @@ export class FirecrackerDouble {
   private constructor(spec: OpenApiDocument, dir: string, options: FirecrackerDoubleOptions) {
     this.spec = spec;
     this.dir = dir;
-    this.socketPath = path.join(dir, 'firecracker.socket');
+    this.socketPath = options.socketPath ?? path.join(dir, 'firecracker.socket');
     this.options = {
+      ...options,
       instanceId: options.instanceId ?? 'double-vm',
       ctrlAltDelExits: options.ctrlAltDelExits ?? true,
     };
@@ -94,7 +101,8 @@ export class FirecrackerDouble {
     spec: OpenApiDocument,
     options: FirecrackerDoubleOptions = {},
   ): Promise<FirecrackerDouble> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'grim-fcd-'));
+    // Only a directory of its own is removed on close.
+    const dir = options.socketPath === undefined ? await mkdtemp(path.join(tmpdir(), 'grim-fcd-')) : '';
     const double = new FirecrackerDouble(spec, dir, options);
     await new Promise<void>((resolve, reject) => {
       double.server.once('error', reject);
@@ -120,7 +128,7 @@ export class FirecrackerDouble {
 
   async close(): Promise<void> {
     await this.exit();
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.dir !== '') await rm(this.dir, { recursive: true, force: true });
   }
 
   private async exit(): Promise<void> {
@@ -149,6 +157,7 @@ export class FirecrackerDouble {
       const payload = body === undefined ? '' : JSON.stringify(body);
       res.writeHead(status, body === undefined ? {} : { 'Content-Type': 'application/json' });
       res.end(payload);
+      this.options.onRequest?.(record);
     };
     const fault = (message: string): void => {
       record.fault = message;
@@ -285,7 +294,7 @@ export class FirecrackerDouble {
       if (this.options.ctrlAltDelExits) setImmediate(() => void this.exit());
     } else if (type === 'FlushMetrics') {
       if (this.config.metrics === undefined) throw new Fault('Metrics system not initialized.');
-      void appendFile(this.config.metrics.metrics_path, `${JSON.stringify(this.metricsLine())}\n`);
+      appendFileSync(this.config.metrics.metrics_path, `${JSON.stringify(this.metricsLine())}\n`); // before the answer
     }
     return undefined;
   }
@@ -303,8 +312,14 @@ export class FirecrackerDouble {
       vcpu: { exit_io_in: 0, exit_io_in_agg: { min_us: 3, max_us: 42, sum_us: 45 } },
       latencies_us: { vmm_pause_vm: 0 },
     };
+    // Like Firecracker: counters are the increase since the previous line; "net" and "block" aggregate
+    // the per-device groups.
     for (const id of this.config.nics.keys())
       line[`net_${id}`] = { rx_bytes_count: 1500, tx_bytes_count: 900 };
+    for (const id of this.config.drives.keys())
+      line[`block_${id}`] = { read_bytes: 4096, write_bytes: 512, read_count: 1, write_count: 1 };
+    line.net = { rx_bytes_count: 1500 * this.config.nics.size, tx_bytes_count: 900 * this.config.nics.size };
+    line.block = { read_bytes: 4096 * this.config.drives.size, write_bytes: 512 * this.config.drives.size };
     return line;
   }
 

@@ -1,10 +1,12 @@
 // The firecracker driver's whole lifecycle against the spec-validating Firecracker double: create
-// (image pipeline, network, jail staging rendered into the supervised run script), start (boot plan
-// over the API), inspect, stop (SendCtrlAltDel -> exit -> cleanup), destroy. The node is a recording
-// OpCtx that answers like the vm-*.sh scripts; every API request must be valid per the v1.16.1 spec.
+// (image pipeline, network, jail staging rendered into run.sh, the boot plan written on the node, the
+// instance installed under grim's supervisor), start (the real vm-fc-run.sh sends the boot plan to the
+// double running as the VMM process), inspect, stop (vm-fc-stop.sh: SendCtrlAltDel -> exit -> cleanup),
+// destroy. The rest of the node is a recording OpCtx that answers like the vm-*.sh and app-*.sh scripts;
+// every API request must be valid per the v1.16.1 spec.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFirecrackerDriver } from '../../src/drivers/firecracker/driver.ts';
@@ -14,8 +16,9 @@ import type { InstanceSpec, OpCtx } from '../../src/drivers/driver.ts';
 import { RegistryClient } from '../../src/oci/registry-client.ts';
 import { parseImageReference } from '../../src/oci/reference.ts';
 import { macAddressForInstance, type IpAllocation, type IpAllocator } from '../../src/domain/ipam.ts';
-import { FirecrackerDouble } from '../helpers/firecracker-double.ts';
-import { loadSharedSpec, type OpenApiDocument } from '../helpers/openapi-validator.ts';
+import { FcInstanceDir } from '../helpers/fc-node-sim.ts';
+import { loadSharedSpec } from '../helpers/openapi-validator.ts';
+import { scriptFor } from '../../src/scripts/loader.ts';
 import { registryBinaryAvailable, startRegistry } from '../helpers/registry.ts';
 import { buildBusyboxImage, pushImage } from '../helpers/oci-image.ts';
 
@@ -37,19 +40,29 @@ class MemoryIpam implements IpAllocator {
   }
 }
 
-/** A node that answers like the vm-*.sh scripts; the VMM "process" is the double. */
-function fakeNode(double: () => FirecrackerDouble | undefined) {
+/**
+ * A node that answers like the vm-*.sh and app-*.sh scripts, except that the supervised VM is real: app-start
+ * runs scripts/node/vm-fc-run.sh (dash) in a directory holding the boot-plan the driver uploaded, with the
+ * Firecracker double as the VMM process; app-stop runs vm-fc-stop.sh, then ends the session.
+ */
+function fakeNode(opts: { jailUids?: number[] } = {}) {
   const calls: Array<{ name: string; env: Record<string, string> }> = [];
   const uploads = new Map<string, string>();
-  let supervised = false;
+  const vms: FcInstanceDir[] = [];
+  let vm: FcInstanceDir | undefined;
+  const stopVm = async () => {
+    if (vm?.exit === undefined) return;
+    await vm.stop();
+    const ended = await Promise.race([vm.exit, new Promise((r) => setTimeout(r, 3000, 'timeout'))]);
+    if (ended === 'timeout') process.kill(-vm.run!.pid!, 'SIGTERM');
+    await vm.exit;
+  };
   const ctx: OpCtx = {
     node: 'n1',
     log: () => {},
     async runScript(name, env) {
       calls.push({ name, env });
-      const d = double();
-      const alive = supervised && d !== undefined && !d.exited;
-      const json: Record<string, unknown> = ((): Record<string, unknown> => {
+      const json = await (async (): Promise<Record<string, unknown>> => {
         switch (name) {
           case 'vm-kernel-prepare':
             return {
@@ -76,17 +89,31 @@ function fakeNode(double: () => FirecrackerDouble | undefined) {
               cpuKhz: 2_000_000,
               kvm: true,
               firecracker: '/usr/local/bin/firecracker',
+              jailer: null,
               mkfsExt4: true,
               nft: true,
             };
-          case 'vm-instance-start':
-            supervised = true;
-            return { started: true, supervisorPid: 1 };
+          case 'vm-jail-uids':
+            return { uids: opts.jailUids ?? [] };
+          case 'app-start': {
+            if (vm?.run !== undefined && vm.run.exitCode === null) return { started: false };
+            const plan = [...uploads].find(([p]) => p.endsWith(`/instances/${env.INSTANCE_ID}/boot-plan`));
+            vm = new FcInstanceDir(['dash', []], plan?.[1] ?? '');
+            vms.push(vm);
+            vm.start();
+            return { started: true };
+          }
+          case 'app-stop':
+            await stopVm();
+            return { stopped: true };
+          case 'app-inspect': {
+            const up = vm?.run !== undefined && vm.run.exitCode === null;
+            return { state: up ? 'running' : 'stopped', pid: null, restarts: 0, supervised: true };
+          }
           case 'vm-instance-status':
-            return { state: alive ? 'running' : 'stopped', qemuPid: alive ? 4242 : null, restarts: 0 };
-          case 'vm-instance-stop':
-            if (env.MARK_ONLY !== '1') void d?.kill();
-            return { wasRunning: alive, graceful: false, forced: 'none' };
+            return { state: 'stopped', qemuPid: vm?.vmmPid() ?? null, restarts: 0 };
+          case 'app-destroy':
+            return { existed: true };
           default:
             return { ok: true };
         }
@@ -108,11 +135,17 @@ function fakeNode(double: () => FirecrackerDouble | undefined) {
       if (!Buffer.isBuffer(data)) for await (const _ of data as AsyncIterable<unknown>); // drain
     },
   };
-  return { ctx, calls, uploads };
+  return {
+    ctx,
+    calls,
+    uploads,
+    vm: () => vm as FcInstanceDir,
+    dispose: () => vms.forEach((v) => v.dispose()),
+  };
 }
 
 test(
-  'firecracker driver: full lifecycle against the spec-validating double, jailed',
+  'firecracker driver: full lifecycle, jailed, booted by the node-side supervisor scripts',
   {
     skip:
       typeof loaded === 'string'
@@ -122,7 +155,6 @@ test(
           : false,
   },
   async (t) => {
-    const spec = loaded as OpenApiDocument;
     const work = mkdtempSync(join(tmpdir(), 'grim-fcdrv-'));
     t.after(() => rmSync(work, { recursive: true, force: true }));
     const registry = await startRegistry();
@@ -131,8 +163,8 @@ test(
     const ref = parseImageReference(`${registry.host}/grim/busybox:1`);
     const digest = await pushImage(client, ref, buildBusyboxImage(work));
 
-    let double: FirecrackerDouble | undefined = undefined;
-    const node = fakeNode(() => double);
+    const node = fakeNode({ jailUids: [40000, 40001] }); // VMs grim created before a restart
+    t.after(() => node.dispose());
     const ipam = new MemoryIpam();
     const jailer: JailerHostConfig = {
       jailerPath: '/usr/local/bin/jailer',
@@ -147,9 +179,8 @@ test(
       jailer,
       api: (socketPath) => {
         assert.equal(socketPath, '/srv/jailer/firecracker/fc-inst-1/root/run/firecracker.socket');
-        return new FirecrackerApiClient((double as FirecrackerDouble).socketPath);
+        return new FirecrackerApiClient(node.vm().apiSocket);
       },
-      gracePeriodMs: 2000,
       mmds: (s) => ({ latest: { 'meta-data': { 'instance-id': s.instanceId } } }),
     });
     const instance: InstanceSpec = {
@@ -167,12 +198,16 @@ test(
     assert.equal(h.data.imageDigest, digest);
     assert.equal(h.data.mac, macAddressForInstance('fc-inst-1'));
     assert.equal(h.data.ports, '8080:172.31.0.2:80');
+    assert.equal(h.data.uid, 40002, 'a uid no VM on the node holds, even across grim restarts');
+    assert.equal(h.data.cgroup, '/firecracker/fc-inst-1', "the jailer's cgroup, for instance metrics");
+    assert.equal(h.data.metricsFile, '/srv/jailer/firecracker/fc-inst-1/root/metrics.ndjson');
+    assert.equal(node.uploads.get('/var/lib/grim/vm/instances/fc-inst-1/jail-uid'), '40002\n');
     const run = node.uploads.get('/vm/staging/meta-fc-inst-1/run.sh') ?? '';
     // jailer: unique uid/gid, cgroup v2 limits from the size (1500m -> cpu.max 150000), no --daemonize
     // (the node-side supervisor keeps it in the foreground), hard-linked chroot staging, TAP for the uid.
     assert.match(
       run,
-      /exec '\/usr\/local\/bin\/jailer' '--id' 'fc-inst-1' '--exec-file' '\/usr\/local\/bin\/firecracker' '--uid' '40000' '--gid' '40000'/,
+      /exec '\/usr\/local\/bin\/jailer' '--id' 'fc-inst-1' '--exec-file' '\/usr\/local\/bin\/firecracker' '--uid' '40002' '--gid' '40002'/,
     );
     assert.match(
       run,
@@ -183,7 +218,7 @@ test(
       run,
       /'ln' '-f' '\/var\/lib\/grim\/vm\/instances\/fc-inst-1\/disk\.ext4' '\/srv\/jailer\/firecracker\/fc-inst-1\/root\/rootfs\.ext4' \|\| exit 1/,
     );
-    assert.match(run, /'ip' 'tuntap' 'add' 'dev' 'gvt[0-9a-f]{10}' 'mode' 'tap' 'user' '40000'/);
+    assert.match(run, /'ip' 'tuntap' 'add' 'dev' 'gvt[0-9a-f]{10}' 'mode' 'tap' 'user' '40002'/);
     assert.match(
       node.uploads.get('/vm/staging/meta-fc-inst-1/cleanup.sh') ?? '',
       /'rmdir' '\/sys\/fs\/cgroup\/firecracker\/fc-inst-1' 2>\/dev\/null \|\| true/,
@@ -194,13 +229,27 @@ test(
       node.uploads.get('/vm/staging/meta-fc-inst-1/meta.tar') ?? '',
       /export 'SECRET=never-on-the-cmdline'/,
     );
+    // Supervised like every grim app: the supervisor runs vm-fc-run.sh and stops with vm-fc-stop.sh.
+    const install = node.calls.find((c) => c.name === 'app-install');
+    assert.equal(install?.env.DRIVER, 'firecracker');
+    assert.equal(install?.env.RUN_SCRIPT, scriptFor('vm-fc-run').body);
+    assert.equal(install?.env.STOP_SCRIPT, scriptFor('vm-fc-stop').body);
+    assert.match(
+      install?.env.ENV_FILE ?? '',
+      /GRIM_VM_API_SOCKET='\/srv\/jailer\/firecracker\/fc-inst-1\/root\/run\/firecracker\.socket'/,
+    );
+    assert.doesNotMatch(install?.env.ENV_FILE ?? '', /never-on-the-cmdline/);
 
-    double = await FirecrackerDouble.start(spec, { instanceId: 'fc-inst-1' });
-    t.after(() => double?.close());
     await driver.start(h, node.ctx);
-    assert.equal(double.state, 'Running');
-    assert.deepEqual(double.invalidRequests(), [], 'every request is valid per the Firecracker spec');
-    const order = double.requests.filter((r) => r.method === 'PUT').map((r) => r.path);
+    const requests = () => node.vm().requests();
+    assert.deepEqual(
+      requests().flatMap((r) => r.specIssues),
+      [],
+      'every request is valid per the spec',
+    );
+    const order = requests()
+      .filter((r) => r.method === 'PUT')
+      .map((r) => r.path);
     assert.deepEqual(order, [
       '/metrics',
       '/machine-config',
@@ -212,22 +261,22 @@ test(
       '/mmds',
       '/actions',
     ]);
-    const boot = double.requests.find((r) => r.path === '/boot-source')?.body as {
+    const boot = requests().find((r) => r.path === '/boot-source')?.body as {
       boot_args: string;
       kernel_image_path: string;
     };
     assert.equal(boot.kernel_image_path, '/vmlinux', 'paths are inside the jail');
     assert.match(boot.boot_args, /ip=172\.31\.0\.2::172\.31\.0\.1:255\.255\.255\.0::eth0:off/);
     assert.doesNotMatch(boot.boot_args, /never-on-the-cmdline/);
-    const nic = double.requests.find((r) => r.path === '/network-interfaces/eth0')?.body as {
-      guest_mac: string;
-    };
+    const nic = requests().find((r) => r.path === '/network-interfaces/eth0')?.body as { guest_mac: string };
     assert.equal(nic.guest_mac, macAddressForInstance('fc-inst-1'));
 
-    const before = double.requests.length;
-    await driver.start(h, node.ctx); // idempotent: measures, sends nothing but GET /
+    const before = requests().length;
+    await driver.start(h, node.ctx); // idempotent: the supervisor is up, nothing is configured again
     assert.deepEqual(
-      double.requests.slice(before).filter((r) => r.method !== 'GET'),
+      requests()
+        .slice(before)
+        .filter((r) => r.method !== 'GET'),
       [],
       'a running VM gets no configuration',
     );
@@ -236,58 +285,75 @@ test(
     assert.equal(status.detail?.vmState, 'Running');
 
     await driver.stop(h, node.ctx, 5000);
-    assert.ok(double.exited, 'SendCtrlAltDel made the VM exit (graceful)');
     assert.ok(
-      double.requests.some(
+      requests().some(
         (r) => (r.body as { action_type?: string } | undefined)?.action_type === 'SendCtrlAltDel',
       ),
+      'stopped gracefully with SendCtrlAltDel',
     );
+    assert.equal(node.vm().vmmPid(), null, 'the VMM exited');
+    assert.equal(node.vm().cleanups(), 1, "vm-fc-run.sh ran the jail's cleanup after the VMM");
     const names = node.calls.map((c) => c.name);
-    assert.ok(names.includes('vm-instance-cleanup'), 'the jail cleanup ran after the exit');
-    const mark = node.calls.find((c) => c.name === 'vm-instance-stop');
-    assert.equal(mark?.env.MARK_ONLY, '1', 'the supervisor is told not to restart before Ctrl-Alt-Del');
+    assert.ok(names.includes('vm-instance-cleanup'), 'and the driver makes sure of it');
     assert.equal((await driver.inspect(h, node.ctx)).state, 'stopped');
 
     await driver.destroy(h, node.ctx);
+    assert.ok(node.calls.some((c) => c.name === 'app-destroy' && c.env.INSTANCE_ID === 'fc-inst-1'));
     assert.ok(node.calls.some((c) => c.name === 'vm-instance-destroy' && c.env.INSTANCE === 'fc-inst-1'));
     assert.equal(ipam.held.size, 0, 'destroy released the address');
-    assert.deepEqual(double.invalidRequests(), []);
   },
 );
 
-test(
-  'firecracker driver: a guest that ignores Ctrl-Alt-Del is killed after the grace period',
-  { skip: typeof loaded === 'string' ? loaded : false },
-  async (t) => {
-    const spec = loaded as OpenApiDocument;
-    const double = await FirecrackerDouble.start(spec, { ctrlAltDelExits: false });
-    t.after(() => double.close());
-    const node = fakeNode(() => double);
+test('firecracker driver: jailed by default where the node has the jailer, unless the node opts out', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'grim-fcauto-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  writeFileSync(join(work, 'alpine.tar'), 'runtime');
+  writeFileSync(join(work, 'app.tgz'), 'app');
+  const layouts: Record<string, unknown>[] = [];
+  for (const fp of [
+    { jailer: '/usr/bin/jailer', firecracker: '/usr/bin/firecracker', jailerOff: false },
+    { jailer: '/usr/bin/jailer', firecracker: '/usr/bin/firecracker', jailerOff: true },
+    { jailer: null, firecracker: '/usr/bin/firecracker', jailerOff: false },
+  ]) {
+    const node = fakeNode();
+    const inner = node.ctx.runScript;
+    node.ctx.runScript = async (name, env, o) =>
+      name === 'vm-fingerprint'
+        ? {
+            json: { ...fp, cpuKhz: 0 },
+            result: { exitCode: 0, stdout: '', stderr: '', durationMs: 1, timedOut: false },
+          }
+        : inner(name, env, o);
     const driver = createFirecrackerDriver({
       registry: new RegistryClient(),
       kernel: { name: 'k', image: '/k' },
       network: { ipam: new MemoryIpam() },
-      api: () => new FirecrackerApiClient(double.socketPath),
+      runtimes: { alpine: { name: 'alpine', version: '3.20', tarball: join(work, 'alpine.tar') } },
     });
-    const h = {
-      driver: 'firecracker' as const,
-      instanceId: 'fc-2',
-      node: 'n1',
-      data: {
-        apiSocket: '/vm/instances/fc-2/api.sock',
-        boot: {
-          instanceId: 'fc-2',
-          size: { cpu: 1, memoryMib: 128 },
-          kernel: { path: '/vmlinux' },
-          rootfs: { path: '/r.ext4' },
-        },
+    const h = await driver.create(
+      {
+        instanceId: 'fc-auto',
+        app: 'a',
+        environment: 'prod',
+        release: 1,
+        resources: { cpuMillis: 250, memoryBytes: 128 << 20, diskBytes: 1 << 30 },
+        env: {},
+        ports: [],
+        source: { kind: 'tarball', tarball: join(work, 'app.tgz'), runtime: 'alpine', command: ['./serve'] },
       },
-    };
-    await driver.start(h, node.ctx);
-    assert.equal(double.state, 'Running');
-    await driver.stop(h, node.ctx, 300);
-    assert.ok(double.exited, 'SIGKILL ended it');
-    const kills = node.calls.filter((c) => c.name === 'vm-instance-stop' && c.env.MARK_ONLY !== '1');
-    assert.ok(kills.length >= 1, 'the forced stop went through vm-instance-stop (TERM/KILL)');
-  },
-);
+      node.ctx,
+    );
+    layouts.push({
+      jailId: h.data.jailId,
+      run: /exec '\/usr\/bin\/(jailer|firecracker)'/.exec(
+        node.uploads.get('/vm/staging/meta-fc-auto/run.sh') ?? '',
+      )?.[1],
+      cgroup: h.data.cgroup,
+    });
+  }
+  assert.deepEqual(layouts, [
+    { jailId: 'fc-auto', run: 'jailer', cgroup: '/firecracker/fc-auto' },
+    { jailId: undefined, run: 'firecracker', cgroup: '/grim/fc-auto' },
+    { jailId: undefined, run: 'firecracker', cgroup: '/grim/fc-auto' },
+  ]);
+});

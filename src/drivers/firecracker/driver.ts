@@ -1,25 +1,22 @@
 // The `firecracker` runtime driver: the shared image pipeline and VM networking, Firecracker driven
-// through its API socket (boot plan: machine-config, boot-source, drives, network-interfaces with a
-// stable MAC, optional MMDS, InstanceStart; stop plan: SendCtrlAltDel, grace, SIGKILL, cleanup),
-// optionally under the jailer. Each VM runs as a supervised node-side service (supervise.sh runs the
-// run.sh rendered here, which execs firecracker or the jailer in the foreground).
+// through its API socket, optionally under the jailer (on by default on nodes where it is installed).
+// Each VM is a supervised node-side service like every grim app (scripts/node/supervisor.sh, a systemd unit
+// or an OpenRC service): the supervisor runs scripts/node/vm-fc-run.sh, which starts the VMM (run.sh),
+// sends the boot plan written on the node (machine-config, boot-source, drives, network-interfaces with a
+// stable MAC, optional MMDS, InstanceStart) through the API socket, waits, and cleans up after the VMM.
+// So VMs survive control-node downtime, are booted again after their app exits, start at node boot, and the
+// reconciler's app-list.sh sees them. Stop: vm-fc-stop.sh sends SendCtrlAltDel and waits a grace period,
+// then the supervisor ends the session (TERM, then KILL) and the driver runs the cleanup.
 import type { InstanceHandle, InstanceSpec, InstanceStatus, OpCtx, RuntimeDriver } from '../driver.ts';
 import type { RegistryClient } from '../../oci/registry-client.ts';
 import { macAddressForInstance } from '../../domain/ipam.ts';
-import { shellQuote } from '../../ssh/quote.ts';
+import { scriptFor } from '../../scripts/loader.ts';
 import type { ApiRequest, InstanceInfo } from './api-types.ts';
 import { FirecrackerApiError } from './api-client.ts';
-import { bootPlan, runBootPlan, type MicroVmBootSpec } from './boot-plan.ts';
-import type { HostCommand } from './host-command.ts';
-import {
-  chrootStagingPlan,
-  jailCleanupPlan,
-  jailerArgv,
-  jailIdFor,
-  pickJailId,
-  type JailerHostConfig,
-} from './jailer.ts';
-import { runStopPlan, stopPlan, type StopOutcome } from './stop-plan.ts';
+import { bootPlan, type MicroVmBootSpec } from './boot-plan.ts';
+import { bootPlanFile } from './boot-file.ts';
+import { pickJailId, type JailerHostConfig } from './jailer.ts';
+import { commandLine, runScript, vmLayout } from './vm-layout.ts';
 import { guestKernelArgs, prepareKernel, type GuestKernelSpec } from '../vm-image/kernel.ts';
 import { buildMetadataTar } from '../vm-image/metadata.ts';
 import { appDefinitionForTarball } from '../vm-image/app-definition.ts';
@@ -32,12 +29,22 @@ import {
   ensureRuntimeRootfs,
   type RuntimeImage,
 } from '../vm-image/pipeline.ts';
+import {
+  destroySupervised,
+  inspectSupervised,
+  installSupervised,
+  startSupervised,
+  stopSupervised,
+} from '../script/supervision.ts';
 
 /** What the driver needs from a Firecracker API endpoint (FirecrackerApiClient fits). */
 export interface FirecrackerApi {
   send(request: ApiRequest): Promise<unknown>;
   describeInstance(): Promise<InstanceInfo>;
 }
+
+/** uids (and equal gids) for jailed VMs when the admin sets none. */
+export const DEFAULT_JAIL_ID_RANGE = { first: 900_000, count: 100_000 };
 
 export interface FirecrackerDriverOptions {
   registry: RegistryClient;
@@ -47,15 +54,22 @@ export interface FirecrackerDriverOptions {
   runtimes?: Record<string, RuntimeImage>;
   vmRoot?: string;
   headroomMb?: number;
-  firecrackerPath?: string; // default /usr/local/bin/firecracker
-  /** Run every VM under the jailer (on by default where the admin configured it). */
-  jailer?: JailerHostConfig;
+  /** Unjailed VMs: default the firecracker the node has on its PATH. */
+  firecrackerPath?: string;
+  /**
+   * 'auto' (default): under the jailer on every node where it is installed, unless the node has
+   * /etc/grim/firecracker-no-jailer; 'off': never; settings: always, with these paths and uid range.
+   */
+  jailer?: JailerHostConfig | 'auto' | 'off';
   /**
    * How to reach a VM's API socket. Default: through the node (scripts/node/vm-fc-api.sh, curl
    * --unix-socket over SSH). Tests pass a client on a local socket.
    */
   api?: (socketPath: string, ctx: OpCtx) => FirecrackerApi;
-  gracePeriodMs?: number;
+  /** Seconds between the supervisor's TERM and KILL (default 10), after the graceful Ctrl-Alt-Del. */
+  stopTimeoutSec?: number;
+  /** How long start() waits for the VM to reach Running (default 30 s). */
+  bootTimeoutMs?: number;
   /** Metadata for MMDS (V2), when guests should read it over HTTP instead of the metadata drive. */
   mmds?: (spec: InstanceSpec) => Record<string, unknown> | undefined;
 }
@@ -71,6 +85,10 @@ export interface FirecrackerHandleData {
   gateway: string;
   ports: string;
   apiSocket: string;
+  /** The VMM's metrics file on the node (one JSON line per flush). */
+  metricsFile: string;
+  /** The VMM's cgroup relative to the cgroup root (grim/<id>, or the jailer's). */
+  cgroup: string;
   rootKey: string;
   rootCached: boolean;
   imageDigest?: string;
@@ -97,48 +115,67 @@ export function nodeApi(socketPath: string, ctx: OpCtx): FirecrackerApi {
   return { send, describeInstance: async () => (await send({ method: 'GET', path: '/' })) as InstanceInfo };
 }
 
-function script(lines: string[]): string {
-  return `#!/bin/sh\n# written by grim's firecracker driver\ncd "$(dirname "$0")" || exit 1\n${lines.join('\n')}\n`;
-}
-
-function commandLine(c: HostCommand): string {
-  const cmd = c.argv.map(shellQuote).join(' ');
-  return c.ignoreFailure ? `${cmd} 2>/dev/null || true` : `${cmd} || exit 1`;
-}
-
 const MIB = 1024 * 1024;
+
+interface NodeFingerprint {
+  firecracker?: string | null;
+  jailer?: string | null;
+  jailerOff?: boolean;
+  cpuKhz?: number;
+}
+
+/** What the supervisor runs and how it stops the VM: readable files in scripts/node/. */
+const runCommand = () => scriptFor('vm-fc-run').body;
+const stopCommand = () => scriptFor('vm-fc-stop').body;
 
 export function createFirecrackerDriver(opts: FirecrackerDriverOptions): RuntimeDriver {
   const vmRoot = opts.vmRoot ?? DEFAULT_VM_ROOT;
   const pipe = { vmRoot, headroomMb: opts.headroomMb ?? 64 };
-  const firecracker = opts.firecrackerPath ?? '/usr/local/bin/firecracker';
   const apiFor = opts.api ?? nodeApi;
-  const usedUids = new Map<string, number>();
+  const bootTimeoutMs = opts.bootTimeoutMs ?? 30_000;
 
-  async function waitForApi(api: FirecrackerApi, timeoutMs = 15_000): Promise<InstanceInfo> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await api.describeInstance();
-      } catch (err) {
-        if (Date.now() > deadline)
-          throw new Error(`Firecracker API did not come up: ${(err as Error).message}`, { cause: err });
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+  /** The jailer settings for this node, or undefined to run Firecracker unjailed. */
+  function jailerFor(fp: NodeFingerprint): JailerHostConfig | undefined {
+    const j = opts.jailer ?? 'auto';
+    if (j === 'off') return undefined;
+    if (j !== 'auto') return j;
+    if (fp.jailerOff === true || !fp.jailer || !fp.firecracker) return undefined;
+    return { jailerPath: fp.jailer, firecrackerPath: fp.firecracker, idRange: DEFAULT_JAIL_ID_RANGE };
   }
 
-  async function vmmPid(h: InstanceHandle, ctx: OpCtx): Promise<number | null> {
-    const s = await runJson<{ qemuPid: number | null }>(ctx, 'vm-instance-status', {
-      INSTANCE: h.instanceId,
-      VM_ROOT: vmRoot,
-    });
-    return s.qemuPid;
+  /** A uid no other jailed VM on the node holds (the node lists them: grim may have restarted). */
+  async function freeJailUid(host: JailerHostConfig, ctx: OpCtx): Promise<number> {
+    const { uids } = await runJson<{ uids: number[] }>(ctx, 'vm-jail-uids', { VM_ROOT: vmRoot });
+    return pickJailId(host, uids);
+  }
+
+  const dataOf = (h: InstanceHandle) => h.data as unknown as FirecrackerHandleData;
+
+  /** Polls the API until the VM runs; vm-fc-run.sh on the node configures and starts it. */
+  async function waitRunning(h: InstanceHandle, ctx: OpCtx): Promise<void> {
+    const api = apiFor(dataOf(h).apiSocket, ctx);
+    const deadline = Date.now() + bootTimeoutMs;
+    let last: string;
+    for (;;) {
+      try {
+        const info = await api.describeInstance();
+        if (info.state === 'Running') return;
+        last = `state ${info.state}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `${h.instanceId}: the microVM did not reach Running within ${bootTimeoutMs / 1000} s (${last}); ` +
+            'see its log (vm-fc-run.sh reports boot-plan errors there)',
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   return {
     kind: 'firecracker',
-    capabilities: () => ({ logs: true, exec: false, enforcesLimits: opts.jailer !== undefined }),
+    capabilities: () => ({ logs: true, exec: false, enforcesLimits: opts.jailer !== 'off' }),
 
     async fingerprint(ctx) {
       const f = await runJson<Record<string, unknown>>(ctx, 'vm-fingerprint', {});
@@ -169,7 +206,7 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
       } else
         throw new Error(`the firecracker driver runs images and tarball apps, not ${source.kind} sources`);
       const net = await planInstanceNetwork(ctx, spec, opts.network);
-      const fp = await runJson<{ cpuKhz?: number }>(ctx, 'vm-fingerprint', {});
+      const fp = await runJson<NodeFingerprint>(ctx, 'vm-fingerprint', {});
       const tap = tapNameForInstance(spec.instanceId);
       const mac = macAddressForInstance(spec.instanceId);
       const dir = `${vmRoot}/instances/${spec.instanceId}`;
@@ -186,74 +223,30 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
       );
       const bootArgs = guestKernelArgs({ tscKhz: fp.cpuKhz });
       const mmds = opts.mmds?.(spec);
-      const base = {
+      const jailHost = jailerFor(fp);
+      const uid = jailHost === undefined ? undefined : await freeJailUid(jailHost, ctx);
+      const layout = vmLayout({
         instanceId: spec.instanceId,
-        size: {
-          cpu: `${Math.max(1, spec.resources.cpuMillis)}m`,
-          memoryMib: Math.max(64, Math.ceil(spec.resources.memoryBytes / MIB)),
+        dir,
+        kernel: { vmlinux: kernel.vmlinux, initramfs: kernel.initramfs ?? undefined, bootArgs },
+        hasAppDrive: app !== undefined,
+        tap,
+        bridge: net.bridge,
+        base: {
+          instanceId: spec.instanceId,
+          size: {
+            cpu: `${Math.max(1, spec.resources.cpuMillis)}m`,
+            memoryMib: Math.max(64, Math.ceil(spec.resources.memoryBytes / MIB)),
+          },
+          network: { hostDevName: tap, guestIp: net.ip },
+          mmds: mmds === undefined ? undefined : { data: mmds },
         },
-        network: { hostDevName: tap, guestIp: net.ip },
-        mmds: mmds === undefined ? undefined : { data: mmds },
-      };
-      let boot: MicroVmBootSpec;
-      let run: string[];
-      let cleanup: HostCommand[];
-      let apiSocket: string;
-      let jailId: string | undefined;
-      let uid: number | undefined;
-      if (opts.jailer !== undefined) {
-        const host = { ...opts.jailer, daemonize: false }; // the supervisor keeps it in the foreground
-        jailId = jailIdFor(host, spec.instanceId);
-        uid = pickJailId(host, usedUids.values());
-        usedUids.set(spec.instanceId, uid);
-        const staged = chrootStagingPlan(host, {
-          jailId,
-          uid,
-          kernelPath: kernel.vmlinux,
-          initrdPath: kernel.initramfs ?? undefined,
-          rootfsPath: `${dir}/disk.ext4`,
-          dataDrivePath: app === undefined ? undefined : `${dir}/app.ext4`,
-          metadataDrivePath: `${dir}/meta.tar`,
-          tap: { name: tap },
-        });
-        apiSocket = staged.jailPaths.hostApiSocket;
-        boot = {
-          ...base,
-          kernel: { path: staged.jailPaths.kernel, bootArgs, initrdPath: staged.jailPaths.initrd },
-          rootfs: { path: staged.jailPaths.rootfs },
-          dataDrive: staged.jailPaths.data === undefined ? undefined : { path: staged.jailPaths.data },
-          metadataDrive: { path: staged.jailPaths.metadata as string },
-          metricsPath: staged.jailPaths.metrics,
-        };
-        run = [
-          ...staged.commands.map(commandLine),
-          `ip link set ${shellQuote(tap)} master ${shellQuote(net.bridge)} up || exit 1`,
-          'echo $$ >qemu.pid',
-          `exec ${jailerArgv(host, { jailId, uid, cpu: base.size.cpu, memoryMib: base.size.memoryMib }).map(shellQuote).join(' ')}`,
-        ];
-        cleanup = jailCleanupPlan(host, { jailId, tap: { name: tap } });
-      } else {
-        apiSocket = `${dir}/api.sock`;
-        boot = {
-          ...base,
-          kernel: { path: kernel.vmlinux, bootArgs, initrdPath: kernel.initramfs ?? undefined },
-          rootfs: { path: `${dir}/disk.ext4` },
-          dataDrive: app === undefined ? undefined : { path: `${dir}/app.ext4` },
-          metadataDrive: { path: `${dir}/meta.tar` },
-        };
-        run = [
-          'rm -f api.sock',
-          `ip link show ${shellQuote(tap)} >/dev/null 2>&1 || ip tuntap add dev ${shellQuote(tap)} mode tap || exit 1`,
-          `ip link set ${shellQuote(tap)} master ${shellQuote(net.bridge)} up || exit 1`,
-          'echo $$ >qemu.pid',
-          `exec ${[firecracker, '--api-sock', apiSocket, '--id', spec.instanceId].map(shellQuote).join(' ')} >serial.log 2>&1`,
-        ];
-        cleanup = [
-          { description: 'delete the TAP device', argv: ['ip', 'link', 'del', tap], ignoreFailure: true },
-        ];
-      }
-      await ctx.upload(`${stage}/run.sh`, Buffer.from(script(run)), 0o755);
-      await ctx.upload(`${stage}/cleanup.sh`, Buffer.from(script(cleanup.map(commandLine))), 0o755);
+        firecrackerPath: opts.firecrackerPath ?? fp.firecracker ?? '/usr/local/bin/firecracker',
+        jail: jailHost === undefined ? undefined : { host: jailHost, uid: uid as number },
+      });
+      const plan = bootPlanFile(bootPlan(layout.boot)); // validates the plan before anything runs
+      await ctx.upload(`${stage}/run.sh`, Buffer.from(runScript(layout.run)), 0o755);
+      await ctx.upload(`${stage}/cleanup.sh`, Buffer.from(runScript(layout.cleanup.map(commandLine))), 0o755);
       await runJson(ctx, 'vm-instance-create', {
         INSTANCE: spec.instanceId,
         BASE_DISK: root.disk,
@@ -262,7 +255,7 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         KERNEL: kernel.vmlinux,
         INITRD: kernel.initramfs ?? undefined,
         APPEND: bootArgs,
-        MEMORY_MIB: String(base.size.memoryMib),
+        MEMORY_MIB: String(layout.boot.size.memoryMib),
         VCPUS: String(Math.ceil(spec.resources.cpuMillis / 1000) || 1),
         TAP: tap,
         BRIDGE: net.bridge,
@@ -271,10 +264,27 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         CLEANUP_SCRIPT: `${stage}/cleanup.sh`,
         VM_ROOT: vmRoot,
       });
+      // MMDS data may hold secrets: the plan is readable by root only, like the metadata drive.
+      await ctx.upload(`${dir}/boot-plan`, Buffer.from(plan), 0o600);
+      if (uid !== undefined) await ctx.upload(`${dir}/jail-uid`, Buffer.from(`${uid}\n`), 0o644);
       await runJson(ctx, 'vm-stage-dir', {
         NAME: `meta-${spec.instanceId}`,
         ACTION: 'remove',
         VM_ROOT: vmRoot,
+      });
+      const ports = publishedPorts(spec, net);
+      // The app's environment and secrets live on the metadata drive; the supervisor needs none of them.
+      await installSupervised(ctx, {
+        instanceId: spec.instanceId,
+        app: spec.app,
+        release: spec.release,
+        driver: 'firecracker',
+        run: runCommand(),
+        stop: stopCommand(),
+        // Unjailed, the VMM runs in grim/<id> (instance metrics); the jailer applies the size limits itself.
+        cgroup: { memoryBytes: 0, cpuMillis: 0 },
+        env: { GRIM_VM_DIR: dir, GRIM_VM_API_SOCKET: layout.apiSocket, GRIM_VM_PORTS: ports },
+        stopTimeoutSec: opts.stopTimeoutSec,
       });
       const data: FirecrackerHandleData = {
         vmRoot,
@@ -285,28 +295,23 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         address: net.ip.address,
         prefixLength: net.ip.prefixLength,
         gateway: net.ip.gateway,
-        ports: publishedPorts(spec, net),
-        apiSocket,
+        ports,
+        apiSocket: layout.apiSocket,
+        metricsFile: layout.metricsFile,
+        cgroup: layout.cgroup,
         rootKey: root.key,
         rootCached: root.cached,
         imageDigest: digest,
-        jailId,
+        jailId: layout.jailId,
         uid,
-        boot,
+        boot: layout.boot,
       };
       return { driver: 'firecracker', instanceId: spec.instanceId, node: ctx.node, data: { ...data } };
     },
 
     async start(h, ctx) {
-      const d = h.data as unknown as FirecrackerHandleData;
-      await runJson(ctx, 'vm-instance-start', {
-        INSTANCE: h.instanceId,
-        PORTS: d.ports || undefined,
-        VM_ROOT: vmRoot,
-      });
-      const api = apiFor(d.apiSocket, ctx);
-      await waitForApi(api);
-      await runBootPlan(api, bootPlan(d.boot)); // measures first: a running VM is left alone
+      await startSupervised(h, ctx);
+      await waitRunning(h, ctx);
     },
 
     async stop(h, ctx, timeoutMs) {
@@ -314,33 +319,42 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
     },
 
     async destroy(h, ctx) {
-      await stopVm(h, ctx, opts.gracePeriodMs ?? 10_000);
-      const d = h.data as unknown as FirecrackerHandleData;
-      await runJson(ctx, 'vm-instance-destroy', { INSTANCE: h.instanceId, TAP: d.tap, VM_ROOT: vmRoot });
+      await stopVm(h, ctx, 10_000);
+      await destroySupervised(h, ctx);
+      await runJson(ctx, 'vm-instance-destroy', {
+        INSTANCE: h.instanceId,
+        TAP: typeof h.data.tap === 'string' ? h.data.tap : undefined,
+        VM_ROOT: vmRoot,
+      });
       await opts.network.ipam.release(h.instanceId);
-      usedUids.delete(h.instanceId);
     },
 
     async inspect(h, ctx): Promise<InstanceStatus> {
-      const d = h.data as unknown as FirecrackerHandleData;
-      const s = await runJson<{ state: InstanceStatus['state']; qemuPid: number | null; restarts: number }>(
-        ctx,
-        'vm-instance-status',
-        { INSTANCE: h.instanceId, VM_ROOT: vmRoot },
-      );
+      const d = dataOf(h);
+      const [vm, supervised] = await Promise.all([
+        runJson<{ qemuPid: number | null }>(ctx, 'vm-instance-status', {
+          INSTANCE: h.instanceId,
+          VM_ROOT: vmRoot,
+        }),
+        inspectSupervised(h, ctx),
+      ]);
       let vmState: string | undefined;
-      if (s.state === 'running')
+      if (vm.qemuPid !== null && d.apiSocket !== undefined)
         vmState = await apiFor(d.apiSocket, ctx)
           .describeInstance()
           .then(
             (i) => i.state,
             () => undefined,
           );
+      // The VM runs = running; the supervisor up while the VMM (re)starts or boots = starting.
+      const state =
+        vmState === 'Running' ? 'running' : supervised.state === 'running' ? 'starting' : supervised.state;
       return {
-        state: s.state,
-        restarts: s.restarts,
-        pid: s.qemuPid ?? undefined,
+        state,
+        restarts: supervised.restarts,
+        pid: vm.qemuPid ?? undefined,
         detail: {
+          ...supervised.detail,
           ip: d.address,
           mode: d.mode,
           mac: d.mac,
@@ -348,6 +362,7 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
           vmState,
           jailId: d.jailId,
           imageDigest: d.imageDigest,
+          cgroup: d.cgroup,
         },
       };
     },
@@ -362,35 +377,14 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
     },
   };
 
-  async function stopVm(h: InstanceHandle, ctx: OpCtx, timeoutMs: number): Promise<StopOutcome> {
-    const d = h.data as unknown as FirecrackerHandleData;
-    if ((await vmmPid(h, ctx)) === null) {
-      await runJson(ctx, 'vm-instance-stop', { INSTANCE: h.instanceId, TIMEOUT_S: '1', VM_ROOT: vmRoot });
-      await runJson(ctx, 'vm-instance-cleanup', { INSTANCE: h.instanceId, VM_ROOT: vmRoot });
-      return { graceful: true, killed: false };
-    }
-    const api = apiFor(d.apiSocket, ctx);
-    const waitForExit = async (ms: number): Promise<boolean> => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        if ((await vmmPid(h, ctx)) === null) return true;
-        if (Date.now() > deadline) return false;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    };
-    // The supervisor must not restart a VM that is being stopped: mark the stop first.
-    await runJson(ctx, 'vm-instance-stop', { INSTANCE: h.instanceId, MARK_ONLY: '1', VM_ROOT: vmRoot });
-    const outcome = await runStopPlan(stopPlan({ gracePeriodMs: timeoutMs, cleanup: [] }), {
-      send: (r) => api.send(r),
-      waitForExit,
-      signal: async () => {
-        await runJson(ctx, 'vm-instance-stop', { INSTANCE: h.instanceId, TIMEOUT_S: '1', VM_ROOT: vmRoot });
-      },
-      runCleanup: async () => {
-        await runJson(ctx, 'vm-instance-stop', { INSTANCE: h.instanceId, TIMEOUT_S: '1', VM_ROOT: vmRoot });
-        await runJson(ctx, 'vm-instance-cleanup', { INSTANCE: h.instanceId, VM_ROOT: vmRoot });
-      },
-    });
-    return outcome;
+  /**
+   * The supervisor runs vm-fc-stop.sh (SendCtrlAltDel, grace period), then TERM and KILL to the session;
+   * vm-fc-run.sh cleans up after the VMM. The node scripts then finish what a killed session left:
+   * a stray VMM, the published ports, the TAP device and the jail.
+   */
+  async function stopVm(h: InstanceHandle, ctx: OpCtx, timeoutMs: number): Promise<void> {
+    await stopSupervised(h, ctx, timeoutMs);
+    await runJson(ctx, 'vm-instance-stop', { INSTANCE: h.instanceId, TIMEOUT_S: '1', VM_ROOT: vmRoot });
+    await runJson(ctx, 'vm-instance-cleanup', { INSTANCE: h.instanceId, VM_ROOT: vmRoot });
   }
 }

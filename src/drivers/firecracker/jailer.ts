@@ -70,6 +70,11 @@ export function apiSocketPath(host: JailerHostConfig, jailId: string): string {
   return path.posix.join(jailRoot(host, jailId), JAILED_API_SOCKET);
 }
 
+/** The VM's cgroup relative to the cgroup root (as metrics.sh takes it): /<exec_file_name>/<id>. */
+export function jailCgroupPath(host: JailerHostConfig, jailId: string): string {
+  return `/${execFileName(host)}/${jailId}`;
+}
+
 /** The jailer stores Firecracker's pid in <chroot_dir>/<exec_file_name>.pid. */
 export function pidFilePath(host: JailerHostConfig, jailId: string): string {
   return path.posix.join(jailRoot(host, jailId), `${execFileName(host)}.pid`);

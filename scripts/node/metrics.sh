@@ -5,6 +5,10 @@
 #   (e.g. "/lxc/web-1" or "system.slice/app.service"). For each one the CPU usage counter and memory
 #   usage are reported (cgroup v2 when the path exists on the unified hierarchy with cpu.stat, else
 #   v1 cpuacct/memory controllers).
+# param: VMM_METRICS (optional) - newline-separated "OFFSET PATH" pairs: Firecracker metrics files (one JSON
+#   object per line, appended at each flush) and the byte offset grim has read up to. What was written since
+#   is returned base64-encoded (at most the last 256 KiB; a file shorter than OFFSET is read from the start).
+#   Paths may only contain letters, digits and / _ . - (others are reported as invalid).
 #
 # result: one JSON object on the last stdout line (counters are raw, never differenced here):
 #   {"v":1,"ts":<unix ms>,"boot_id":"...","uptime":<s>,
@@ -15,13 +19,41 @@
 #    "fs":[{"mount":"/","dev":"/dev/vda","type":"ext4","size_kb":..,"used_kb":..,"avail_kb":..}],
 #    "disk":[{"dev":"vda","rd_ios":..,"rd_sectors":..,"wr_ios":..,"wr_sectors":..,"io_ms":..}],
 #    "net":[{"if":"eth0","rx_bytes":..,"rx_packets":..,"tx_bytes":..,"tx_packets":..}],
-#    "cgroups":[{"path":"...","v":2,"cpu_usec":..,"mem_bytes":..} | {"path":"...","error":"not found"}]}
+#    "cgroups":[{"path":"...","v":2,"cpu_usec":..,"mem_bytes":..} | {"path":"...","error":"not found"}],
+#    "vmm":[{"path":"...","size":N,"from":N,"b64":"..."} | {"path":"...","error":"not found"}]}   (with VMM_METRICS)
 # Sectors in /proc/diskstats are always 512 bytes. Only whole physical disks (/sys/block/*/device)
 # are listed; pseudo, network and overlay filesystems are skipped (and never stat'ed, so a hung NFS
 # mount cannot block the sample).
 set -eu
 
 now=$(date +%s%N 2>/dev/null || date +%s)
+
+# Firecracker metrics files: the bytes written since grim's offset, base64 (JSON lines survive as they are).
+vmm=''
+if [ -n "${VMM_METRICS:-}" ]; then
+  while read -r off file; do
+    [ -n "$file" ] || continue
+    case $file in
+      *[!A-Za-z0-9/_.-]* | *..*)
+        vmm="$vmm${vmm:+,}{\"path\":\"invalid\",\"error\":\"invalid path\"}"
+        continue
+        ;;
+    esac
+    if [ ! -f "$file" ]; then
+      vmm="$vmm${vmm:+,}{\"path\":\"$file\",\"error\":\"not found\"}"
+      continue
+    fi
+    case $off in '' | *[!0-9]*) off=0 ;; esac
+    size=$(wc -c <"$file" | tr -d ' ')
+    if [ "$size" -lt "$off" ]; then off=0; fi
+    if [ $((size - off)) -gt 262144 ]; then off=$((size - 262144)); fi
+    b64=$(tail -c +$((off + 1)) "$file" | head -c $((size - off)) | base64 | tr -d '\n')
+    vmm="$vmm${vmm:+,}{\"path\":\"$file\",\"size\":$size,\"from\":$off,\"b64\":\"$b64\"}"
+  done <<EOF
+$VMM_METRICS
+EOF
+fi
+export GRIM_VMM_JSON="$vmm"
 
 disks=""
 for d in /sys/block/*; do
@@ -181,7 +213,9 @@ END {
     }
     s = s (ncg++ ? "," : "") item
   }
-  out = out ",\"cgroups\":[" s "]}"
+  out = out ",\"cgroups\":[" s "]"
+  if (ENVIRON["GRIM_VMM_JSON"] != "") out = out ",\"vmm\":[" ENVIRON["GRIM_VMM_JSON"] "]"
+  out = out "}"
   print out
 }' /proc/mounts /proc/uptime /proc/sys/kernel/random/boot_id /proc/stat /proc/loadavg /proc/meminfo \
   /proc/diskstats /proc/net/dev -

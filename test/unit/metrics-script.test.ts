@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRawSample } from '../../src/domain/metrics/raw-sample.ts';
@@ -9,10 +17,11 @@ import { parseRawSample } from '../../src/domain/metrics/raw-sample.ts';
 const SCRIPT = new URL('../../scripts/node/metrics.sh', import.meta.url).pathname;
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 
-/** A PATH where awk, df, date and sed are busybox applets (as on Alpine). */
+/** A PATH where awk, df, date, sed, tail, head, base64, wc and tr are busybox applets (as on Alpine). */
 function busyboxPath(): { path: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'grim-bb-'));
-  for (const applet of ['awk', 'df', 'date', 'sed']) symlinkSync(BUSYBOX!, join(dir, applet));
+  for (const applet of ['awk', 'df', 'date', 'sed', 'tail', 'head', 'base64', 'wc', 'tr'])
+    symlinkSync(BUSYBOX!, join(dir, applet));
   return { path: `${dir}:${process.env.PATH}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -87,3 +96,29 @@ test('metrics.sh is shellcheck-clean', (t) => {
   if (r.error) return t.skip('shellcheck not installed');
   assert.equal(r.status, 0, r.stdout);
 });
+
+for (const sh of shells) {
+  test(`metrics.sh under ${sh.name}: VMM metrics files from grim's offsets, byte for byte`, (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'grim-vmm-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'metrics.ndjson');
+    const l1 = '{"utc_timestamp_ms":1,"net":{"rx_bytes_count":5}}\n';
+    const l2 = '{"utc_timestamp_ms":2,"note":"quote \\" back\\\\slash"}\n';
+    writeFileSync(file, l1 + l2 + '{"utc_tim');
+    const s = parseRawSample(
+      sh.run({
+        ...process.env,
+        VMM_METRICS: `0 ${file}\n${l1.length} ${file}\n999999 ${file}\n0 ${dir}/gone\n0 ${dir}/a b\n0 ${dir}/../x`,
+      }),
+    );
+    const size = Buffer.byteLength(l1 + l2 + '{"utc_tim');
+    assert.deepEqual(s.vmm, [
+      { path: file, found: true, size, from: 0, text: l1 + l2 + '{"utc_tim' },
+      { path: file, found: true, size, from: l1.length, text: l2 + '{"utc_tim' },
+      { path: file, found: true, size, from: 0, text: l1 + l2 + '{"utc_tim' }, // shorter than the offset: recreated
+      { path: `${dir}/gone`, found: false, error: 'not found' },
+      { path: 'invalid', found: false, error: 'invalid path' },
+      { path: 'invalid', found: false, error: 'invalid path' },
+    ]);
+  });
+}

@@ -71,6 +71,30 @@ export const METRICS = {
     help: 'Instance CPU use (1000 = one core).',
   },
   instance_mem_bytes: { kind: 'instance', dim: '', unit: 'bytes', help: 'Instance memory use.' },
+  instance_net_rx_bytes_per_s: {
+    kind: 'instance',
+    dim: '',
+    unit: 'bytes_per_second',
+    help: 'Instance network receive rate (Firecracker VMs: from the VMM).',
+  },
+  instance_net_tx_bytes_per_s: {
+    kind: 'instance',
+    dim: '',
+    unit: 'bytes_per_second',
+    help: 'Instance network transmit rate (Firecracker VMs: from the VMM).',
+  },
+  instance_disk_read_bytes_per_s: {
+    kind: 'instance',
+    dim: '',
+    unit: 'bytes_per_second',
+    help: 'Instance disk read rate (Firecracker VMs: from the VMM).',
+  },
+  instance_disk_write_bytes_per_s: {
+    kind: 'instance',
+    dim: '',
+    unit: 'bytes_per_second',
+    help: 'Instance disk write rate (Firecracker VMs: from the VMM).',
+  },
 } as const satisfies Record<string, MetricInfo>;
 
 export type MetricName = keyof typeof METRICS;

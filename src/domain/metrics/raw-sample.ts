@@ -51,7 +51,14 @@ export interface RawSample {
   disks: RawDisk[];
   net: RawNetInterface[];
   cgroups: RawCgroup[];
+  /** What VMM metrics files (Firecracker) gained since the offsets grim asked for. */
+  vmm: RawVmmChunk[];
 }
+
+/** Bytes of a VMM metrics file from `from` to `size` (possibly ending in a partly written line). */
+export type RawVmmChunk =
+  | { path: string; found: true; size: number; from: number; text: string }
+  | { path: string; found: false; error: string };
 
 export class MetricsParseError extends Error {
   constructor(message: string) {
@@ -186,6 +193,21 @@ export function parseRawSample(input: string | unknown): RawSample {
     return { path, found: true, cpuUsec, memBytes: numOrNull(c.mem_bytes, `cgroups[${i}].mem_bytes`) };
   });
 
+  const vmm = arr(o.vmm ?? [], 'vmm').map((x, i): RawVmmChunk => {
+    const v = obj(x, `vmm[${i}]`);
+    const path = str(v.path, `vmm[${i}].path`);
+    if (v.error !== undefined) return { path, found: false, error: str(v.error, `vmm[${i}].error`) };
+    const b64 = str(v.b64, `vmm[${i}].b64`);
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new MetricsParseError(`vmm[${i}].b64 is not base64`);
+    return {
+      path,
+      found: true,
+      size: num(v.size, `vmm[${i}].size`),
+      from: num(v.from, `vmm[${i}].from`),
+      text: Buffer.from(b64, 'base64').toString('utf8'),
+    };
+  });
+
   return {
     ts: num(o.ts, 'ts'),
     bootId,
@@ -198,5 +220,6 @@ export function parseRawSample(input: string | unknown): RawSample {
     disks,
     net,
     cgroups,
+    vmm,
   };
 }

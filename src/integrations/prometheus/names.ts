@@ -23,6 +23,10 @@ export const PROM_NAMES: Record<MetricName, string> = {
   net_tx_packets_per_s: 'grim_node_network_transmit_packets_per_second',
   instance_cpu_millicores: 'grim_instance_cpu_millicores',
   instance_mem_bytes: 'grim_instance_memory_bytes',
+  instance_net_rx_bytes_per_s: 'grim_instance_network_receive_bytes_per_second',
+  instance_net_tx_bytes_per_s: 'grim_instance_network_transmit_bytes_per_second',
+  instance_disk_read_bytes_per_s: 'grim_instance_disk_read_bytes_per_second',
+  instance_disk_write_bytes_per_s: 'grim_instance_disk_write_bytes_per_second',
 };
 
 /** Label carrying a metric's dimension (core index, mountpoint, device, interface). */

@@ -5,7 +5,7 @@ import type { JobStore } from '../jobs.ts';
 import type { MetricsService } from '../metrics.ts';
 import { AppService } from './app-service.ts';
 import { requestedPerNode } from './planner.ts';
-import { instanceCgroupsOn } from './instance-cgroups.ts';
+import { instanceCgroupsOn, instanceVmmMetricsOn } from './instance-cgroups.ts';
 import { registerMicrovmDrivers } from '../../drivers/registry.ts';
 import type { GuestKernelSpec } from '../../drivers/vm-image/kernel.ts';
 import { vmNetworkFor } from './vm-network.ts';
@@ -62,6 +62,7 @@ export function connectAppsToMetrics(apps: AppService, metrics: MetricsService, 
   });
   metrics.setProviders({
     instanceCgroups: (node) => instanceCgroupsOn(db, node),
+    instanceVmmMetrics: (node) => instanceVmmMetricsOn(db, node),
     requested: async (node) => (await requestedPerNode(db, '')).get(node) ?? { cpuMillis: 0, memoryBytes: 0 },
     instanceApp: async (id) =>
       (await db.get<{ app: string }>('SELECT app FROM app_instances WHERE id = ?', [id]))?.app,

@@ -21,6 +21,7 @@ import type { TimeSeries } from '../../integrations/prometheus/protobuf.ts';
 import { targetOf } from '../nodes.ts';
 import { instanceLabels, nodeLabels, type NodeIdentity } from './labels.ts';
 import type { MetricsProviders } from './providers.ts';
+import { VmmMetricsTracker } from './vmm-tracker.ts';
 
 export const DEFAULT_INTERVAL_MS = 15_000;
 export const DEFAULT_ROLLUP_EVERY_MS = 60_000;
@@ -72,8 +73,9 @@ export interface CollectorStats {
 }
 
 /** The metrics.sh command with the instance cgroups to report. */
-export function metricsCommand(cgroupPaths: readonly string[]): ScriptCommand {
+export function metricsCommand(cgroupPaths: readonly string[], vmmMetrics = ''): ScriptCommand {
   const env: Record<string, string> = cgroupPaths.length ? { INSTANCE_CGROUPS: cgroupPaths.join('\n') } : {};
+  if (vmmMetrics !== '') env.VMM_METRICS = vmmMetrics;
   return scriptCommand('metrics', env);
 }
 
@@ -86,6 +88,7 @@ export class MetricsCollector {
   readonly #remoteWriteHeaders: Record<string, string> | undefined;
   readonly #log: (line: string) => void;
   readonly #prev = new Map<string, RawSample>();
+  readonly #vmm = new VmmMetricsTracker();
   readonly #lastError = new Map<string, string>();
   #lastMaintenance = 0;
   #pushing: Promise<void> | null = null;
@@ -124,7 +127,11 @@ export class MetricsCollector {
   async #collect(): Promise<RoundResult> {
     const started = Date.now();
     const [rows, groups] = await Promise.all([listNodeRows(this.#d.db), nodeGroups(this.#d.db)]);
-    for (const name of this.#prev.keys()) if (!rows.some((r) => r.name === name)) this.#prev.delete(name);
+    for (const name of this.#prev.keys())
+      if (!rows.some((r) => r.name === name)) {
+        this.#prev.delete(name);
+        this.#vmm.forgetNode(name);
+      }
     const result: RoundResult = { at: started, collected: [], failed: [], skipped: [], rowsWritten: 0 };
     const identities = new Map<string, NodeIdentity>();
     await Promise.all(
@@ -173,9 +180,16 @@ export class MetricsCollector {
       if (path.includes('\n')) this.#log(`metrics: ignoring cgroup path with a newline for instance ${id}`);
       else cgroups.set(path, id);
     }
-    const res = await this.#d.pool.exec(targetOf(row), metricsCommand([...cgroups.keys()]), {
-      timeoutMs: this.#timeoutMs,
-    });
+    const vmmFiles = new Map<string, string>();
+    for (const [path, id] of await this.#d.providers().instanceVmmMetrics(row.name)) {
+      if (/^[A-Za-z0-9/_.-]+$/.test(path)) vmmFiles.set(path, id);
+      else this.#log(`metrics: ignoring VMM metrics path ${JSON.stringify(path)} of instance ${id}`);
+    }
+    const res = await this.#d.pool.exec(
+      targetOf(row),
+      metricsCommand([...cgroups.keys()], this.#vmm.request(row.name, vmmFiles)),
+      { timeoutMs: this.#timeoutMs },
+    );
     assertSucceeded(row.name, 'metrics', res);
     const raw = parseRawSample(res.stdout);
     const receivedAt = Date.now();
@@ -188,7 +202,10 @@ export class MetricsCollector {
       receivedAt,
       bytes: Buffer.byteLength(res.stdout),
       sample,
-      rows: toSeriesRows(sample, row.name, cgroups),
+      rows: [
+        ...toSeriesRows(sample, row.name, cgroups),
+        ...this.#vmm.ingest(row.name, raw.vmm, vmmFiles, receivedAt),
+      ],
     };
   }
 

@@ -11,6 +11,8 @@ export interface Resources {
 export interface MetricsProviders {
   /** Instance cgroups on a node: cgroup path (as metrics.sh takes it) -> instance id. */
   instanceCgroups(node: string): Promise<ReadonlyMap<string, string>> | ReadonlyMap<string, string>;
+  /** VMM metrics files on a node (Firecracker): file path -> instance id. */
+  instanceVmmMetrics(node: string): Promise<ReadonlyMap<string, string>> | ReadonlyMap<string, string>;
   /** What the instances placed on a node requested. */
   requested(node: string): Promise<Resources> | Resources;
   /** The app an instance belongs to (the `app` label), if any. */
@@ -21,6 +23,7 @@ export interface MetricsProviders {
 
 export const DEFAULT_PROVIDERS: MetricsProviders = {
   instanceCgroups: () => new Map(),
+  instanceVmmMetrics: () => new Map(),
   requested: () => ({ cpuMillis: 0, memoryBytes: 0 }),
   instanceApp: () => undefined,
   appInstances: () => null,

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootPlan, guestIpBootArg, type MicroVmBootSpec } from '../../src/drivers/firecracker/boot-plan.ts';
-import { runStopPlan, stopPlan, type StopPorts } from '../../src/drivers/firecracker/stop-plan.ts';
 import {
   machineConfigRequest,
   networkInterfaceRequest,
@@ -120,61 +119,4 @@ test('builders refuse ids and MACs Firecracker would refuse', () => {
     () => networkInterfaceRequest({ ifaceId: 'eth0', hostDevName: 'tap0', guestMac: '02:00:00:00:00' }),
     /malformed/,
   );
-});
-
-function fakePorts(exitAfter: 'ctrl-alt-del' | 'kill' | 'never', failSend = false) {
-  const calls: string[] = [];
-  let exited = false;
-  const ports: StopPorts = {
-    send: async (r) => {
-      calls.push(`send ${(r.body as { action_type: string }).action_type}`);
-      if (failSend) throw new Error('socket gone');
-      if (exitAfter === 'ctrl-alt-del') exited = true;
-    },
-    waitForExit: async (ms) => {
-      calls.push(`wait ${ms}`);
-      return exited;
-    },
-    signal: async (s) => {
-      calls.push(`signal ${s}`);
-      if (exitAfter === 'kill') exited = true;
-    },
-    runCleanup: async (c) => void calls.push(`cleanup ${c.length}`),
-  };
-  return { calls, ports };
-}
-
-test('stop plan: Ctrl+Alt+Del, grace, SIGKILL, cleanup — kill skipped when the guest obeys', async () => {
-  const plan = stopPlan({
-    gracePeriodMs: 7000,
-    killWaitMs: 3000,
-    cleanup: [{ description: 'rm', argv: ['rm', '-rf', '/x'] }],
-  });
-  assert.deepEqual(
-    plan.map((s) => s.kind),
-    ['request', 'wait-exit', 'signal', 'wait-exit', 'cleanup'],
-  );
-
-  const polite = fakePorts('ctrl-alt-del');
-  assert.deepEqual(await runStopPlan(plan, polite.ports), { graceful: true, killed: false });
-  assert.deepEqual(polite.calls, ['send SendCtrlAltDel', 'wait 7000', 'cleanup 1']);
-
-  const stubborn = fakePorts('kill');
-  assert.deepEqual(await runStopPlan(plan, stubborn.ports), { graceful: false, killed: true });
-  assert.deepEqual(stubborn.calls, [
-    'send SendCtrlAltDel',
-    'wait 7000',
-    'signal SIGKILL',
-    'wait 3000',
-    'cleanup 1',
-  ]);
-
-  const unreachable = fakePorts('kill', true);
-  const outcome = await runStopPlan(plan, unreachable.ports);
-  assert.equal(outcome.requestError, 'socket gone');
-  assert.equal(outcome.killed, true);
-
-  const immortal = fakePorts('never');
-  await assert.rejects(runStopPlan(plan, immortal.ports), /still running after SIGKILL/);
-  assert.ok(!immortal.calls.some((c) => c.startsWith('cleanup')));
 });

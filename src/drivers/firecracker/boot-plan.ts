@@ -1,7 +1,6 @@
-// The boot plan: the ordered Firecracker API requests that configure and start one microVM.
-// Pure: builds requests; `runBootPlan` sends them through a client and is idempotent (it measures
-// the instance state first and does nothing when the VM already started).
-import type { ApiRequest, InstanceInfo } from './api-types.ts';
+// The boot plan: the ordered Firecracker API requests that configure and start one microVM. Pure: grim
+// writes it to the node (boot-file.ts) and scripts/node/vm-fc-run.sh sends it each time the VMM starts.
+import type { ApiRequest } from './api-types.ts';
 import {
   actionRequest,
   bootSourceRequest,
@@ -120,20 +119,4 @@ export function bootPlan(spec: MicroVmBootSpec): ApiRequest[] {
   }
   plan.push(actionRequest('InstanceStart'));
   return plan;
-}
-
-export interface BootPlanSender {
-  send(request: ApiRequest): Promise<unknown>;
-  describeInstance(): Promise<InstanceInfo>;
-}
-
-/** Measure, then act: a VM that already left "Not started" is not configured again. */
-export async function runBootPlan(
-  client: BootPlanSender,
-  plan: readonly ApiRequest[],
-): Promise<{ started: boolean; state: InstanceInfo['state'] }> {
-  const before = await client.describeInstance();
-  if (before.state !== 'Not started') return { started: false, state: before.state };
-  for (const request of plan) await client.send(request);
-  return { started: true, state: (await client.describeInstance()).state };
 }

@@ -32,6 +32,7 @@ import {
 const SIZES = [10, 50];
 const REPS = Number(process.env.FANOUT_REPS ?? 5);
 const LAB_NODES = Math.max(...SIZES);
+const P256 = { keyExchange: 'ecdh-p256' } as const;
 
 const missing = await checkLabPrerequisites();
 if (missing.length) {
@@ -44,6 +45,12 @@ function row(tool: string, scope: Row['scope'], hostKeys: string, note?: string)
 }
 const rows = {
   grimCold: row('grim cold', 'in-process', 'pinned SHA256', 'new SshPool + connections each run'),
+  grimColdP256: row(
+    'grim cold',
+    'in-process',
+    'pinned SHA256',
+    "keyExchange 'ecdh-p256': P-256 key exchange, cheaper for sshd",
+  ),
   grimWarm: row('grim warm', 'in-process', 'pinned SHA256', 'pooled connections'),
   fabricIn: row('Fabric ThreadingGroup', 'in-process', 'known_hosts + RejectPolicy', 'connect + run'),
   grimProcess: row('grim cold', 'whole process', 'pinned SHA256', 'node start to exit'),
@@ -92,6 +99,7 @@ await withBenchLab(
         record(rows.ansibleCold, n, await ansible(files, n));
         for (const warmUp of [
           () => grimCold(privateKey, on),
+          () => grimCold(privateKey, on, P256),
           () => uptimeOn(warmPool, on),
           () => fabric(files, n),
           () => pssh(files, n, 0),
@@ -101,6 +109,7 @@ await withBenchLab(
         }
         const steps: Array<() => Promise<void>> = [
           async () => record(rows.grimCold, n, await grimCold(privateKey, on)),
+          async () => record(rows.grimColdP256, n, await grimCold(privateKey, on, P256)),
           async () => record(rows.grimWarm, n, await uptimeOn(warmPool, on)),
           async () => {
             const f = await fabric(files, n);
@@ -124,6 +133,8 @@ await withBenchLab(
     const listeners = await sshdListeners(lab);
     const grimAccount = await accountCpu(listeners, 3, () => grimCold(privateKey, targets));
     if (grimAccount) cpu.push({ tool: 'grim cold', account: grimAccount });
+    const p256Account = await accountCpu(listeners, 3, () => grimCold(privateKey, targets, P256));
+    if (p256Account) cpu.push({ tool: "grim cold, keyExchange 'ecdh-p256'", account: p256Account });
     const fabricAccount = await accountCpu(
       listeners,
       3,
@@ -175,6 +186,13 @@ if (cold !== undefined && fabIn !== undefined && fabWhole !== undefined) {
     `- cold at most half of Fabric: grim ${cold.toFixed(3)} s = ${(cold / fabWhole).toFixed(2)}× Fabric's whole process ` +
       `(${fabWhole.toFixed(3)} s), ${(cold / fabIn).toFixed(2)}× Fabric in-process (${fabIn.toFixed(3)} s): ` +
       `${verdict(cold <= fabWhole / 2)} vs whole process, ${verdict(cold <= fabIn / 2)} vs in-process`,
+  );
+}
+const coldP256 = medianIfAllOk(rows.grimColdP256, big);
+if (coldP256 !== undefined && fabIn !== undefined && fabWhole !== undefined) {
+  console.log(
+    `- the same with keyExchange 'ecdh-p256': ${coldP256.toFixed(3)} s = ${(coldP256 / fabWhole).toFixed(2)}× Fabric's whole process, ` +
+      `${(coldP256 / fabIn).toFixed(2)}× Fabric in-process`,
   );
 }
 if (warm !== undefined) console.log(`- warm under 0.15 s: ${warm.toFixed(3)} s: ${verdict(warm < 0.15)}`);

@@ -1,5 +1,5 @@
 // grim's side of bench/fanout.ts: `uptime` on N nodes through SshPool, cold (new pool) or warm (pooled).
-import { SshPool, type SshTarget } from '../../src/ssh/pool.ts';
+import { SshPool, type SshPoolOptions, type SshTarget } from '../../src/ssh/pool.ts';
 import type { Sample } from './fanout-report.ts';
 
 export const UPTIME_OK = /load average/;
@@ -28,8 +28,12 @@ export async function uptimeOn(pool: SshPool, targets: SshTarget[]): Promise<Sam
 }
 
 /** A new pool, new connections: connect + authenticate + run (closing is not timed). */
-export async function grimCold(privateKey: string, targets: SshTarget[]): Promise<Sample> {
-  const pool = new SshPool({ privateKey });
+export async function grimCold(
+  privateKey: string,
+  targets: SshTarget[],
+  options: Omit<SshPoolOptions, 'privateKey'> = {},
+): Promise<Sample> {
+  const pool = new SshPool({ ...options, privateKey });
   try {
     return await uptimeOn(pool, targets);
   } finally {

@@ -31,7 +31,7 @@ export async function createServices(config: ServerConfig, db = openDb(config)):
   await migrate(db);
   const audit = new AuditLog(db);
   const identity = await loadSshIdentity(db, config.dataDir);
-  const pool = new SshPool({ privateKey: identity.privateKey });
+  const pool = new SshPool({ privateKey: identity.privateKey, keyExchange: config.sshKeyExchange });
   const nodes = new NodeService({ db, audit, pool, identity });
   const jobs = new JobStore(db);
   await jobs.markInterrupted();

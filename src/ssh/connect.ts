@@ -3,7 +3,7 @@
 import { createSecretKey } from 'node:crypto';
 import { Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import type { Client as ClientType, ConnectConfig, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
+import type { Client as ClientType, ConnectConfig, KexAlgorithm, ParsedKey, PublicKeyAuthMethod } from 'ssh2';
 import { ConnectError, HostKeyMismatchError, type ConnectFailure } from './errors.ts';
 import { fingerprintOfKeyBlob, isFingerprint, keyTypeOfBlob, publicKeyLineOfBlob } from './keys.ts';
 
@@ -75,6 +75,31 @@ function usePreparedCipherKeys(client: ClientType): void {
   }
 }
 
+/**
+ * Key exchange preference. `curve25519` (default): curve25519-sha256 first, as OpenSSH and ssh2
+ * order it. `ecdh-p256`: ecdh-sha2-nistp256 first — equally strong (128-bit security, in OpenSSH's
+ * default set) and much cheaper for the node's sshd, whose curve25519 is portable reference C code
+ * while its P-256 runs OpenSSL's optimised assembly (about 2 ms less sshd CPU per connection on
+ * the lab). The other one stays in the list as a fallback; no SHA-1 exchange is offered either way.
+ */
+export type KeyExchangePreference = 'curve25519' | 'ecdh-p256';
+
+const CURVE25519_KEX: KexAlgorithm[] = ['curve25519-sha256', 'curve25519-sha256@libssh.org'];
+const OTHER_KEX: KexAlgorithm[] = [
+  'ecdh-sha2-nistp384',
+  'ecdh-sha2-nistp521',
+  'diffie-hellman-group-exchange-sha256',
+  'diffie-hellman-group14-sha256',
+  'diffie-hellman-group16-sha512',
+  'diffie-hellman-group18-sha512',
+];
+
+export function keyExchangeList(preference: KeyExchangePreference): KexAlgorithm[] {
+  return preference === 'ecdh-p256'
+    ? ['ecdh-sha2-nistp256', ...CURVE25519_KEX, ...OTHER_KEX]
+    : [...CURVE25519_KEX, 'ecdh-sha2-nistp256', ...OTHER_KEX];
+}
+
 export interface OpenClientParams {
   endpoint: Endpoint;
   user: string;
@@ -86,6 +111,8 @@ export interface OpenClientParams {
   keepaliveCountMax: number;
   /** Cancels an attempt still connecting (the pool closing). */
   signal?: AbortSignal;
+  /** Default `curve25519`. */
+  keyExchange?: KeyExchangePreference;
 }
 
 interface Ssh2Error extends Error {
@@ -131,6 +158,7 @@ export function openClient(params: OpenClientParams): Promise<ClientType> {
     readyTimeout: params.readyTimeoutMs,
     keepaliveInterval: params.keepaliveIntervalMs,
     keepaliveCountMax: params.keepaliveCountMax,
+    algorithms: { kex: keyExchangeList(params.keyExchange ?? 'curve25519') },
     hostVerifier: (key: Buffer) => {
       presented = fingerprintOfKeyBlob(key);
       return presented === hostKeyFingerprint;

@@ -12,7 +12,7 @@ import {
   type ExecResult,
 } from './channel-exec.ts';
 import { prepareCommand, type RemoteCommand } from './command.ts';
-import { openClient, parsePrivateKey, type PrivateKeyInput } from './connect.ts';
+import { openClient, parsePrivateKey, type KeyExchangePreference, type PrivateKeyInput } from './connect.ts';
 import { ConnectError } from './errors.ts';
 import { Semaphore } from './semaphore.ts';
 
@@ -46,6 +46,8 @@ export interface SshPoolOptions {
   keepaliveCountMax?: number;
   /** Characters of stdout/stderr kept per command (the tail). Default 4 MiB. */
   maxOutputChars?: number;
+  /** Key exchange preference (see KeyExchangePreference). Default `curve25519`. */
+  keyExchange?: KeyExchangePreference;
 }
 
 export interface ShellOptions {
@@ -84,6 +86,7 @@ export class SshPool {
   readonly #keepaliveIntervalMs: number;
   readonly #keepaliveCountMax: number;
   readonly #maxOutputChars: number;
+  readonly #keyExchange: KeyExchangePreference;
   readonly #channels: Semaphore;
   readonly #handshakes: Semaphore;
   readonly #entries = new Map<string, Entry>();
@@ -101,6 +104,7 @@ export class SshPool {
     this.#keepaliveIntervalMs = options.keepaliveIntervalMs ?? 5_000;
     this.#keepaliveCountMax = options.keepaliveCountMax ?? 3;
     this.#maxOutputChars = options.maxOutputChars ?? 4 * 1024 * 1024;
+    this.#keyExchange = options.keyExchange ?? 'curve25519';
     this.#channels = new Semaphore(options.maxChannels ?? 256);
     this.#handshakes = new Semaphore(options.maxHandshakes ?? 64);
   }
@@ -295,6 +299,7 @@ export class SshPool {
         keepaliveIntervalMs: this.#keepaliveIntervalMs,
         keepaliveCountMax: this.#keepaliveCountMax,
         signal: this.#closing.signal,
+        keyExchange: this.#keyExchange,
       });
       entry.lastFailure = undefined;
       entry.client = client;

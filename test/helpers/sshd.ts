@@ -44,6 +44,8 @@ export interface SshdOptions {
   authorizeClientKey?: boolean;
   maxSessions?: number;
   loginShell?: string;
+  /** sshd's KexAlgorithms (default: OpenSSH's). */
+  kexAlgorithms?: string;
 }
 
 /** Why sshd-based tests cannot run here, or undefined when they can. */
@@ -117,6 +119,7 @@ function sshdConfig(dir: string, port: number, opts: SshdOptions): string {
     `MaxSessions ${opts.maxSessions ?? 10}`,
     'MaxStartups 100:30:200',
     'LogLevel VERBOSE',
+    ...(opts.kexAlgorithms ? [`KexAlgorithms ${opts.kexAlgorithms}`] : []),
     '',
   ].join('\n');
 }

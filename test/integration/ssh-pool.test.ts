@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { SshPool, type SshTarget } from '../../src/ssh/pool.ts';
-import { scanHostKey } from '../../src/ssh/connect.ts';
+import { keyExchangeList, scanHostKey } from '../../src/ssh/connect.ts';
 import { ConnectError, HostKeyMismatchError } from '../../src/ssh/errors.ts';
 import { connectWithPassword, connectWithPrivateKey } from '../../src/ssh/install-key.ts';
 import { generateKeyPair } from '../../src/ssh/keys.ts';
@@ -462,3 +462,36 @@ function serverProcessOf(pid: number): number {
   }
   throw new Error(`no sshd above ${pid}`);
 }
+
+test(
+  'key exchange: P-256 when preferred, curve25519 by default, never a SHA-1 exchange',
+  { skip },
+  async (t) => {
+    assert.deepEqual(keyExchangeList('curve25519').slice(0, 3), [
+      'curve25519-sha256',
+      'curve25519-sha256@libssh.org',
+      'ecdh-sha2-nistp256',
+    ]);
+    assert.equal(keyExchangeList('ecdh-p256')[0], 'ecdh-sha2-nistp256');
+    for (const pref of ['curve25519', 'ecdh-p256'] as const)
+      assert.ok(!keyExchangeList(pref).some((k) => /sha1/.test(k)), `${pref}: no SHA-1 exchange offered`);
+
+    const p256only = await startSshd({ kexAlgorithms: 'ecdh-sha2-nistp256' });
+    t.after(() => p256only.stop());
+    for (const keyExchange of ['curve25519', 'ecdh-p256'] as const) {
+      const pool = new SshPool({ privateKey: p256only.clientPrivateKey, keyExchange });
+      t.after(() => pool.close());
+      const r = await pool.exec(targetOf(p256only), { argv: ['echo', 'ok'] }, opts);
+      assert.equal(r.stdout, 'ok\n', `${keyExchange} preference still agrees on P-256`);
+    }
+    const sha1only = await startSshd({ kexAlgorithms: 'diffie-hellman-group14-sha1' });
+    t.after(() => sha1only.stop());
+    const pool = new SshPool({ privateKey: sha1only.clientPrivateKey });
+    t.after(() => pool.close());
+    await assert.rejects(
+      pool.exec(targetOf(sha1only), { argv: ['true'] }, opts),
+      /handshake|algorithm|negotiat/i,
+    );
+    assert.equal(sha1only.logins(), 0);
+  },
+);

@@ -120,15 +120,28 @@ test(
     await t.test('the overview shows environment, group and nodes with health and capacity', async () => {
       await openFromNav(page, 'Overview', 'Overview');
       await page.getByRole('heading', { level: 3, name: 'lab' }).waitFor();
+      // Counts are taken once the last item has rendered (the data arrives after the heading).
+      await page
+        .locator('.node-card')
+        .nth(NODES - 1)
+        .waitFor();
       const web = page.locator('details.group', { hasText: 'web' }).first();
       assert.equal(await web.locator('.node-card').count(), 3);
       assert.equal(await page.locator('.node-card').count(), NODES);
       // Per node: CPU and memory, each requested and used against allocatable.
+      await page
+        .getByRole('meter')
+        .nth(NODES * 4 - 1)
+        .waitFor();
       assert.equal(await page.getByRole('meter').count(), NODES * 4);
       await page.getByRole('meter', { name: 'CPU requested on n1', exact: true }).waitFor();
       await page.getByRole('meter', { name: 'Memory used on n20' }).waitFor();
       await shot(page, 'overview');
       await openFromNav(page, 'Nodes', 'Nodes');
+      await page
+        .locator('tbody tr')
+        .nth(NODES - 1)
+        .waitFor();
       assert.equal(await page.locator('tbody tr').count(), NODES);
       await shot(page, 'nodes');
     });

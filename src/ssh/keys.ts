@@ -2,8 +2,8 @@
 
 import { createHash } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
-import ssh2 from 'ssh2';
 import type { SecretBox } from './secret-box.ts';
+import { generateEd25519OpenSsh } from './openssh-key.ts';
 
 const SEAL_CONTEXT = 'grim-ssh-private-key';
 
@@ -24,7 +24,7 @@ export interface StoredKeyPair {
 }
 
 export function generateKeyPair(host: string = osHostname()): KeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: `grim@${host}` });
+  const pair = generateEd25519OpenSsh(`grim@${host}`);
   return {
     privateKey: pair.private,
     publicKey: pair.public,

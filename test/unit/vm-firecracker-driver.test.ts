@@ -343,7 +343,9 @@ test('firecracker driver: jailed by default where the node has the jailer, unles
       },
       node.ctx,
     );
+    const install = node.calls.find((c) => c.name === 'app-install')?.env;
     layouts.push({
+      limits: `${install?.CPU_LIMIT_MILLIS}m ${Number(install?.MEMORY_LIMIT_BYTES) / 2 ** 20}Mi`,
       jailId: h.data.jailId,
       run: /exec '\/usr\/bin\/(jailer|firecracker)'/.exec(
         node.uploads.get('/vm/staging/meta-fc-auto/run.sh') ?? '',
@@ -351,9 +353,10 @@ test('firecracker driver: jailed by default where the node has the jailer, unles
       cgroup: h.data.cgroup,
     });
   }
+  // Unjailed, the supervisor's cgroup carries the size's limits (guest memory + VMM overhead); jailed, the jailer does.
   assert.deepEqual(layouts, [
-    { jailId: 'fc-auto', run: 'jailer', cgroup: '/firecracker/fc-auto' },
-    { jailId: undefined, run: 'firecracker', cgroup: '/grim/fc-auto' },
-    { jailId: undefined, run: 'firecracker', cgroup: '/grim/fc-auto' },
+    { limits: '0m 0Mi', jailId: 'fc-auto', run: 'jailer', cgroup: '/firecracker/fc-auto' },
+    { limits: '250m 160Mi', jailId: undefined, run: 'firecracker', cgroup: '/grim/fc-auto' },
+    { limits: '250m 160Mi', jailId: undefined, run: 'firecracker', cgroup: '/grim/fc-auto' },
   ]);
 });

@@ -15,7 +15,7 @@ import type { ApiRequest, InstanceInfo } from './api-types.ts';
 import { FirecrackerApiError } from './api-client.ts';
 import { bootPlan, type MicroVmBootSpec } from './boot-plan.ts';
 import { bootPlanFile } from './boot-file.ts';
-import { pickJailId, type JailerHostConfig } from './jailer.ts';
+import { pickJailId, VMM_MEMORY_OVERHEAD_MIB, type JailerHostConfig } from './jailer.ts';
 import { commandLine, runScript, vmLayout } from './vm-layout.ts';
 import { guestKernelArgs, prepareKernel, type GuestKernelSpec } from '../vm-image/kernel.ts';
 import { buildMetadataTar } from '../vm-image/metadata.ts';
@@ -175,7 +175,8 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
 
   return {
     kind: 'firecracker',
-    capabilities: () => ({ logs: true, exec: false, enforcesLimits: opts.jailer !== 'off' }),
+    // vCPUs and memory by machine-config; fractional CPU and the VMM's memory by a cgroup (jailer or supervisor).
+    capabilities: () => ({ logs: true, exec: false, enforcesLimits: true }),
 
     async fingerprint(ctx) {
       const f = await runJson<Record<string, unknown>>(ctx, 'vm-fingerprint', {});
@@ -281,8 +282,15 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         driver: 'firecracker',
         run: runCommand(),
         stop: stopCommand(),
-        // Unjailed, the VMM runs in grim/<id> (instance metrics); the jailer applies the size limits itself.
-        cgroup: { memoryBytes: 0, cpuMillis: 0 },
+        // Unjailed, the supervisor runs the VMM in grim/<id> with the size's limits (fractional CPU included),
+        // as the jailer would; jailed, the jailer applies them in its own cgroup.
+        cgroup:
+          jailHost === undefined
+            ? {
+                memoryBytes: (layout.boot.size.memoryMib + VMM_MEMORY_OVERHEAD_MIB) * MIB,
+                cpuMillis: spec.resources.cpuMillis,
+              }
+            : { memoryBytes: 0, cpuMillis: 0 },
         env: { GRIM_VM_DIR: dir, GRIM_VM_API_SOCKET: layout.apiSocket, GRIM_VM_PORTS: ports },
         stopTimeoutSec: opts.stopTimeoutSec,
       });

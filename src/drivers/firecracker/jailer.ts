@@ -41,10 +41,13 @@ export interface JailSpec {
   firecrackerArgs?: string[]; // extra Firecracker arguments after "--"
 }
 
+/** Added to guest memory for the VMM's memory limit when nothing else is set (VMM threads, page tables). */
+export const VMM_MEMORY_OVERHEAD_MIB = 32;
+
 const DEFAULTS = {
   chrootBaseDir: '/srv/jailer',
   cgroupRoot: '/sys/fs/cgroup',
-  memoryOverheadMib: 32,
+  memoryOverheadMib: VMM_MEMORY_OVERHEAD_MIB,
   netnsDir: '/var/run/netns',
 };
 

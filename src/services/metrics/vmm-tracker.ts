@@ -16,9 +16,8 @@ export class VmmMetricsTracker {
 
   /** The VMM_METRICS parameter for metrics.sh ("OFFSET PATH" lines), forgetting files no longer listed. */
   request(node: string, files: ReadonlyMap<string, string>): string {
-    const known = this.#files.get(node) ?? new Map<string, FileState>();
+    const known = this.#node(node);
     for (const path of known.keys()) if (!files.has(path)) known.delete(path);
-    this.#files.set(node, known);
     return [...files.keys()].map((path) => `${known.get(path)?.offset ?? 0} ${path}`).join('\n');
   }
 
@@ -29,8 +28,7 @@ export class VmmMetricsTracker {
     files: ReadonlyMap<string, string>,
     ts: number,
   ): SeriesRow[] {
-    const known = this.#files.get(node) ?? new Map<string, FileState>();
-    this.#files.set(node, known);
+    const known = this.#node(node);
     const rows: SeriesRow[] = [];
     for (const chunk of chunks) {
       const instance = files.get(chunk.path);
@@ -44,6 +42,12 @@ export class VmmMetricsTracker {
         rows.push({ kind: 'instance', entityId: instance, metric: p.metric, dim: p.dim, ts, value: p.value });
     }
     return rows;
+  }
+
+  #node(node: string): Map<string, FileState> {
+    let known = this.#files.get(node);
+    if (known === undefined) this.#files.set(node, (known = new Map()));
+    return known;
   }
 
   forgetNode(node: string): void {

@@ -7,6 +7,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { metricRoutes } from './routes/metrics.ts';
 import { appRoutes } from './routes/apps.ts';
 import { sizeRoutes } from './routes/sizes.ts';
+import { controlPlaneRoutes } from './routes/control-plane.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -19,6 +20,7 @@ export const routes = {
   ...metricRoutes,
   ...appRoutes,
   ...sizeRoutes,
+  ...controlPlaneRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

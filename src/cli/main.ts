@@ -12,6 +12,7 @@ import { registerAppCommands } from './commands/apps.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerLabNodes } from './lab-register.ts';
 import { reportError } from './output.ts';
+import { registerStatusCommand } from './commands/status.ts';
 
 const program = new Command()
   .name('grim')
@@ -31,6 +32,7 @@ registerJobCommands(program);
 registerAppCommands(program);
 registerAppTopCommand(program); // adds `app top` to the group above
 registerLabCommands(program, { registerNodes: registerLabNodes });
+registerStatusCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -72,7 +72,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   } as FastifyServerOptions);
   const metrics = new HttpMetrics();
-  const limiter = opts.loginLimiter ?? new LoginLimiter();
+  const limiter = opts.loginLimiter ?? new LoginLimiter({ db: services.db });
   app.decorate('grim', { services, metrics, limiter, secure });
   app.decorateRequest('principal', null);
 

@@ -7,6 +7,8 @@ import { DomainError } from '../domain/errors.ts';
 /**
  * Live job progress as Server-Sent Events: first a `snapshot` (the job as stored), then `output`,
  * `task` and `done` events as they happen. Authenticated like every other route (viewer).
+ * A job this instance runs streams from its in-process bus; a job another grim instance runs is followed
+ * through its rows in job_events, so the stream works through any instance behind a load balancer.
  */
 export function registerJobEvents(app: FastifyInstance, services: Services) {
   app.get(
@@ -32,11 +34,46 @@ export function registerJobEvents(app: FastifyInstance, services: Services) {
       });
       const send = (event: string, data: unknown) =>
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+      const aborted = new AbortController();
+      let closed = false;
+      let unsubscribe = () => undefined as void;
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(ping);
+        aborted.abort();
+        unsubscribe();
+        res.end();
+      };
+      req.raw.on('close', close);
+
+      if (job.status === 'running' && !services.jobs.isLocal(id)) {
+        // Another instance runs it: snapshot from the stored batches, then follow the rows after them.
+        const { seq, output } = await services.jobs.storedProgress(id);
+        const snapshot = await services.jobs.get(id);
+        for (const t of snapshot.tasks)
+          if (t.status === 'pending' || t.status === 'running') t.output = output.get(t.node) ?? '';
+        send('snapshot', snapshot);
+        await services.jobs
+          .follow(
+            id,
+            seq,
+            (e) => {
+              if (!closed) send(e.type, e);
+            },
+            aborted.signal,
+          )
+          .catch(() => undefined);
+        close();
+        return;
+      }
+
       // Events before the snapshot is read are already part of it (output so far is kept live in
       // memory): drop them, so nothing is shown twice, but remember a 'done'.
       let snapshotSent = false;
       let doneEarly = false;
-      const unsubscribe = services.jobs.subscribe(id, (e: JobEvent) => {
+      unsubscribe = services.jobs.subscribe(id, (e: JobEvent) => {
         if (!snapshotSent) {
           if (e.type === 'done') doneEarly = true;
           return;
@@ -44,13 +81,6 @@ export function registerJobEvents(app: FastifyInstance, services: Services) {
         send(e.type, e);
         if (e.type === 'done') close();
       });
-      const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-      const close = () => {
-        clearInterval(ping);
-        unsubscribe();
-        res.end();
-      };
-      req.raw.on('close', close);
       job = await services.jobs.get(id);
       send('snapshot', job);
       snapshotSent = true;

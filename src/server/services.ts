@@ -10,9 +10,12 @@ import type { RunService } from '../services/runs.ts';
 import type { UpdateService } from '../services/updates.ts';
 import type { MetricsService } from '../services/metrics.ts';
 import type { AppService } from '../services/apps/app-service.ts';
+import type { LeaseManager } from '../services/leases.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
+  /** This instance's leases: background loops run under them (`leases.runUnderLease`), jobs are owned by its id. */
+  leases: LeaseManager;
   config: ServerConfig;
   db: Db;
   audit: AuditLog;

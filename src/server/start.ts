@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.ts';
@@ -20,22 +21,52 @@ import { JobStore } from '../services/jobs.ts';
 import { RunService } from '../services/runs.ts';
 import { UpdateService } from '../services/updates.ts';
 import { MetricsService } from '../services/metrics.ts';
-import { metricsOptionsFromEnv, startMetricsCollector } from '../services/metrics/collector.ts';
+import { createMetricsCollector, metricsOptionsFromEnv } from '../services/metrics/collector.ts';
 import { connectAppsToMetrics, createAppService } from '../services/apps/wiring.ts';
+import { LeaseManager } from '../services/leases.ts';
+import { markControlInstanceStopped, registerControlInstance } from '../store/leases-repo.ts';
+import { lockDataDir } from '../store/sqlite-lock.ts';
+import { pruneJobEvents } from '../store/job-events-repo.ts';
+import { GRIM_VERSION } from './version.ts';
 
 export function openDb(config: ServerConfig): Db {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(join(config.dataDir, 'grim.db'));
 }
 
-export async function createServices(config: ServerConfig, db = openDb(config)): Promise<Services> {
+/** Lease timing from GRIM_LEASE_TTL_MS (default 15 s; renewed every third of it). */
+export function leaseTtlFromEnv(env = process.env): number | undefined {
+  if (!env.GRIM_LEASE_TTL_MS) return undefined;
+  const ms = Number(env.GRIM_LEASE_TTL_MS);
+  if (!(ms >= 300 && ms <= 600_000))
+    throw new Error(`GRIM_LEASE_TTL_MS must be between 300 and 600000, got ${env.GRIM_LEASE_TTL_MS}`);
+  return ms;
+}
+
+export async function createServices(
+  config: ServerConfig,
+  db = openDb(config),
+  opts: { listen?: string } = {},
+): Promise<Services> {
   await migrate(db);
   const audit = new AuditLog(db);
   const identity = await loadSshIdentity(db, config.dataDir);
   const pool = new SshPool({ privateKey: identity.privateKey, keyExchange: config.sshKeyExchange });
   const nodes = new NodeService({ db, audit, pool, identity });
-  const jobs = new JobStore(db);
-  await jobs.markInterrupted();
+  // On SQLite the server holds the data directory's lock: no other instance can be alive.
+  const leases = new LeaseManager(db, { ttlMs: leaseTtlFromEnv(), exclusive: db.dialect === 'sqlite' });
+  await leases.start();
+  await registerControlInstance(db, {
+    id: leases.instanceId,
+    hostname: hostname(),
+    pid: process.pid,
+    version: GRIM_VERSION,
+    listen: opts.listen ?? `${config.host}:${config.port}`,
+  });
+  const jobs = new JobStore(db, leases.instanceId);
+  // Only jobs whose owner is gone; a live instance's jobs are its own business.
+  await jobs.markOrphansInterrupted(await leases.liveInstances());
   return {
+    leases,
     config,
     db,
     audit,
@@ -52,19 +83,46 @@ export async function createServices(config: ServerConfig, db = openDb(config)):
   };
 }
 
-/** Background work: heartbeats every 15 s, facts every 10 min. */
+/**
+ * Background work: heartbeats every 15 s, facts every 10 min, on one instance at a time (lease
+ * `loop:heartbeats`); the node writes of a round are fenced by the lease's token.
+ */
 export function startMonitor(s: Services, heartbeatMs = 15_000, factsMs = 600_000) {
   let lastFacts = Date.now();
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    const facts = Date.now() - lastFacts > factsMs;
-    if (facts) lastFacts = Date.now();
-    s.nodes.probeAll(facts).finally(() => (running = false));
-  }, heartbeatMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return s.leases.runUnderLease(
+    'loop:heartbeats',
+    async (lease) => {
+      const facts = Date.now() - lastFacts > factsMs;
+      if (facts) lastFacts = Date.now();
+      const nodes = new NodeService({
+        db: lease.db,
+        audit: s.audit,
+        pool: s.pool,
+        identity: s.identity as never,
+      });
+      await nodes.probeAll(facts);
+    },
+    { everyMs: heartbeatMs },
+  );
+}
+
+/**
+ * Orphaned jobs (owner instance gone) are marked interrupted, by one instance at a time, every few seconds;
+ * the event rows of jobs finished over an hour ago are dropped (their tasks keep the output).
+ */
+export function startOrphanSweep(s: Services, everyMs = 3_000) {
+  let lastPrune = 0;
+  return s.leases.runUnderLease(
+    'loop:orphans',
+    async (lease) => {
+      await s.jobs.markOrphansInterrupted(await s.leases.liveInstances());
+      if (Date.now() - lastPrune > 60_000) {
+        lastPrune = Date.now();
+        await pruneJobEvents(lease.db, Date.now() - 3_600_000);
+      }
+    },
+    { everyMs },
+  );
 }
 
 /**
@@ -103,7 +161,11 @@ export async function startServer(
   if (!isLoopback(config.host) && config.insecureHttp)
     print(`warning: serving plain HTTP on ${config.host} because GRIM_INSECURE_HTTP=1`);
   const metricsOptions = metricsOptionsFromEnv();
-  const services = await createServices(config);
+  const lock = config.databaseUrl ? null : lockDataDir(config.dataDir);
+  const services = await createServices(config).catch((err) => {
+    lock?.release();
+    throw err;
+  });
   await ensureFirstAdmin(services, print);
   const tls = tlsFor(config);
   const app: FastifyInstance = await buildApp({
@@ -113,19 +175,40 @@ export async function startServer(
   });
   const address = await app.listen({ host: config.host, port: config.port });
   const stopMonitor = startMonitor(services);
+  const stopOrphans = startOrphanSweep(services);
   connectAppsToMetrics(services.apps, services.metrics, services.db);
-  const stopApps = services.apps.startBackground(Number(process.env.GRIM_RECONCILE_MS) || 10_000);
-  const metricsCollector = startMetricsCollector(services, metricsOptions);
+  const stopApps = services.apps.startBackground(
+    services.leases,
+    Number(process.env.GRIM_RECONCILE_MS) || 10_000,
+  );
+  // Metrics collection: one instance at a time; the collector's writes are fenced by the loop's lease.
+  const collector = createMetricsCollector(
+    { ...services, db: services.leases.loopDb('loop:metrics') },
+    metricsOptions,
+  );
+  const stopMetrics = services.leases.runUnderLease(
+    'loop:metrics',
+    async () => {
+      await collector.collectOnce();
+      await collector.maintainIfDue();
+    },
+    { everyMs: collector.intervalMs },
+  );
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );
   const stop = async () => {
-    stopMonitor();
-    stopApps();
-    await metricsCollector.stop();
+    await stopMonitor();
+    await stopOrphans();
+    await stopApps();
+    await stopMetrics();
+    await collector.drain();
     await app.close();
+    await services.leases.stop();
+    await markControlInstanceStopped(services.db, services.leases.instanceId).catch(() => undefined);
     services.pool.close();
     await services.db.close();
+    lock?.release();
   };
   return { app, services, address, stop };
 }

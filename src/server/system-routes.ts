@@ -3,10 +3,11 @@ import Type from 'typebox';
 import type { Services } from './services.ts';
 import type { HttpMetrics } from './http-metrics.ts';
 import { sendError } from './errors.ts';
+import { GRIM_VERSION } from './version.ts';
 
 /** Operational endpoints outside the JSON route table: health, readiness, Prometheus metrics, the OpenAPI document. */
 export function registerSystemRoutes(app: FastifyInstance, services: Services, metrics: HttpMetrics) {
-  const Health = Type.Object({ status: Type.String() });
+  const Health = Type.Object({ status: Type.String(), version: Type.Optional(Type.String()) });
   app.get(
     '/healthz',
     { config: { role: 'public' }, schema: { tags: ['system'], response: { 200: Health } } },
@@ -20,7 +21,7 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services, m
     async (_req, reply) => {
       try {
         await services.db.ping();
-        return { status: 'ready' };
+        return { status: 'ready', version: GRIM_VERSION };
       } catch {
         return reply.code(503).send({ status: 'database unreachable' });
       }

@@ -19,6 +19,8 @@ export const Job = Type.Object({
   status: Type.String(),
   spec: Type.Record(Type.String(), Type.Unknown()),
   createdBy: Type.String(),
+  /** The grim instance running the job. */
+  owner: Type.Optional(Type.String()),
   createdAt: Timestamp,
   startedAt: Type.Union([Timestamp, Type.Null()]),
   finishedAt: Type.Union([Timestamp, Type.Null()]),

@@ -14,7 +14,7 @@ const view = (p: Principal) => ({
 export const authHandlers: HandlerMap<'login' | 'logout' | 'whoami' | 'changeOwnPassword'> = {
   async login({ body, services, ip, req, reply }) {
     const { limiter, secure } = (req.server as any).grim;
-    const wait = limiter.retryAfter(ip, body.username);
+    const wait = await limiter.retryAfter(ip, body.username);
     if (wait > 0) {
       await services.audit.record({
         actor: body.username,
@@ -32,7 +32,7 @@ export const authHandlers: HandlerMap<'login' | 'logout' | 'whoami' | 'changeOwn
       ) as never;
     }
     const user = await services.auth.checkPassword(body.username, body.password);
-    limiter.note(ip, body.username, !!user);
+    await limiter.note(ip, body.username, !!user);
     if (!user) {
       await services.audit.record({
         actor: body.username,

@@ -8,6 +8,7 @@ import { jobHandlers } from './jobs.ts';
 import { metricHandlers } from './metrics.ts';
 import { appHandlers } from './apps.ts';
 import { ipamHandlers } from './ipam.ts';
+import { controlPlaneHandlers } from './control-plane.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -20,4 +21,5 @@ export const handlers: Handlers = {
   ...metricHandlers,
   ...appHandlers,
   ...ipamHandlers,
+  ...controlPlaneHandlers,
 };

@@ -18,6 +18,8 @@ import { Reconciler, type ReconcileReport } from './reconciler.ts';
 import { RolloutRunner, recordRollout, type RolloutKind } from './rollout-runner.ts';
 import { SizeService } from './sizes.ts';
 import { IpamStore } from '../ipam-store.ts';
+import type { LeaseManager } from '../leases.ts';
+import type { Db } from '../../store/db.ts';
 import {
   appInstances,
   appSpec,
@@ -51,12 +53,7 @@ export class AppService {
     this.runner = new RolloutRunner(this.d);
     this.reconciler = new Reconciler(
       this.d,
-      async () => {
-        const rows = await this.d.db.all<{ app: string }>(
-          "SELECT DISTINCT app FROM app_rollouts WHERE status = 'running'",
-        );
-        return new Set([...rows.map((r) => r.app), ...this.runner.active]);
-      },
+      () => this.busyApps(),
       (app, unreachable) => this.failover(app, unreachable),
     );
   }
@@ -415,47 +412,83 @@ export class AppService {
     return this.reconciler.tick();
   }
 
-  /** Rollouts left running by a previous process: resume each under a new job. */
-  async resume(): Promise<number> {
-    const rows = await this.d.db.all<RolloutRow>(
-      "SELECT * FROM app_rollouts WHERE status = 'running' ORDER BY created_at",
+  /**
+   * Rollouts whose instance is gone (their job's owner no longer holds its instance lease): take each over
+   * under a new job owned by this instance and resume it from its persisted steps. Rollouts of live
+   * instances are never touched. The takeover is a compare-and-set on the rollout's job, so two instances
+   * sweeping at once cannot both take the same rollout.
+   */
+  async resume(liveOwners: ReadonlySet<string> = new Set()): Promise<number> {
+    const rows = await this.d.db.all<RolloutRow & { job_owner: string | null }>(
+      `SELECT app_rollouts.*, jobs.owner AS job_owner FROM app_rollouts LEFT JOIN jobs ON jobs.id = app_rollouts.job_id
+       WHERE app_rollouts.status = 'running' ORDER BY app_rollouts.created_at`,
     );
+    let taken = 0;
     for (const ro of rows) {
-      if (this.runner.active.has(ro.app)) continue;
+      if (this.runner.active.has(ro.app) || this.running.has(ro.id)) continue;
+      const owner = ro.job_owner ?? '';
+      if (owner === this.d.jobs.owner || liveOwners.has(owner)) continue;
       const jobId = await this.d.jobs.create(
         `app.${ro.kind}`,
         { app: ro.app, release: Number(ro.target_release), resumeOf: ro.job_id },
         ro.created_by,
         ['rollout'],
       );
-      await this.d.db.run('UPDATE app_rollouts SET job_id = ? WHERE id = ?', [jobId, ro.id]);
+      const claimed = await this.d.db.run('UPDATE app_rollouts SET job_id = ? WHERE id = ? AND job_id = ?', [
+        jobId,
+        ro.id,
+        ro.job_id,
+      ]);
+      if (claimed.changes !== 1) {
+        await this.d.jobs.finish(jobId, 'cancelled', 'another grim instance took this rollout over first');
+        continue;
+      }
       this.d.jobs.output(
         jobId,
         'rollout',
         'stdout',
-        `resuming the ${ro.kind} interrupted in job ${ro.job_id}\n`,
+        `resuming the ${ro.kind} interrupted in job ${ro.job_id} (its grim instance ${owner || 'unknown'} is gone)\n`,
       );
       this.launch(ro.id);
+      taken++;
     }
-    return rows.length;
+    return taken;
   }
 
-  /** Resume interrupted rollouts now, then reconcile every `intervalMs`. Returns a stop function. */
-  startBackground(intervalMs = 10_000): () => void {
-    let stopped = false;
-    let busy = false;
-    this.resume().catch(() => undefined);
-    const timer = setInterval(() => {
-      if (busy || stopped) return;
-      busy = true;
-      this.reconcile()
-        .catch(() => undefined)
-        .finally(() => (busy = false));
-    }, intervalMs);
-    timer.unref();
-    return () => {
-      stopped = true;
-      clearInterval(timer);
+  /**
+   * Background work, each under its lease so exactly one grim instance does it at a time: taking over
+   * orphaned rollouts (`loop:rollouts`, every few seconds) and reconciling (`loop:reconciler`, every
+   * `intervalMs`), whose database writes are fenced by the lease's token. Returns an async stop.
+   */
+  startBackground(leases: LeaseManager, intervalMs = 10_000): () => Promise<void> {
+    const stopRollouts = leases.runUnderLease(
+      'loop:rollouts',
+      async () => this.resume(await leases.liveInstances()),
+      { everyMs: Math.min(3_000, intervalMs) },
+    );
+    const stopReconciler = leases.runUnderLease('loop:reconciler', (lease) => this.reconcileWith(lease.db), {
+      everyMs: intervalMs,
+    });
+    return async () => {
+      await stopRollouts();
+      await stopReconciler();
     };
+  }
+
+  /** One reconciler round whose writes go through `db` (a lease-fenced Db). */
+  reconcileWith(db: Db): Promise<ReconcileReport> {
+    const r = new Reconciler(
+      { ...this.d, db },
+      () => this.busyApps(),
+      (app, unreachable) => this.failover(app, unreachable),
+    );
+    return r.tick();
+  }
+
+  private async busyApps(): Promise<Set<string>> {
+    const rows = await this.d.db.all<{ app: string }>(
+      "SELECT DISTINCT app FROM app_rollouts WHERE status = 'running'",
+    );
+    return new Set([...rows.map((r) => r.app), ...this.runner.active]);
   }
 }

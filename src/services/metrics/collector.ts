@@ -268,6 +268,17 @@ export class MetricsCollector {
     await enforceRetention(this.#d.db, now);
   }
 
+  /** Rollups and retention when rollupEveryMs has passed since the last time. */
+  async maintainIfDue(now = Date.now()): Promise<void> {
+    if (now - this.#lastMaintenance >= this.#rollupEveryMs) await this.maintain(now);
+  }
+
+  /** Waits for a remote-write push in flight (on shutdown). */
+  async drain(): Promise<void> {
+    await this.#round;
+    await this.#pushing;
+  }
+
   /** Starts the timers; the returned stop waits for the round (and push) in progress. */
   start(): () => Promise<void> {
     let stopped = false;
@@ -321,6 +332,26 @@ export function metricsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Col
   if (env.GRIM_REMOTE_WRITE_BEARER_TOKEN)
     opts.remoteWriteHeaders = { Authorization: `Bearer ${env.GRIM_REMOTE_WRITE_BEARER_TOKEN}` };
   return opts;
+}
+
+/** A collector for the server's services, not started: the server runs its rounds under the `loop:metrics` lease. */
+export function createMetricsCollector(
+  s: {
+    db: Db;
+    pool: SshPool;
+    metrics: { providers: MetricsProviders; recordInstances(node: string, ids: readonly string[]): void };
+  },
+  opts: CollectorOptions = {},
+): MetricsCollector {
+  return new MetricsCollector(
+    {
+      db: s.db,
+      pool: s.pool,
+      providers: () => s.metrics.providers,
+      onInstancesSeen: (node, ids) => s.metrics.recordInstances(node, ids),
+    },
+    opts,
+  );
 }
 
 /** Starts collecting for the server's services; returns the stop function (awaits the round in progress). */

@@ -13,6 +13,7 @@ import { registerLabCommands } from './commands/lab.ts';
 import { registerLabNodes } from './lab-register.ts';
 import { reportError } from './output.ts';
 import { registerStatusCommand } from './commands/status.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 
 const program = new Command()
   .name('grim')
@@ -33,6 +34,7 @@ registerAppCommands(program);
 registerAppTopCommand(program); // adds `app top` to the group above
 registerLabCommands(program, { registerNodes: registerLabNodes });
 registerStatusCommand(program);
+registerBackupCommands(program, (c) => (exitCode = c));
 
 try {
   await program.parseAsync(process.argv);

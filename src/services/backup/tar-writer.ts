@@ -47,17 +47,24 @@ export class TarGzWriter {
     gzip.pipe(file);
     this.out = gzip;
     this.done = new Promise((res, rej) => {
+      const fail = (err: Error) => {
+        this.failed = err;
+        rej(err);
+      };
       file.on('finish', res);
-      file.on('error', rej);
-      gzip.on('error', rej);
+      file.on('error', fail);
+      gzip.on('error', fail);
     });
+    this.done.catch(() => undefined); // surfaced by the next write or by close()
   }
 
+  private failed: Error | null = null;
+
   private write(chunk: Buffer): Promise<void> {
-    return new Promise((res, rej) => {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((res) => {
       if (this.out.write(chunk)) res();
       else this.out.once('drain', res);
-      this.out.once('error', rej);
     });
   }
 

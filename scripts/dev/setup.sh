@@ -26,6 +26,7 @@ if [ "$want_test" = 1 ]; then
     postgresql chromium fonts-liberation prometheus docker-registry runc crun skopeo umoci
     qemu-system-x86 e2fsprogs nftables iptables cpio gzip xz-utils pssh python3-fabric fabric ansible-core
     socat curl linux-image-amd64"
+  pkgs="$pkgs zfs-fuse smartmontools" # storage nodes: real zpools through FUSE on lab nodes, smartctl -j
 fi
 if [ -n "$pkgs" ]; then
   $SUDO apt-get update -q

@@ -71,7 +71,7 @@ elif grep -q ' /sys/fs/cgroup/' /proc/1/mounts; then
 fi
 
 mount -t tmpfs -o mode=755,size=1m tmpfs "$M/dev"
-for spec in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
+for spec in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0" "fuse 10 229"; do
   # shellcheck disable=SC2086 # split "name major minor"
   set -- $spec
   mknod -m 666 "$M/dev/$1" c "$2" "$3"
@@ -83,6 +83,19 @@ ln -s /proc/self/fd "$M/dev/fd"
 ln -s /proc/self/fd/0 "$M/dev/stdin"
 ln -s /proc/self/fd/1 "$M/dev/stdout"
 ln -s /proc/self/fd/2 "$M/dev/stderr"
+
+# Storage lab nodes: their sparse-file disks, linked where real disks are found (/dev/disk/by-id).
+if [ -d "$LAB_NODE_DIR/disks" ]; then
+  mkdir -p "$M/var/lib/grim-lab-disks" "$M/dev/disk/by-id"
+  mount --bind "$LAB_NODE_DIR/disks" "$M/var/lib/grim-lab-disks"
+  # zfs-fuse drops the kernel's caches after snapshot and rollback so FUSE readers see the new data
+  mount --bind "$M/proc/sys/vm/drop_caches" "$M/proc/sys/vm/drop_caches"
+  mount -o remount,bind,rw "$M/proc/sys/vm/drop_caches"
+  for disk in "$LAB_NODE_DIR"/disks/*; do
+    [ -f "$disk" ] || continue
+    ln -s "/var/lib/grim-lab-disks/${disk##*/}" "$M/dev/disk/by-id/${disk##*/}"
+  done
+fi
 
 mkdir -p "$M/run"
 mount -t tmpfs -o mode=755,size=16m tmpfs "$M/run"

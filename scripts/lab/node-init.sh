@@ -20,6 +20,21 @@ mkfifo -m 600 /run/initctl
 
 /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config &
 
+# Storage lab nodes run their own zfs-fuse daemon; /run, /var/lock and /var/lib/zfs are the node's
+# own, so it neither sees nor locks out the host's or another node's daemon.
+if [ -e /etc/grim-lab/zfs-fuse ] && [ -x /sbin/zfs-fuse ]; then
+  [ -e /var/run ] || ln -s /run /var/run
+  [ -e /var/lock ] || ln -s /run/lock /var/lock
+  mkdir -p /run/zfs /run/lock/zfs /var/lib/zfs
+  rm -f /run/zfs-fuse.pid
+  (
+    /sbin/zfs-fuse --no-kstat-mount -p /run/zfs-fuse.pid >/run/zfs-fuse.log 2>&1
+    i=0
+    while [ ! -S /run/zfs/zfs_socket ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    zfs mount -a >>/run/zfs-fuse.log 2>&1
+  ) </dev/null &
+fi
+
 # In the background: a slow boot script must not keep this init from answering shutdown requests.
 if [ -x /etc/rc.local ]; then
   /etc/rc.local start </dev/null >/run/rc.local.log 2>&1 &

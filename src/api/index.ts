@@ -8,6 +8,7 @@ import { metricRoutes } from './routes/metrics.ts';
 import { appRoutes } from './routes/apps.ts';
 import { sizeRoutes } from './routes/sizes.ts';
 import { controlPlaneRoutes } from './routes/control-plane.ts';
+import { storageRoutes } from './routes/storage.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -21,6 +22,7 @@ export const routes = {
   ...appRoutes,
   ...sizeRoutes,
   ...controlPlaneRoutes,
+  ...storageRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

@@ -23,6 +23,7 @@ import { prepareAlpineRootfs, prepareDebianRootfs } from './rootfs.ts';
 import { LAB_SCRIPTS_DIR, runLabScript } from './run.ts';
 import { loadState, saveState, type LabNode, type LabOs, type LabState } from './state.ts';
 import { mapLimit, tcpOpen, waitFor } from './wait.ts';
+import { writeStorageDisks, type StorageDisksSpec } from './storage-disks.ts';
 
 export { checkLabPrerequisites } from './prereq.ts';
 export type { LabNode, LabOs, LabState } from './state.ts';
@@ -49,6 +50,8 @@ export interface LabUpOptions {
   subnetIndex?: number;
   /** How long to wait for every node's sshd (default 60 s + 1 s per node). */
   readyTimeoutMs?: number;
+  /** Storage nodes: sparse-file disks per node and a zfs-fuse daemon on each (Debian labs only). */
+  storageDisks?: StorageDisksSpec;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -81,6 +84,10 @@ export async function labUp(opts: LabUpOptions): Promise<LabState> {
   if (opts.os === 'alpine' && !alpineRootfs) {
     throw new Error('an Alpine lab needs a minirootfs tarball: --alpine-rootfs PATH or GRIM_ALPINE_ROOTFS');
   }
+  if (opts.storageDisks && opts.os !== 'debian')
+    throw new Error("--storage-disks needs Debian nodes (zfs-fuse is the host's Debian package)");
+  if (opts.storageDisks && !(await exists('/sbin/zfs-fuse')))
+    throw new Error('--storage-disks needs zfs-fuse on this host: apt-get install zfs-fuse');
   const stateDir = labStateDir(name);
   const leftovers = await listNetns(netnsPrefix(name));
   if ((await exists(stateDir)) || (await linkExists(bridgeName(name))) || leftovers.length) {
@@ -155,6 +162,7 @@ async function createLab(
     });
     node.hostKeyFingerprint = key.fingerprint;
     node.hostPublicKey = key.publicKey;
+    if (opts.storageDisks) await writeStorageDisks(name, node, opts.storageDisks);
     return node;
   });
   await saveState(state);

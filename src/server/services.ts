@@ -11,6 +11,8 @@ import type { UpdateService } from '../services/updates.ts';
 import type { MetricsService } from '../services/metrics.ts';
 import type { AppService } from '../services/apps/app-service.ts';
 import type { LeaseManager } from '../services/leases.ts';
+import type { StorageService } from '../services/storage/storage-service.ts';
+import type { StorageHealthLoop } from '../services/storage/health-loop.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
@@ -29,4 +31,6 @@ export interface Services {
   updates: UpdateService;
   apps: AppService;
   metrics: MetricsService;
+  storage: StorageService;
+  storageHealth: StorageHealthLoop;
 }

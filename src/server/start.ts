@@ -28,6 +28,8 @@ import { markControlInstanceStopped, registerControlInstance } from '../store/le
 import { lockDataDir } from '../store/sqlite-lock.ts';
 import { pruneJobEvents } from '../store/job-events-repo.ts';
 import { GRIM_VERSION } from './version.ts';
+import { StorageService } from '../services/storage/storage-service.ts';
+import { StorageHealthLoop } from '../services/storage/health-loop.ts';
 
 export function openDb(config: ServerConfig): Db {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(join(config.dataDir, 'grim.db'));
@@ -65,8 +67,11 @@ export async function createServices(
   const jobs = new JobStore(db, leases.instanceId);
   // Only jobs whose owner is gone; a live instance's jobs are its own business.
   await jobs.markOrphansInterrupted(await leases.liveInstances());
+  const storage = new StorageService({ db, pool, audit });
   return {
     leases,
+    storage,
+    storageHealth: new StorageHealthLoop(storage),
     config,
     db,
     audit,
@@ -194,6 +199,10 @@ export async function startServer(
     },
     { everyMs: collector.intervalMs },
   );
+  // Storage health: every minute, on one instance at a time.
+  const stopStorage = services.leases.runUnderLease('loop:zfs-health', () => services.storageHealth.tick(), {
+    everyMs: Number(process.env.GRIM_STORAGE_CHECK_MS) || 60_000,
+  });
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );
@@ -203,6 +212,7 @@ export async function startServer(
     await stopApps();
     await stopMetrics();
     await collector.drain();
+    await stopStorage();
     await app.close();
     await services.leases.stop();
     await markControlInstanceStopped(services.db, services.leases.instanceId).catch(() => undefined);

@@ -41,6 +41,7 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services, m
         '# HELP grim_info grim build information',
         '# TYPE grim_info gauge',
         `grim_info{dialect="${services.db.dialect}"} 1`,
+        ...(await services.storageHealth.metricsLines()),
       ];
       reply.type('text/plain; version=0.0.4');
       return metrics.render(extra);

@@ -2,7 +2,7 @@
 // Values only ever appear single-quoted (quote.ts); a script body is sent on stdin, never interpolated.
 
 import { InvalidCommandError } from './errors.ts';
-import { envAssignments, quoteArgv } from './quote.ts';
+import { envAssignments, quoteArgv, shellQuote } from './quote.ts';
 
 /** A node-side sh script run as `sh -s` with its body on stdin and parameters as environment variables. */
 export interface ScriptCommand {
@@ -62,6 +62,21 @@ export function killCommand(pid: number, signal: 'TERM' | 'KILL'): PreparedComma
   return {
     name: `kill-${signal}`,
     commandLine: `kill -${signal} -${pid} 2>/dev/null || kill -${signal} ${pid} 2>/dev/null; exit 0`,
+    stdin: '',
+  };
+}
+
+/**
+ * A script whose stdin or stdout is a data stream (zfs send/receive): its body goes in as one quoted
+ * `sh -c` argument instead of on stdin, so the channel's stdin and stdout carry only the stream.
+ */
+export function prepareStreamCommand(cmd: ScriptCommand): PreparedCommand {
+  if (cmd.script.includes('\0')) throw new InvalidCommandError(['script contains a NUL byte']);
+  const assignments = envAssignments(cmd.env ?? {});
+  const name = cmd.name ?? 'script';
+  return {
+    name,
+    commandLine: `${REPORT_PID}${assignments ? `${assignments} ` : ''}exec sh -c ${shellQuote(cmd.script)} ${shellQuote(name)}`,
     stdin: '',
   };
 }

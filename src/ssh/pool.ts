@@ -11,7 +11,7 @@ import {
   type ExecOptions,
   type ExecResult,
 } from './channel-exec.ts';
-import { prepareCommand, type RemoteCommand } from './command.ts';
+import { prepareCommand, prepareStreamCommand, type RemoteCommand, type ScriptCommand } from './command.ts';
 import { openClient, parsePrivateKey, type KeyExchangePreference, type PrivateKeyInput } from './connect.ts';
 import { ConnectError } from './errors.ts';
 import { Semaphore } from './semaphore.ts';
@@ -148,6 +148,51 @@ export class SshPool {
       }
     } finally {
       release();
+    }
+  }
+
+  /**
+   * A raw exec channel for a command that streams data (zfs send/receive): the caller writes stdin
+   * and reads stdout itself. `exit` resolves with the exit code when the channel closes. The channel
+   * slot is held until then.
+   */
+  async stream(
+    target: SshTarget,
+    cmd: ScriptCommand,
+  ): Promise<{ channel: ClientChannel; exit: Promise<{ code: number | null; stderr: string }> }> {
+    const prepared = prepareStreamCommand(cmd);
+    const { entry, release } = await this.#acquire(target, undefined);
+    try {
+      const client = await this.#client(entry, undefined);
+      const channel = await new Promise<ClientChannel>((resolve, reject) => {
+        try {
+          client.exec(prepared.commandLine, (err, s) =>
+            err
+              ? reject(new ConnectError(target, 'protocol', `exec refused: ${err.message}`, err))
+              : resolve(s),
+          );
+        } catch (err) {
+          reject(new ConnectError(target, 'closed', (err as Error).message, err));
+        }
+      });
+      let stderr = '';
+      let code: number | null = null;
+      channel.stderr.on('data', (chunk: Buffer) => {
+        if (stderr.length < 65536) stderr += chunk.toString('utf8');
+      });
+      channel.on('exit', (c: number | null) => {
+        code = typeof c === 'number' ? c : null;
+      });
+      const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        channel.once('close', () => {
+          release();
+          resolve({ code, stderr: stderr.replace(/^grim-pid:[0-9]+\n/, '') });
+        }),
+      );
+      return { channel, exit };
+    } catch (err) {
+      release();
+      throw err;
     }
   }
 

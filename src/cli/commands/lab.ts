@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkLabPrerequisites, labDown, labStatus, labUp, type LabState } from '../../lab/lab.ts';
 import { DEFAULT_LAB_NAME } from '../../lab/names.ts';
+import { parseStorageDisks } from '../../lab/storage-disks.ts';
 import { print, table } from '../output.ts';
 
 export interface LabCommandDeps {
@@ -44,6 +45,10 @@ export function registerLabCommands(program: Command, deps: LabCommandDeps = {})
     .option('--os <os>', 'debian or alpine', 'debian')
     .option('--alpine-rootfs <path>', 'Alpine minirootfs tarball (default $GRIM_ALPINE_ROOTFS)')
     .option('--subnet <k>', 'use 10.77.<k>.0/24 (default: derived from the name)', int)
+    .option(
+      '--storage-disks <NxSIZE>',
+      'storage nodes: N sparse-file disks of SIZE each and a zfs-fuse daemon per node, e.g. 6x1G',
+    )
     .option('--register', 'add the nodes to grim')
     .option('--json', 'JSON output')
     .action(async (o) => {
@@ -55,6 +60,7 @@ export function registerLabCommands(program: Command, deps: LabCommandDeps = {})
         os: o.os,
         alpineRootfs: o.alpineRootfs,
         subnetIndex: o.subnet,
+        storageDisks: o.storageDisks ? parseStorageDisks(o.storageDisks) : undefined,
       });
       if (o.register && deps.registerNodes) await deps.registerNodes(state);
       print(o, state, () => describeLab(state) + (o.register ? '\nnodes registered with grim' : ''));

@@ -9,6 +9,7 @@ import { metricHandlers } from './metrics.ts';
 import { appHandlers } from './apps.ts';
 import { ipamHandlers } from './ipam.ts';
 import { controlPlaneHandlers } from './control-plane.ts';
+import { storageHandlers } from './storage.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -22,4 +23,5 @@ export const handlers: Handlers = {
   ...appHandlers,
   ...ipamHandlers,
   ...controlPlaneHandlers,
+  ...storageHandlers,
 };

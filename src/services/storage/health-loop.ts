@@ -1,0 +1,162 @@
+// The storage health loop: every minute (and on demand) read each storage node's pools, record what
+// changed as storage events and in the audit log, run due scrubs and snapshot policies, and keep the
+// numbers /metrics exposes.
+import type { PoolHealth } from '../../domain/storage/health.ts';
+import { policySnapshotName, snapshotsToPrune } from '../../domain/storage/datasets.ts';
+import {
+  getStorageNode,
+  listSchedules,
+  listStorageNodes,
+  markScheduleRun,
+  saveStorageNode,
+} from '../../store/storage-repo.ts';
+import type { StorageService } from './storage-service.ts';
+
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const POOL_STATES = ['ONLINE', 'DEGRADED', 'FAULTED', 'OFFLINE', 'UNAVAIL', 'REMOVED', 'SUSPENDED'];
+
+export class StorageHealthLoop {
+  readonly #s: StorageService;
+  #running: Promise<void> | null = null;
+
+  constructor(service: StorageService) {
+    this.#s = service;
+  }
+
+  /** Checks one node: new health, events for what changed (storage_events + audit). */
+  async checkNode(node: string): Promise<PoolHealth[]> {
+    const db = this.#s.d.db;
+    const before = await getStorageNode(db, node);
+    const previous = before ? (JSON.parse(before.health) as PoolHealth[]) : undefined;
+    let reading;
+    try {
+      reading = await this.#s.nodes.readStatus(node);
+    } catch (err) {
+      await saveStorageNode(db, node, { error: (err as Error).message });
+      return previous ?? [];
+    }
+    await saveStorageNode(db, node, {
+      pools: JSON.stringify(reading.pools),
+      health: JSON.stringify(reading.health),
+      datasets: JSON.stringify(reading.datasets),
+      error: '',
+    });
+    await this.#s.recordHealth(node, previous, reading.health);
+    return reading.health;
+  }
+
+  /** Runs scrubs and snapshot policies that are due. */
+  async runSchedules(now = Date.now()): Promise<void> {
+    const db = this.#s.d.db;
+    for (const s of await listSchedules(db)) {
+      if (now - Number(s.last_run_at) < Number(s.every_seconds) * 1000) continue;
+      try {
+        if (s.kind === 'scrub') {
+          await this.#s.scrub(s.node, s.target);
+          await markScheduleRun(db, s.id, 'scrub started');
+        } else {
+          const name = policySnapshotName(s.target, s.label, new Date(now));
+          await this.#s.snapshot(s.node, 'create', name, {});
+          const reading = await this.#s.nodes.readStatus(s.node);
+          const snaps = reading.datasets.filter((d) => d.type === 'snapshot').map((d) => d.name);
+          const prune = snapshotsToPrune(snaps, s.target, s.label, Number(s.keep));
+          for (const old of prune) await this.#s.snapshot(s.node, 'destroy', old, {});
+          await markScheduleRun(db, s.id, `took ${name}${prune.length ? `, removed ${prune.length}` : ''}`);
+        }
+      } catch (err) {
+        await markScheduleRun(db, s.id, `failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** One pass over every storage node (those grim has read before). Overlapping passes are skipped. */
+  tick(): Promise<void> {
+    if (this.#running) return this.#running;
+    this.#running = (async () => {
+      try {
+        await this.runSchedules();
+        for (const row of await listStorageNodes(this.#s.d.db)) await this.checkNode(row.node);
+      } finally {
+        this.#running = null;
+      }
+    })();
+    return this.#running;
+  }
+
+  start(everyMs = Number(process.env.GRIM_STORAGE_CHECK_MS) || 60_000): () => void {
+    const timer = setInterval(() => void this.tick().catch(() => {}), everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Prometheus lines for /metrics (names listed in the README). */
+  async metricsLines(): Promise<string[]> {
+    const rows = await listStorageNodes(this.#s.d.db);
+    const out = [
+      '# HELP grim_zpool_health 1 for the pool state the pool is in (state label), 0 for the others',
+      '# TYPE grim_zpool_health gauge',
+    ];
+    const cap = [
+      '# HELP grim_zpool_capacity_ratio Allocated / size of the pool (0..1)',
+      '# TYPE grim_zpool_capacity_ratio gauge',
+    ];
+    const size = [
+      '# HELP grim_zpool_size_bytes Size of the pool as zpool list reports it',
+      '# TYPE grim_zpool_size_bytes gauge',
+    ];
+    const alloc = [
+      '# HELP grim_zpool_allocated_bytes Allocated bytes of the pool',
+      '# TYPE grim_zpool_allocated_bytes gauge',
+    ];
+    const errs = [
+      '# HELP grim_zpool_errors Read + write + checksum errors over all vdevs of the pool',
+      '# TYPE grim_zpool_errors gauge',
+    ];
+    const bad = [
+      '# HELP grim_zpool_vdevs_unhealthy Vdevs not ONLINE (spares not AVAIL/INUSE)',
+      '# TYPE grim_zpool_vdevs_unhealthy gauge',
+    ];
+    const scan = [
+      '# HELP grim_zpool_scan_in_progress 1 while a scrub or resilver runs (kind label)',
+      '# TYPE grim_zpool_scan_in_progress gauge',
+    ];
+    const scanErr = [
+      '# HELP grim_zpool_last_scrub_errors Errors found by the last finished scrub',
+      '# TYPE grim_zpool_last_scrub_errors gauge',
+    ];
+    const up = [
+      "# HELP grim_storage_node_up 1 when grim could read the node's ZFS at the last check",
+      '# TYPE grim_storage_node_up gauge',
+    ];
+    const smart = [
+      '# HELP grim_disk_smart_passed 1 when SMART says the disk passed, 0 when it failed',
+      '# TYPE grim_disk_smart_passed gauge',
+    ];
+    for (const r of rows) {
+      const node = esc(r.node);
+      up.push(`grim_storage_node_up{node="${node}"} ${r.error ? 0 : 1}`);
+      for (const p of JSON.parse(r.health) as PoolHealth[]) {
+        const l = `node="${node}",pool="${esc(p.name)}"`;
+        for (const st of POOL_STATES)
+          out.push(`grim_zpool_health{${l},state="${st}"} ${p.state === st ? 1 : 0}`);
+        cap.push(`grim_zpool_capacity_ratio{${l}} ${p.capacityPercent / 100}`);
+        size.push(`grim_zpool_size_bytes{${l}} ${p.sizeBytes}`);
+        alloc.push(`grim_zpool_allocated_bytes{${l}} ${p.allocatedBytes}`);
+        errs.push(`grim_zpool_errors{${l}} ${p.errors}`);
+        bad.push(`grim_zpool_vdevs_unhealthy{${l}} ${p.unhealthy.length}`);
+        for (const kind of ['scrub', 'resilver'])
+          scan.push(
+            `grim_zpool_scan_in_progress{${l},kind="${kind}"} ${p.scan.kind === kind && p.scan.state === 'in-progress' ? 1 : 0}`,
+          );
+        if (p.scan.kind === 'scrub' && p.scan.state === 'finished')
+          scanErr.push(`grim_zpool_last_scrub_errors{${l}} ${p.scan.errors ?? 0}`);
+      }
+      for (const d of JSON.parse(r.disks) as { path: string; smart: { passed: boolean | null } | null }[])
+        if (d.smart && d.smart.passed !== null)
+          smart.push(
+            `grim_disk_smart_passed{node="${node}",disk="${esc(d.path)}"} ${d.smart.passed ? 1 : 0}`,
+          );
+    }
+    return [...out, ...cap, ...size, ...alloc, ...errs, ...bad, ...scan, ...scanErr, ...up, ...smart];
+  }
+}

@@ -1,0 +1,355 @@
+// Storage nodes on a real lab: 2 Debian nodes with 6 sparse-file disks each and a zfs-fuse daemon
+// per node (real pools, pool version 23), driven through the API.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { withLab } from '../helpers/lab.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { execInNode } from '../../src/lab/node-control.ts';
+import type { LabState } from '../../src/lab/lab.ts';
+
+const MiB = 1024 * 1024;
+/** Promised vs actual capacity: within 1 % for raw size, 2 % for usable space (see README). */
+const RAW_TOLERANCE = 0.01;
+const USABLE_TOLERANCE = 0.02;
+
+async function addNodes(a: TestApp, lab: LabState) {
+  assert.equal(
+    (await a.call('POST', '/api/environments', { token: a.adminToken, body: { name: 'lab' } })).status,
+    201,
+  );
+  const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
+  for (const n of lab.nodes) {
+    const r = await a.call('POST', '/api/nodes', {
+      token: a.adminToken,
+      body: {
+        name: n.name,
+        environment: 'lab',
+        address: n.address,
+        hostKeyFingerprint: n.hostKeyFingerprint,
+        credential: { privateKey },
+        roles: ['storage'],
+      },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+  }
+}
+
+async function sh(lab: LabState, node: number, command: string, allowFailure = false) {
+  return execInNode(lab, node, command, { allowFailure });
+}
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  ms: number,
+  stepMs = 500,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+function within(actual: number, promised: number, tolerance: number, what: string) {
+  const off = Math.abs(actual - promised) / promised;
+  assert.ok(
+    off <= tolerance,
+    `${what}: promised ${promised}, actual ${actual} (${(off * 100).toFixed(2)} % off, tolerance ${tolerance * 100} %)`,
+  );
+}
+
+test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, snapshots, replication, hostile names', async (t) => {
+  const lab = await withLab(t, { nodes: 2, os: 'debian', storageDisks: { count: 6, sizeBytes: 1024 * MiB } });
+  if (!lab) return;
+  const a = await startTestApp(t);
+  await addNodes(a, lab);
+  const token = a.adminToken;
+  const api = (method: string, url: string, body?: unknown) => a.call(method, url, { token, body });
+
+  const n1 = (await api('GET', '/api/storage/nodes/n1?refresh=true')).json;
+  assert.equal(n1.capabilities.implementation, 'zfs-fuse');
+  assert.equal(n1.capabilities.poolVersion, 23);
+  // The lab's disks are the sparse files; the host's own disks show through /sys/block too.
+  const labDisks = (state: any): string[] =>
+    state.disks.filter((d: any) => d.kind === 'file').map((d: any) => d.path);
+  const disks1 = labDisks(n1);
+  assert.equal(disks1.length, 6);
+  assert.ok(
+    n1.disks
+      .filter((d: any) => d.kind === 'file')
+      .every(
+        (d: any) => d.inUse === null && d.path.startsWith('/dev/disk/by-id/') && d.sizeBytes === 1024 * MiB,
+      ),
+  );
+  const disks2 = labDisks((await api('GET', '/api/storage/nodes/n2?refresh=true')).json);
+
+  await t.test('hostile names and paths are refused, every problem listed, nothing runs', async () => {
+    const r = await api('POST', '/api/storage/nodes/n1/pools', {
+      confirm: true,
+      pool: {
+        name: 'mirror;rm -rf /',
+        layout: 'raidz2',
+        disks: ['/dev/../etc/passwd', '$(reboot)', disks1[0]],
+        compression: 'lz4',
+      },
+    });
+    assert.equal(r.status, 400, JSON.stringify(r.json));
+    const messages = r.json.error.details.map((d: any) => `${d.path}: ${d.message}`).join('\n');
+    for (const expected of [
+      /name: .*cannot begin with "mirror"/,
+      /name: .*contains ";", space/,
+      /name: .*cannot contain "\/"/,
+      /disks\/0: .*"\." or "\.\."/,
+      /disks\/1: .*must be under \/dev\//,
+      /disks\/1: .*contains "\$", "\(", "\)"/,
+      /compression: .*lz4/,
+    ])
+      assert.match(messages, expected);
+    const ds = await api('POST', '/api/storage/nodes/n1/datasets', {
+      name: 'tank/../x; reboot',
+      quota: '-1',
+    });
+    assert.equal(ds.status, 400);
+    assert.ok(ds.json.error.details.length >= 3, JSON.stringify(ds.json));
+    const snap = await api('POST', '/api/storage/nodes/n1/snapshots', {
+      action: 'create',
+      name: 'tank/data@`id`',
+    });
+    assert.equal(snap.status, 400);
+    const repl = await api('POST', '/api/storage/replications', {
+      sourceNode: 'n1',
+      snapshot: 'tank@a b',
+      targetNode: 'n2',
+      targetDataset: '/etc',
+    });
+    assert.equal(repl.status, 400);
+    assert.equal((await sh(lab, 1, 'zpool list -H -o name')).stdout.trim(), '');
+    assert.match((await sh(lab, 1, 'zpool history 2>&1', true)).stdout, /no pools available/);
+  });
+
+  const created: Record<string, any> = {};
+  await t.test(
+    'raidz2 on n1 and striped mirrors on n2: command and capacity first, then as promised',
+    async () => {
+      const req1 = { name: 'tank', layout: 'raidz2', disks: disks1 };
+      const plan1 = await api('POST', '/api/storage/nodes/n1/pool-plan', req1);
+      assert.equal(plan1.status, 200, JSON.stringify(plan1.json));
+      assert.equal(
+        plan1.json.commandLine,
+        `zpool create -o ashift=12 -O compression=on -O atime=off tank raidz2 ${disks1.join(' ')}`,
+      );
+      assert.equal(plan1.json.faultTolerance.guaranteed, 2);
+      assert.equal((await sh(lab, 1, 'zpool list -H -o name')).stdout.trim(), '', 'a plan runs nothing');
+      const c1 = await api('POST', '/api/storage/nodes/n1/pools', { pool: req1, confirm: true });
+      assert.equal(c1.status, 200, JSON.stringify(c1.json));
+      const req2 = { name: 'vault', layout: 'striped-mirrors', width: 2, disks: disks2.slice(0, 4) };
+      const c2 = await api('POST', '/api/storage/nodes/n2/pools', { pool: req2, confirm: true });
+      assert.equal(c2.status, 200, JSON.stringify(c2.json));
+      assert.equal(c2.json.plan.faultTolerance.bestCase, 2);
+      created.tank = c1.json.plan;
+      created.vault = c2.json.plan;
+      for (const [node, plan] of [
+        [1, c1.json.plan],
+        [2, c2.json.plan],
+      ] as const) {
+        const state = (await api('GET', `/api/storage/nodes/n${node}`)).json;
+        const health = state.health.find((h: any) => h.name === plan.name);
+        assert.equal(health.state, 'ONLINE');
+        within(health.sizeBytes, plan.rawBytes, RAW_TOLERANCE, `${plan.name} zpool list SIZE`);
+        const root = state.datasets.find((d: any) => d.name === plan.name);
+        within(
+          root.usedBytes + root.availableBytes,
+          plan.usableBytes,
+          USABLE_TOLERANCE,
+          `${plan.name} usable`,
+        );
+        console.log(
+          `# ${plan.name} (${plan.layout}): promised raw ${plan.rawBytes} usable ${plan.usableBytes}; actual raw ${health.sizeBytes} usable ${root.usedBytes + root.availableBytes}`,
+        );
+      }
+    },
+  );
+
+  await t.test('a dataset with a quota: the quota is enforced', async () => {
+    const r = await api('POST', '/api/storage/nodes/n1/datasets', {
+      name: 'tank/data',
+      quota: '100Mi',
+      compression: 'off',
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.command, 'zfs create -p -o quota=104857600 -o compression=off tank/data');
+    const dd = await sh(lab, 1, 'dd if=/dev/urandom of=/tank/data/big bs=1M count=150 2>&1; sync', true);
+    assert.match(dd.stdout, /Disk quota exceeded/);
+    const ds = (await api('GET', '/api/storage/nodes/n1?refresh=true')).json.datasets.find(
+      (d: any) => d.name === 'tank/data',
+    );
+    assert.equal(ds.quotaBytes, 104857600);
+    assert.ok(ds.usedBytes <= 104857600 * 1.01 && ds.usedBytes > 90 * MiB, String(ds.usedBytes));
+    await sh(lab, 1, 'rm -f /tank/data/big; sync');
+    // ZFS frees the blocks of a deleted file a transaction group later
+    await waitFor(
+      'space back under the quota',
+      async () => {
+        const r = await sh(lab, 1, 'echo probe > /tank/data/probe && rm /tank/data/probe', true);
+        return r.code === 0 ? true : undefined;
+      },
+      30_000,
+    );
+  });
+
+  await t.test('snapshot and roll back', async () => {
+    await sh(lab, 1, 'echo before > /tank/data/file');
+    const s = await api('POST', '/api/storage/nodes/n1/snapshots', {
+      action: 'create',
+      name: 'tank/data@s1',
+    });
+    assert.equal(s.status, 200, JSON.stringify(s.json));
+    await sh(lab, 1, 'echo after > /tank/data/file; touch /tank/data/new');
+    const r = await api('POST', '/api/storage/nodes/n1/snapshots', {
+      action: 'rollback',
+      name: 'tank/data@s1',
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal((await sh(lab, 1, 'cat /tank/data/file; ls /tank/data')).stdout, 'before\nfile\n');
+    const list = (await api('GET', '/api/storage/nodes/n1?refresh=true')).json.datasets;
+    assert.ok(list.some((d: any) => d.name === 'tank/data@s1' && d.type === 'snapshot'));
+  });
+
+  await t.test('replication to the other node, incremental the second time, checksums match', async () => {
+    await sh(lab, 1, 'dd if=/dev/urandom of=/tank/data/one bs=1M count=8 2>/dev/null; sync');
+    await api('POST', '/api/storage/nodes/n1/snapshots', { action: 'create', name: 'tank/data@r1' });
+    const first = await api('POST', '/api/storage/replications', {
+      sourceNode: 'n1',
+      snapshot: 'tank/data@r1',
+      targetNode: 'n2',
+      targetDataset: 'vault/copy',
+    });
+    assert.equal(first.status, 200, JSON.stringify(first.json));
+    assert.ok(first.json.bytes > 8 * MiB);
+    await sh(lab, 1, 'dd if=/dev/urandom of=/tank/data/two bs=1M count=4 2>/dev/null; sync');
+    await api('POST', '/api/storage/nodes/n1/snapshots', { action: 'create', name: 'tank/data@r2' });
+    const second = await api('POST', '/api/storage/replications', {
+      sourceNode: 'n1',
+      snapshot: 'tank/data@r2',
+      from: 'tank/data@r1',
+      targetNode: 'n2',
+      targetDataset: 'vault/copy',
+    });
+    assert.equal(second.status, 200, JSON.stringify(second.json));
+    assert.equal(second.json.incremental, true);
+    assert.ok(
+      second.json.bytes < first.json.bytes,
+      `incremental ${second.json.bytes} < full ${first.json.bytes}`,
+    );
+    assert.deepEqual(
+      second.json.received.snapshots,
+      ['vault/copy@s1', 'vault/copy@r1', 'vault/copy@r2'].filter(
+        (s) => s !== 'vault/copy@s1' || first.json.received.snapshots.includes(s),
+      ),
+    );
+    const sums = async (node: number, dir: string) =>
+      (await sh(lab, node, `cd ${dir} && sha256sum file one two`)).stdout;
+    assert.equal(await sums(2, '/vault/copy'), await sums(1, '/tank/data'));
+  });
+
+  await t.test('scrub on demand and on schedule report their result', async () => {
+    const r = await api('POST', '/api/storage/nodes/n1/pools/tank/scrub', {});
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.command, 'zpool scrub tank');
+    const health = await waitFor(
+      'scrub of tank to finish',
+      async () => {
+        const h = (await api('POST', '/api/storage/nodes/n1/check')).json.health.find(
+          (x: any) => x.name === 'tank',
+        );
+        return h.scan.kind === 'scrub' && h.scan.state === 'finished' ? h : undefined;
+      },
+      60_000,
+    );
+    assert.equal(health.scan.errors, 0);
+    const events = (await api('GET', '/api/storage/events?node=n1')).json.events;
+    assert.ok(
+      events.some((e: any) => e.kind === 'scrub-finished' && e.pool === 'tank'),
+      JSON.stringify(events),
+    );
+    // On schedule: every minute; the scheduler is asked as if a minute and a bit had passed.
+    assert.equal(
+      (await api('PUT', '/api/storage/nodes/n1/pools/tank/scrub-schedule', { every: '1m' })).status,
+      200,
+    );
+    const before = (await sh(lab, 1, 'zpool history tank | grep -c "zpool scrub"')).stdout.trim();
+    await a.services.storageHealth.runSchedules(Date.now() + 61_000);
+    const after = (await sh(lab, 1, 'zpool history tank | grep -c "zpool scrub"')).stdout.trim();
+    assert.equal(Number(after), Number(before) + 1);
+    const schedule = (await api('GET', '/api/storage/nodes/n1')).json.schedules.find(
+      (s: any) => s.kind === 'scrub',
+    );
+    assert.equal(schedule.lastResult, 'scrub started');
+  });
+
+  await t.test(
+    'a disk taken away: DEGRADED in the API, audit and metrics within 60 s; replace, resilver, ONLINE',
+    async () => {
+      const stop = a.services.storageHealth.start(5_000);
+      t.after(stop);
+      const victim = disks2[0];
+      const taken = Date.now();
+      await sh(lab, 2, `zpool offline vault ${victim}`);
+      const degraded = await waitFor(
+        'vault DEGRADED',
+        async () => {
+          const h = (await api('GET', '/api/storage/nodes/n2')).json.health.find(
+            (x: any) => x.name === 'vault',
+          );
+          return h.state === 'DEGRADED' ? h : undefined;
+        },
+        60_000,
+      );
+      const seconds = (Date.now() - taken) / 1000;
+      console.log(`# DEGRADED seen by grim ${seconds.toFixed(1)} s after the disk was taken away`);
+      assert.ok(degraded.unhealthy.some((u: any) => u.state === 'OFFLINE'));
+      const audit = (await api('GET', '/api/audit?action=storage.state-changed')).json;
+      assert.ok(JSON.stringify(audit).includes('ONLINE -> DEGRADED'), JSON.stringify(audit).slice(0, 500));
+      const metrics = await a.call('GET', '/metrics', { token });
+      assert.match(String(metrics.json), /grim_zpool_health\{node="n2",pool="vault",state="DEGRADED"\} 1/);
+
+      const device = victim;
+      const preview = await api('POST', '/api/storage/nodes/n2/pools/vault/devices', {
+        action: 'replace',
+        device,
+        newDevice: disks2[4],
+      });
+      assert.equal(preview.status, 200, JSON.stringify(preview.json));
+      assert.deepEqual(preview.json, { command: `zpool replace vault ${device} ${disks2[4]}`, ran: false });
+      const done = await api('POST', '/api/storage/nodes/n2/pools/vault/devices', {
+        action: 'replace',
+        device,
+        newDevice: disks2[4],
+        confirm: true,
+      });
+      assert.equal(done.status, 200, JSON.stringify(done.json));
+      const online = await waitFor(
+        'vault ONLINE after resilver',
+        async () => {
+          const h = (await api('POST', '/api/storage/nodes/n2/check')).json.health.find(
+            (x: any) => x.name === 'vault',
+          );
+          return h.state === 'ONLINE' && h.scan.kind === 'resilver' && h.scan.state === 'finished'
+            ? h
+            : undefined;
+        },
+        60_000,
+      );
+      assert.equal(online.unhealthy.length, 0);
+      const events = (await api('GET', '/api/storage/events?node=n2')).json.events.map((e: any) => e.message);
+      assert.ok(
+        events.some((m: string) => m.includes('DEGRADED -> ONLINE')),
+        events.join('\n'),
+      );
+    },
+  );
+});

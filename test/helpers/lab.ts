@@ -14,6 +14,12 @@ export function uniqueLabName(): string {
   return 't' + [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
+/** CI (any non-empty CI other than "false"/"0") must run the lab: a missing prerequisite fails the test there. */
+export function labMustRun(env: NodeJS.ProcessEnv): boolean {
+  const v = env.CI;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
 function downSync(name: string): void {
   try {
     execFileSync('sh', [LAB_SCRIPTS_DIR + 'lab-down.sh'], {
@@ -28,12 +34,13 @@ function downSync(name: string): void {
 /**
  * Brings a lab up for the test `t` and registers its teardown (t.after, plus process exit and
  * SIGINT/SIGTERM handlers). Returns undefined, after skipping `t` with the printed reason, when
- * the lab cannot run here (not root, prerequisites missing).
+ * the lab cannot run here (not root, prerequisites missing). In CI (CI set) that is a failure instead.
  */
 export async function withLab(t: TestContext, opts: WithLabOptions): Promise<LabState | undefined> {
   const missing = await checkLabPrerequisites();
   if (missing.length) {
     const reason = `lab not available: ${missing.join('; ')}`;
+    if (labMustRun(process.env)) throw new Error(`CI must run the lab tests: ${reason}`);
     console.log(`# skip: ${reason}`);
     t.skip(reason);
     return undefined;

@@ -66,3 +66,13 @@ export async function setNodeState(
     seen ? [state, reason, Date.now(), name] : [state, reason, name],
   );
 }
+
+export async function environmentExists(q: Queryable, name: string): Promise<boolean> {
+  return !!(await q.get('SELECT name FROM environments WHERE name = ?', [name]));
+}
+
+/** The environment a node group belongs to, or undefined when there is no such group. */
+export async function groupEnvironment(q: Queryable, group: string): Promise<string | undefined> {
+  return (await q.get<{ environment: string }>('SELECT environment FROM node_groups WHERE name = ?', [group]))
+    ?.environment;
+}

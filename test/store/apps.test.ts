@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { skipReason, storeCases } from '../helpers/stores.ts';
 import { DEFAULT_SIZES } from '../../src/domain/sizes.ts';
 import { SizeService } from '../../src/services/apps/sizes.ts';
-import { dropInstance, takePorts } from '../../src/services/apps/store.ts';
+import { dropInstance, takePorts } from '../../src/store/instances-repo.ts';
 
 for (const c of storeCases) {
   test(`apps store on ${c.name}: seeded sizes, immutable releases, per-node host ports`, async (t) => {

@@ -6,13 +6,10 @@
 import { conflict, invalid, notFound } from '../../domain/errors.ts';
 import { applyAppInput, checkAppName, type AppInput } from '../../domain/apps/model.ts';
 import { formatBytes, formatCpu } from '../../domain/units.ts';
-import { getDriver } from '../../drivers/registry.ts';
-import { getNodeRow, listNodeRows } from '../../store/nodes-repo.ts';
+import { environmentExists, getNodeRow, groupEnvironment, listNodeRows } from '../../store/nodes-repo.ts';
 import type { AppDeps, AppRuntime } from './context.ts';
-import { newInstanceId } from './context.ts';
+import { appRuntime, newInstanceId } from './context.ts';
 import { handleOf, openSecrets, sealSecrets } from './instances.ts';
-import { KeyedLock } from './locks.ts';
-import { nodeCtx } from './node-ctx.ts';
 import { planFor, type UsageSource } from './planner.ts';
 import { Reconciler, type ReconcileReport } from './reconciler.ts';
 import { RolloutRunner, recordRollout, type RolloutKind } from './rollout-runner.ts';
@@ -21,18 +18,26 @@ import { IpamStore } from '../ipam-store.ts';
 import type { LeaseManager } from '../leases.ts';
 import type { Db } from '../../store/db.ts';
 import {
-  appInstances,
   appSpec,
   getApp,
   getRelease,
-  instancePorts,
+  insertApp,
+  insertRelease,
   listApps,
   listReleases,
-  runningRollout,
-  setInstanceState,
+  markAppDeleting,
+  nextReleaseNumber,
+  updateAppSpec,
   type AppRow,
-  type RolloutRow,
-} from './store.ts';
+} from '../../store/apps-repo.ts';
+import { appInstances, instancePorts, setInstanceState } from '../../store/instances-repo.ts';
+import {
+  appsWithRunningRollout,
+  latestRollout,
+  claimRollout,
+  runningRollout,
+  runningRolloutsWithOwner,
+} from '../../store/rollouts-repo.ts';
 
 export type StartedRollout = { jobId: string; release: number; warnings: string[] };
 
@@ -47,7 +52,7 @@ export class AppService {
   readonly running = new Map<string, Promise<string>>();
 
   constructor(deps: AppDeps) {
-    this.d = { ...deps, lock: new KeyedLock() };
+    this.d = appRuntime(deps);
     this.sizes = new SizeService(deps.db);
     this.ipam = new IpamStore(deps.db);
     this.runner = new RolloutRunner(this.d);
@@ -68,37 +73,28 @@ export class AppService {
     const problems: Array<{ path: string; message: string }> = [];
     const nameError = checkAppName(body.name);
     if (nameError) problems.push({ path: 'body/name', message: nameError });
-    const group = await this.d.db.get<{ environment: string }>(
-      'SELECT environment FROM node_groups WHERE name = ?',
-      [body.group],
-    );
-    if (!(await this.d.db.get('SELECT name FROM environments WHERE name = ?', [body.environment])))
+    const groupEnv = await groupEnvironment(this.d.db, body.group);
+    if (!(await environmentExists(this.d.db, body.environment)))
       problems.push({ path: 'body/environment', message: `environment ${body.environment} does not exist` });
-    if (!group) problems.push({ path: 'body/group', message: `group ${body.group} does not exist` });
-    else if (group.environment !== body.environment)
+    if (groupEnv === undefined)
+      problems.push({ path: 'body/group', message: `group ${body.group} does not exist` });
+    else if (groupEnv !== body.environment)
       problems.push({
         path: 'body/group',
-        message: `group ${body.group} is in environment ${group.environment}`,
+        message: `group ${body.group} is in environment ${groupEnv}`,
       });
     const r = applyAppInput(body, await this.sizes.list());
     if (!r.ok) problems.push(...r.problems);
     if (problems.length || !r.ok) throw invalid(`app ${body.name} cannot be created`, problems);
     if (await getApp(this.d.db, body.name)) throw conflict(`app ${body.name} exists`);
-    const now = Date.now();
-    await this.d.db.run(
-      `INSERT INTO apps (name, environment, group_name, spec, secrets, created_by, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        body.name,
-        body.environment,
-        body.group,
-        JSON.stringify(r.spec),
-        sealSecrets(this.d.box, body.name, r.secrets),
-        by,
-        now,
-        now,
-      ],
-    );
+    await insertApp(this.d.db, {
+      name: body.name,
+      environment: body.environment,
+      group: body.group,
+      spec: JSON.stringify(r.spec),
+      secrets: sealSecrets(this.d.box, body.name, r.secrets),
+      by,
+    });
     return this.get(body.name);
   }
 
@@ -110,10 +106,7 @@ export class AppService {
     const a = await this.app(name);
     const spec = appSpec(a);
     const nodes = new Map((await listNodeRows(this.d.db)).map((n) => [n.name, n]));
-    const latest = await this.d.db.get<RolloutRow>(
-      'SELECT * FROM app_rollouts WHERE app = ? ORDER BY created_at DESC LIMIT 1',
-      [name],
-    );
+    const latest = await latestRollout(this.d.db, name);
     return {
       name: a.name,
       environment: a.environment,
@@ -190,7 +183,7 @@ export class AppService {
       ? appSpec({ spec: o.newRelease.spec })
       : appSpec((await getRelease(db, a.name, o.target)) ?? { spec: a.spec });
     const replicas = appSpec(o.appUpdate ?? a).replicas;
-    getDriver(releaseSpec.runtime); // fail early when the runtime has no driver
+    this.d.drivers.get(releaseSpec.runtime); // fail early when the runtime has no driver
     const { plan, warnings } = await planFor(db, {
       app: a.name,
       group: a.group_name,
@@ -213,27 +206,16 @@ export class AppService {
     try {
       rolloutId = await db.transaction(async (tx) => {
         if (o.newRelease)
-          await tx.run(
-            `INSERT INTO app_releases (app, number, kind, spec, secrets, rollback_of, status, created_by, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'deploying', ?, ?)`,
-            [
-              a.name,
-              o.target,
-              o.kind,
-              o.newRelease.spec,
-              o.newRelease.secrets,
-              o.newRelease.rollbackOf,
-              o.by,
-              Date.now(),
-            ],
-          );
-        if (o.appUpdate)
-          await tx.run('UPDATE apps SET spec = ?, secrets = ?, updated_at = ? WHERE name = ?', [
-            o.appUpdate.spec,
-            o.appUpdate.secrets,
-            Date.now(),
-            a.name,
-          ]);
+          await insertRelease(tx, {
+            app: a.name,
+            number: o.target,
+            kind: o.kind,
+            spec: o.newRelease.spec,
+            secrets: o.newRelease.secrets,
+            rollbackOf: o.newRelease.rollbackOf,
+            by: o.by,
+          });
+        if (o.appUpdate) await updateAppSpec(tx, a.name, o.appUpdate.spec, o.appUpdate.secrets);
         return recordRollout(tx, {
           app: a.name,
           jobId,
@@ -259,12 +241,8 @@ export class AppService {
     this.running.set(rolloutId, p);
   }
 
-  private async nextRelease(app: string) {
-    const r = await this.d.db.get<{ n: number | null }>(
-      'SELECT MAX(number) AS n FROM app_releases WHERE app = ?',
-      [app],
-    );
-    return Number(r?.n ?? 0) + 1;
+  private nextRelease(app: string) {
+    return nextReleaseNumber(this.d.db, app);
   }
 
   /** A new release from the app's spec plus `changes`, rolled out over the group. */
@@ -345,7 +323,7 @@ export class AppService {
       const instances = await appInstances(this.d.db, name);
       const jobId = await this.d.jobs.create('app.delete', { app: name }, by, ['rollout']);
       const rolloutId = await this.d.db.transaction(async (tx) => {
-        await tx.run('UPDATE apps SET deleting = 1 WHERE name = ?', [name]);
+        await markAppDeleting(tx, name);
         return recordRollout(tx, {
           app: name,
           jobId,
@@ -388,11 +366,11 @@ export class AppService {
       const entry = { instance: i.id, node: i.node, release: Number(i.release), text: '', error: '' };
       try {
         if (!node) throw new Error(`node ${i.node} is gone`);
-        const driver = getDriver(appSpec(rel ?? a).runtime);
+        const driver = this.d.drivers.get(appSpec(rel ?? a).runtime);
         if (!driver.logs) throw new Error(`the ${driver.kind} runtime keeps no logs`);
         entry.text = await driver.logs(
           handleOf(i, driver.kind),
-          nodeCtx(this.d.pool, node, () => undefined),
+          this.d.nodes(node, () => undefined),
           tailLines,
         );
       } catch (err) {
@@ -419,10 +397,7 @@ export class AppService {
    * sweeping at once cannot both take the same rollout.
    */
   async resume(liveOwners: ReadonlySet<string> = new Set()): Promise<number> {
-    const rows = await this.d.db.all<RolloutRow & { job_owner: string | null }>(
-      `SELECT app_rollouts.*, jobs.owner AS job_owner FROM app_rollouts LEFT JOIN jobs ON jobs.id = app_rollouts.job_id
-       WHERE app_rollouts.status = 'running' ORDER BY app_rollouts.created_at`,
-    );
+    const rows = await runningRolloutsWithOwner(this.d.db);
     let taken = 0;
     for (const ro of rows) {
       if (this.runner.active.has(ro.app) || this.running.has(ro.id)) continue;
@@ -434,12 +409,7 @@ export class AppService {
         ro.created_by,
         ['rollout'],
       );
-      const claimed = await this.d.db.run('UPDATE app_rollouts SET job_id = ? WHERE id = ? AND job_id = ?', [
-        jobId,
-        ro.id,
-        ro.job_id,
-      ]);
-      if (claimed.changes !== 1) {
+      if (!(await claimRollout(this.d.db, ro.id, ro.job_id, jobId))) {
         await this.d.jobs.finish(jobId, 'cancelled', 'another grim instance took this rollout over first');
         continue;
       }
@@ -486,9 +456,6 @@ export class AppService {
   }
 
   private async busyApps(): Promise<Set<string>> {
-    const rows = await this.d.db.all<{ app: string }>(
-      "SELECT DISTINCT app FROM app_rollouts WHERE status = 'running'",
-    );
-    return new Set([...rows.map((r) => r.app), ...this.runner.active]);
+    return new Set([...(await appsWithRunningRollout(this.d.db)), ...this.runner.active]);
   }
 }

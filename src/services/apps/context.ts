@@ -1,23 +1,46 @@
-/** What the app services share: store, SSH pool, jobs, the secret box and optional usage metrics. */
+/**
+ * What the app services are given: the store, jobs, the secret box, the runtime drivers, a way to act on a node
+ * (an OpCtx per node) and optional usage metrics. Nothing here is global, so a unit test can hand the engine a
+ * fake driver and fake nodes.
+ */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Db } from '../../store/db.ts';
-import type { SshPool, SecretBox } from '../../ssh/index.ts';
+import type { NodeRow } from '../../store/nodes-repo.ts';
+import type { SecretBox } from '../../ssh/index.ts';
+import type { OpCtx } from '../../drivers/driver.ts';
+import type { DriverSet } from '../../drivers/driver-set.ts';
 import type { JobStore } from '../jobs.ts';
 import type { UsageSource } from './planner.ts';
 import { KeyedLock } from './locks.ts';
 
+/** The OpCtx through which drivers act on `node` (scripts and uploads), with log lines going to `log`. */
+export type NodeAccess = (node: NodeRow, log: (line: string) => void, signal?: AbortSignal) => OpCtx;
+
 export interface AppDeps {
   db: Db;
-  pool: SshPool;
   jobs: JobStore;
   box: SecretBox;
+  drivers: DriverSet;
+  nodes: NodeAccess;
   usage?: UsageSource;
   /** Seconds a graceful stop may take. Default 10. */
   stopTimeoutSec?: number;
+  /** Waits between health checks (tests make it instant). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface AppRuntime extends AppDeps {
   lock: KeyedLock;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export function appRuntime(deps: AppDeps): AppRuntime {
+  return {
+    ...deps,
+    lock: new KeyedLock(),
+    sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
+  };
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';

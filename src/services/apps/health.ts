@@ -74,6 +74,8 @@ export async function waitHealthy(
   where: { address: string; hostPorts: Record<string, number>; instanceId: string; ctx: OpCtx },
   driver: RuntimeDriver,
   handle: InstanceHandle,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void> = (ms, signal) =>
+    delay(ms, undefined, { signal }),
 ): Promise<{ healthy: boolean; message: string }> {
   if (!h) {
     let lastRestarts = -1;
@@ -82,14 +84,14 @@ export async function waitHealthy(
       if (s.state === 'running' && s.restarts === lastRestarts)
         return { healthy: true, message: 'process up' };
       lastRestarts = s.state === 'running' ? (s.restarts ?? 0) : -1;
-      await delay(1000, undefined, { signal: where.ctx.signal });
+      await sleep(1000, where.ctx.signal);
     }
     return { healthy: false, message: 'the process did not stay up' };
   }
   for (let attempt = 1; attempt <= h.retries; attempt++) {
     if (await checkOnce(h, where).catch(() => false))
       return { healthy: true, message: `healthy after ${attempt} check(s)` };
-    await delay(h.intervalSec * 1000, undefined, { signal: where.ctx.signal });
+    await sleep(h.intervalSec * 1000, where.ctx.signal);
   }
   return { healthy: false, message: `${h.type} health check failed ${h.retries} times` };
 }

@@ -6,15 +6,12 @@ import { containerCgroupsPath } from '../../drivers/container/driver.ts';
 import { vmCgroupPath } from '../../drivers/qemu/supervised.ts';
 import { scriptCgroupPath } from '../../drivers/script/supervision.ts';
 import type { Db } from '../../store/db.ts';
-import { instanceHandle, type InstanceRow } from './store.ts';
+import { createdInstancesOn, instanceHandle } from '../../store/instances-repo.ts';
 
 /** cgroup path (relative to the cgroup root, as metrics.sh takes it) -> instance id, for one node. */
 export async function instanceCgroupsOn(db: Db, node: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const rows = await db.all<InstanceRow>(
-    "SELECT * FROM app_instances WHERE node = ? AND handle <> '' ORDER BY id",
-    [node],
-  );
+  const rows = await createdInstancesOn(db, node);
   for (const row of rows) {
     const h = instanceHandle(row);
     if (h?.driver === 'script') out.set(scriptCgroupPath(row.id), row.id); // the supervisor's cgroup (best effort)
@@ -30,10 +27,7 @@ export async function instanceCgroupsOn(db: Db, node: string): Promise<Map<strin
 /** VMM metrics file on the node -> instance id, for one node's Firecracker instances. */
 export async function instanceVmmMetricsOn(db: Db, node: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const rows = await db.all<InstanceRow>(
-    "SELECT * FROM app_instances WHERE node = ? AND handle <> '' ORDER BY id",
-    [node],
-  );
+  const rows = await createdInstancesOn(db, node);
   for (const row of rows) {
     const h = instanceHandle(row);
     if (h?.driver === 'firecracker' && typeof h.data.metricsFile === 'string')

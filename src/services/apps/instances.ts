@@ -2,14 +2,8 @@
 import { instanceEnv, type AppSpec } from '../../domain/apps/model.ts';
 import type { InstanceHandle, InstanceSpec, RuntimeKind } from '../../drivers/driver.ts';
 import type { SecretBox } from '../../ssh/index.ts';
-import {
-  appSpec,
-  instanceHandle,
-  instancePorts,
-  type AppRow,
-  type InstanceRow,
-  type ReleaseRow,
-} from './store.ts';
+import { appSpec, type AppRow, type ReleaseRow } from '../../store/apps-repo.ts';
+import { instanceHandle, instancePorts, type InstanceRow } from '../../store/instances-repo.ts';
 
 export const secretContext = (app: string) => `app-secrets:${app}`;
 

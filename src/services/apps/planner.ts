@@ -16,31 +16,19 @@ import { formatBytes, formatCpu } from '../../domain/units.ts';
 import type { Queryable } from '../../store/db.ts';
 import { listNodeRows } from '../../store/nodes-repo.ts';
 import { nodeView } from '../nodes.ts';
-import { appSpec, type InstanceRow } from './store.ts';
+import { releaseSpecs } from '../../store/apps-repo.ts';
+import { instancePlacements, type InstanceRow } from '../../store/instances-repo.ts';
 
 /** Recent actual use per node, when a metrics service can tell (undefined when it cannot). */
 export type UsageSource = (nodes: string[]) => Promise<Map<string, CpuMemory> | undefined>;
 
 export async function requestedPerNode(q: Queryable, exceptApp: string) {
-  const rows = await q.all<{ app: string; release: number; node: string; state: InstanceRow['state'] }>(
-    'SELECT app, release, node, state FROM app_instances WHERE app <> ?',
-    [exceptApp],
-  );
-  const specs = new Map<string, AppSpec>();
+  const rows = (await instancePlacements(q, exceptApp)).filter((r) => countsTowardReplicas(r.state));
+  const specs = await releaseSpecs(q, rows);
   const out = new Map<string, CpuMemory>();
   for (const r of rows) {
-    if (!countsTowardReplicas(r.state)) continue;
-    const key = `${r.app}/${r.release}`;
-    let spec = specs.get(key);
-    if (!spec) {
-      const rel = await q.get<{ spec: string }>(
-        'SELECT spec FROM app_releases WHERE app = ? AND number = ?',
-        [r.app, r.release],
-      );
-      if (!rel) continue;
-      spec = appSpec(rel);
-      specs.set(key, spec);
-    }
+    const spec = specs.get(`${r.app}/${r.release}`);
+    if (!spec) continue;
     const cur = out.get(r.node) ?? { cpuMillis: 0, memoryBytes: 0 };
     out.set(r.node, {
       cpuMillis: cur.cpuMillis + spec.resources.cpuMillis,

@@ -8,13 +8,20 @@
  *   reports. Apps with a rollout under way are left to the rollout.
  */
 import { diffNode, type ReportedInstance } from '../../domain/apps/reconcile.ts';
-import { getDriver, hasDriver } from '../../drivers/registry.ts';
 import type { RuntimeKind } from '../../drivers/driver.ts';
 import { getNodeRow, type NodeRow } from '../../store/nodes-repo.ts';
+import { appSpec, deletingApps, getApp, getRelease, nodesOfAppGroups } from '../../store/apps-repo.ts';
+import {
+  allInstances,
+  appsWithInstancesIn,
+  dropInstance,
+  setInstanceHandle,
+  setInstanceRestarts,
+  setInstanceState,
+  type InstanceRow,
+} from '../../store/instances-repo.ts';
 import type { AppRuntime } from './context.ts';
 import { buildInstanceSpec, handleOf } from './instances.ts';
-import { nodeCtx } from './node-ctx.ts';
-import { appSpec, dropInstance, getApp, getRelease, setInstanceState, type InstanceRow } from './store.ts';
 
 export type NodeListing = {
   instances: Array<ReportedInstance & { driver: string; mode: string; wanted: string; pid: number | null }>;
@@ -48,7 +55,7 @@ export class Reconciler {
   }
 
   async listNode(node: NodeRow): Promise<NodeListing> {
-    const ctx = nodeCtx(this.d.pool, node, () => undefined, AbortSignal.timeout(20_000));
+    const ctx = this.d.nodes(node, () => undefined, AbortSignal.timeout(20_000));
     const { json } = await ctx.runScript('app-list', {}, { timeoutMs: 15_000 });
     return json as NodeListing;
   }
@@ -66,16 +73,10 @@ export class Reconciler {
       errors: [],
     };
     const busy = await this.busy();
-    const rows = await db.all<InstanceRow>('SELECT * FROM app_instances ORDER BY id');
-    const deleting = new Set(
-      (await db.all<{ name: string }>('SELECT name FROM apps WHERE deleting = 1')).map((a) => a.name),
-    );
-    for (const a of deleting) busy.add(a);
+    const rows = await allInstances(db);
+    for (const a of await deletingApps(db)) busy.add(a);
     const nodeNames = new Set<string>(rows.map((r) => r.node));
-    for (const g of await db.all<{ node_name: string }>(
-      'SELECT DISTINCT node_name FROM group_members WHERE group_name IN (SELECT group_name FROM apps)',
-    ))
-      nodeNames.add(g.node_name);
+    for (const n of await nodesOfAppGroups(db)) nodeNames.add(n);
     await Promise.all(
       [...nodeNames].map(async (name) => {
         const node = await getNodeRow(db, name);
@@ -98,12 +99,7 @@ export class Reconciler {
       }),
     );
     // Failover: apps that opted in get their lost instances placed again within the group.
-    const lostApps = new Set(
-      (await db.all<{ app: string }>("SELECT DISTINCT app FROM app_instances WHERE state = 'lost'")).map(
-        (r) => r.app,
-      ),
-    );
-    for (const app of lostApps) {
+    for (const app of await appsWithInstancesIn(db, 'lost')) {
       if (busy.has(app)) continue;
       const row = await getApp(db, app);
       if (row && appSpec(row).failover === 'reschedule') {
@@ -130,23 +126,22 @@ export class Reconciler {
       busy,
     );
     const byId = new Map(mine.map((r) => [r.id, r]));
-    const ctx = nodeCtx(this.d.pool, node, () => undefined);
+    const ctx = this.d.nodes(node, () => undefined);
     for (const r of diff.ok) {
       const row = byId.get(r.id) as InstanceRow;
       const state = r.appAlive ? (row.state === 'unhealthy' ? 'unhealthy' : 'running') : 'starting';
       if (row.state !== state && !(row.state === 'pending')) await setInstanceState(db, r.id, state);
-      if (Number(row.restarts) !== r.restarts)
-        await db.run('UPDATE app_instances SET restarts = ? WHERE id = ?', [r.restarts, r.id]);
+      if (Number(row.restarts) !== r.restarts) await setInstanceRestarts(db, r.id, r.restarts);
     }
     const runtimeOf = async (row: InstanceRow | undefined, fallback: string): Promise<RuntimeKind> => {
       const rel = row ? await getRelease(db, row.app, row.release) : undefined;
       const kind = (rel ? appSpec(rel).runtime : fallback) as RuntimeKind;
-      return hasDriver(kind) ? kind : 'script';
+      return this.d.drivers.has(kind) ? kind : 'script';
     };
     for (const id of diff.restart) {
       const row = byId.get(id) as InstanceRow;
       try {
-        const driver = getDriver(await runtimeOf(row, 'script'));
+        const driver = this.d.drivers.get(await runtimeOf(row, 'script'));
         await driver.start(handleOf(row, driver.kind), ctx);
         if (row.state === 'lost') await setInstanceState(db, id, 'starting');
         report.restarted.push(id);
@@ -159,7 +154,7 @@ export class Reconciler {
       if (row && busy.has(row.app)) return;
       const reported = listing.instances.find((i) => i.id === id);
       try {
-        const driver = getDriver(await runtimeOf(row, reported?.driver ?? 'script'));
+        const driver = this.d.drivers.get(await runtimeOf(row, reported?.driver ?? 'script'));
         await driver.destroy(
           row
             ? handleOf(row, driver.kind)
@@ -180,9 +175,9 @@ export class Reconciler {
         const app = await getApp(db, row.app);
         const rel = await getRelease(db, row.app, row.release);
         if (!app || !rel) continue;
-        const driver = getDriver(appSpec(rel).runtime);
+        const driver = this.d.drivers.get(appSpec(rel).runtime);
         const handle = await driver.create(buildInstanceSpec(this.d.box, app, rel, row), ctx);
-        await db.run('UPDATE app_instances SET handle = ? WHERE id = ?', [JSON.stringify(handle), id]);
+        await setInstanceHandle(db, id, handle);
         await driver.start(handle, ctx);
         if (row.state !== 'pending' && row.state !== 'starting')
           await setInstanceState(db, id, 'starting', 'recreated by the reconciler');

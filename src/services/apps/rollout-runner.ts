@@ -5,10 +5,8 @@
  * A unit that fails its health check stops the roll; the app is then rolled back to the release that was
  * active before (or emptied when there was none), with the same engine.
  */
-import { getDriver } from '../../drivers/registry.ts';
 import type { RuntimeDriver } from '../../drivers/driver.ts';
 import { batches, type RolloutPlan, type RolloutUnit, type UnitPhase } from '../../domain/apps/rollout.ts';
-import { moveRelease } from '../../domain/apps/states.ts';
 import { getNodeRow } from '../../store/nodes-repo.ts';
 import type { Queryable } from '../../store/db.ts';
 import { newId } from '../ids.ts';
@@ -17,24 +15,35 @@ import { newInstanceId } from './context.ts';
 import { healthTarget, waitHealthy } from './health.ts';
 import { VM_RUNTIMES } from '../../domain/apps/model.ts';
 import { buildInstanceSpec, handleOf } from './instances.ts';
-import { nodeCtx } from './node-ctx.ts';
 import { planFor } from './planner.ts';
 import {
-  appInstances,
+  activateRelease,
   appSpec,
-  dropInstance,
+  deleteAppCascade,
+  failRelease,
   getApp,
-  getInstance,
   getRelease,
+} from '../../store/apps-repo.ts';
+import {
+  appInstances,
+  dropInstance,
+  getInstance,
   instancePorts,
+  setInstanceHandle,
+  setInstanceState,
+} from '../../store/instances-repo.ts';
+import {
+  getRollout,
+  insertRollout,
   rolloutPhases,
   rolloutPlan,
-  setInstanceState,
-  takePorts,
+  setRolloutPhases,
+  setRolloutStatus,
+  type RolloutKind,
   type RolloutRow,
-} from './store.ts';
+} from '../../store/rollouts-repo.ts';
 
-export type RolloutKind = 'deploy' | 'rollback' | 'scale' | 'revert' | 'failover' | 'delete';
+export type { RolloutKind };
 
 /** Record a rollout and the pending rows (with host ports) of every instance it will create. */
 export async function recordRollout(
@@ -50,22 +59,7 @@ export async function recordRollout(
     by: string;
   },
 ): Promise<string> {
-  const id = newId();
-  const now = Date.now();
-  await tx.run(
-    `INSERT INTO app_rollouts (id, app, job_id, kind, target_release, previous_release, plan, phases, status, created_by, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, '{}', 'running', ?, ?, ?)`,
-    [id, r.app, r.jobId, r.kind, r.target, r.previous, JSON.stringify(r.plan), r.by, now, now],
-  );
-  for (const u of r.plan.units) {
-    await tx.run(
-      `INSERT INTO app_instances (id, app, release, node, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
-      [u.newId, r.app, r.target, u.node, now, now],
-    );
-    const ports = await takePorts(tx, u.node, u.newId, r.portNames);
-    await tx.run('UPDATE app_instances SET ports = ? WHERE id = ?', [JSON.stringify(ports), u.newId]);
-  }
-  return id;
+  return insertRollout(tx, { ...r, id: newId() });
 }
 
 export class RolloutRunner {
@@ -82,7 +76,7 @@ export class RolloutRunner {
 
   /** Run (or resume) a rollout to its end, then finish its job. Never throws. */
   async runToEnd(rolloutId: string): Promise<string> {
-    const ro = await this.d.db.get<RolloutRow>('SELECT * FROM app_rollouts WHERE id = ?', [rolloutId]);
+    const ro = await getRollout(this.d.db, rolloutId);
     if (!ro) return 'missing';
     this.active.add(ro.app);
     let status = 'failed';
@@ -108,12 +102,7 @@ export class RolloutRunner {
   }
 
   private async setStatus(id: string, status: RolloutRow['status'], message: string) {
-    await this.d.db.run('UPDATE app_rollouts SET status = ?, message = ?, updated_at = ? WHERE id = ?', [
-      status,
-      message.slice(0, 2000),
-      Date.now(),
-      id,
-    ]);
+    await setRolloutStatus(this.d.db, id, status, message);
   }
 
   private async run(ro: RolloutRow): Promise<{ ok: boolean; summary: string }> {
@@ -122,14 +111,8 @@ export class RolloutRunner {
     let writes = Promise.resolve();
     const persist = (unitId: string, phase: UnitPhase) => {
       phases[unitId] = phase;
-      const json = JSON.stringify(phases);
-      writes = writes.then(async () => {
-        await this.d.db.run('UPDATE app_rollouts SET phases = ?, updated_at = ? WHERE id = ?', [
-          json,
-          Date.now(),
-          ro.id,
-        ]);
-      });
+      const snapshot = { ...phases };
+      writes = writes.then(() => setRolloutPhases(this.d.db, ro.id, snapshot));
       return writes;
     };
     this.log(
@@ -179,8 +162,8 @@ export class RolloutRunner {
       return `${u.newId}: node ${u.node} is ${node ? node.state : 'gone'}`;
     }
     const spec = appSpec(rel);
-    const driver = getDriver(spec.runtime);
-    const ctx = nodeCtx(this.d.pool, node, (line) => this.log(ro.job_id, u.node, line));
+    const driver = this.d.drivers.get(spec.runtime);
+    const ctx = this.d.nodes(node, (line) => this.log(ro.job_id, u.node, line));
     try {
       if (phase === 'pending') {
         if (VM_RUNTIMES.includes(spec.runtime)) {
@@ -188,11 +171,7 @@ export class RolloutRunner {
           if (!fp.available) throw new Error(`${spec.runtime} is not available on ${u.node}: ${fp.reason}`);
         }
         const handle = await driver.create(buildInstanceSpec(this.d.box, app, rel, inst), ctx);
-        await db.run('UPDATE app_instances SET handle = ?, updated_at = ? WHERE id = ?', [
-          JSON.stringify(handle),
-          Date.now(),
-          inst.id,
-        ]);
+        await setInstanceHandle(db, inst.id, handle);
         await driver.start(handle, ctx);
         await setInstanceState(db, inst.id, 'starting');
         await persist(u.newId, (phase = 'started'));
@@ -208,6 +187,7 @@ export class RolloutRunner {
           },
           driver,
           handleOf(fresh, spec.runtime),
+          this.d.sleep,
         );
         if (!r.healthy) {
           this.log(ro.job_id, u.node, `${inst.id}: ${r.message}; the roll stops here`);
@@ -240,11 +220,11 @@ export class RolloutRunner {
     const node = await getNodeRow(db, inst.node);
     const app = await getApp(db, inst.app);
     const rel = app ? await getRelease(db, inst.app, inst.release) : undefined;
-    const driver: RuntimeDriver = getDriver(rel ? appSpec(rel).runtime : 'script');
+    const driver: RuntimeDriver = this.d.drivers.get(rel ? appSpec(rel).runtime : 'script');
     if (inst.state !== 'stopping') await setInstanceState(db, id, 'stopping');
     if (!node) return dropInstance(db, id);
     try {
-      const ctx = nodeCtx(this.d.pool, node, (line) => this.log(ro.job_id, inst.node, line));
+      const ctx = this.d.nodes(node, (line) => this.log(ro.job_id, inst.node, line));
       await driver.destroy(handleOf(inst, driver.kind), ctx);
       await dropInstance(db, id);
     } catch (err) {
@@ -260,46 +240,19 @@ export class RolloutRunner {
   private async succeed(ro: RolloutRow, plan: RolloutPlan) {
     const db = this.d.db;
     if (ro.kind === 'delete') {
-      await db.transaction(async (tx) => {
-        await tx.run(
-          'DELETE FROM app_ports WHERE instance_id IN (SELECT id FROM app_instances WHERE app = ?)',
-          [ro.app],
-        );
-        await tx.run('DELETE FROM app_instances WHERE app = ?', [ro.app]);
-        await tx.run('DELETE FROM app_rollouts WHERE app = ?', [ro.app]);
-        await tx.run('DELETE FROM app_releases WHERE app = ?', [ro.app]);
-        await tx.run('DELETE FROM apps WHERE name = ?', [ro.app]);
-      });
+      await db.transaction((tx) => deleteAppCascade(tx, ro.app));
       return { ok: true, summary: `app ${ro.app} deleted` };
     }
+    const reverted = ro.kind === 'revert' ? await getRelease(db, ro.app, ro.target_release) : undefined;
     const summary =
       ro.kind === 'revert'
-        ? `rolled back to release ${ro.target_release}`
+        ? reverted?.status === 'failed'
+          ? `removed the ${plan.removals.length} instance(s) it started`
+          : `rolled back to release ${ro.target_release}`
         : `release ${ro.target_release} is active (${plan.units.length} started, ${plan.removals.length + plan.units.filter((u) => u.oldId).length} removed)`;
     await db.transaction(async (tx) => {
-      const rel = await getRelease(tx, ro.app, ro.target_release);
-      if (rel && rel.status !== 'active') {
-        moveRelease(rel.status, rel.status === 'deploying' ? 'active' : rel.status);
-        await tx.run(
-          "UPDATE app_releases SET status = 'superseded' WHERE app = ? AND status = 'active' AND number <> ?",
-          [ro.app, ro.target_release],
-        );
-        await tx.run("UPDATE app_releases SET status = 'active' WHERE app = ? AND number = ?", [
-          ro.app,
-          ro.target_release,
-        ]);
-      }
-      if ((await getRelease(tx, ro.app, ro.target_release))?.status === 'active')
-        await tx.run('UPDATE apps SET current_release = ?, updated_at = ? WHERE name = ?', [
-          ro.target_release,
-          Date.now(),
-          ro.app,
-        ]);
-      await tx.run("UPDATE app_rollouts SET status = 'succeeded', message = ?, updated_at = ? WHERE id = ?", [
-        summary,
-        Date.now(),
-        ro.id,
-      ]);
+      await activateRelease(tx, ro.app, ro.target_release);
+      await setRolloutStatus(tx, ro.id, 'succeeded', summary);
     });
     this.log(ro.job_id, '', summary);
     return { ok: ro.kind !== 'revert', summary };
@@ -309,14 +262,7 @@ export class RolloutRunner {
   private async fail(ro: RolloutRow, why: string): Promise<{ ok: boolean; summary: string }> {
     const db = this.d.db;
     await this.setStatus(ro.id, 'failed', why);
-    const rel = await getRelease(db, ro.app, ro.target_release);
-    if (rel?.status === 'deploying') {
-      moveRelease(rel.status, 'failed');
-      await db.run("UPDATE app_releases SET status = 'failed' WHERE app = ? AND number = ?", [
-        ro.app,
-        ro.target_release,
-      ]);
-    }
+    await failRelease(db, ro.app, ro.target_release);
     if (ro.kind === 'revert' || ro.kind === 'delete')
       return { ok: false, summary: `${ro.kind} failed: ${why}` };
     const app = await getApp(db, ro.app);
@@ -369,9 +315,7 @@ export class RolloutRunner {
         by: 'system',
       }),
     );
-    const revert = (await db.get<RolloutRow>('SELECT * FROM app_rollouts WHERE id = ?', [
-      revertId,
-    ])) as RolloutRow;
+    const revert = (await getRollout(db, revertId)) as RolloutRow;
     const r = await this.run(revert);
     return { ok: false, summary: `${why}; ${r.summary}` };
   }

@@ -1,15 +1,9 @@
 /** Admin-editable T-shirt sizes, stored in the database (seeded with the defaults of src/domain/sizes.ts). */
 import type { Db } from '../../store/db.ts';
+import { appsUsingSize, deleteSize, listSizes, putSize } from '../../store/sizes-repo.ts';
 import { conflict, invalid, notFound } from '../../domain/errors.ts';
 import { defineSize, describeSize, type Size, type SizeDefinition } from '../../domain/sizes.ts';
 import { formatBytes, formatCpu } from '../../domain/units.ts';
-
-interface SizeRow {
-  name: string;
-  cpu_millis: number;
-  memory_bytes: number;
-  disk_bytes: number;
-}
 
 export function sizeView(s: Size) {
   return {
@@ -30,14 +24,8 @@ export class SizeService {
     this.db = db;
   }
 
-  async list(): Promise<Size[]> {
-    const rows = await this.db.all<SizeRow>('SELECT * FROM sizes ORDER BY cpu_millis, memory_bytes, name');
-    return rows.map((r) => ({
-      name: r.name,
-      cpuMillis: Number(r.cpu_millis),
-      memoryBytes: Number(r.memory_bytes),
-      diskBytes: Number(r.disk_bytes),
-    }));
+  list(): Promise<Size[]> {
+    return listSizes(this.db);
   }
 
   /** Create or replace a size. Apps keep the resources they resolved when they were deployed. */
@@ -48,26 +36,13 @@ export class SizeService {
         `size ${def.name} is invalid`,
         r.problems.map((p) => ({ path: `body/${p.field}`, message: p.message })),
       );
-    const s = r.size;
-    const changed = await this.db.run(
-      'UPDATE sizes SET cpu_millis = ?, memory_bytes = ?, disk_bytes = ?, updated_at = ? WHERE name = ?',
-      [s.cpuMillis, s.memoryBytes, s.diskBytes, Date.now(), s.name],
-    );
-    if (!changed.changes)
-      await this.db.run(
-        'INSERT INTO sizes (name, cpu_millis, memory_bytes, disk_bytes, updated_at) VALUES (?, ?, ?, ?, ?)',
-        [s.name, s.cpuMillis, s.memoryBytes, s.diskBytes, Date.now()],
-      );
-    return s;
+    await putSize(this.db, r.size);
+    return r.size;
   }
 
   async remove(name: string) {
-    const users = await this.db.all<{ name: string; spec: string }>('SELECT name, spec FROM apps');
-    const using = users.filter(
-      (a) => (JSON.parse(a.spec) as { request?: { size?: string } }).request?.size === name,
-    );
-    if (using.length) throw conflict(`size ${name} is used by app(s) ${using.map((a) => a.name).join(', ')}`);
-    const r = await this.db.run('DELETE FROM sizes WHERE name = ?', [name]);
-    if (!r.changes) throw notFound(`size ${name}`);
+    const using = await appsUsingSize(this.db, name);
+    if (using.length) throw conflict(`size ${name} is used by app(s) ${using.join(', ')}`);
+    if (!(await deleteSize(this.db, name))) throw notFound(`size ${name}`);
   }
 }

@@ -23,7 +23,7 @@ import { NetboxIpAllocator } from '../../integrations/netbox/client.ts';
 import { netboxTag, type NetboxSettings } from '../../integrations/netbox/settings.ts';
 import type { Db } from '../../store/db.ts';
 import type { IpamStore } from '../ipam-store.ts';
-import { appSpec, getApp, getRelease } from './store.ts';
+import { appSpec, getApp, getRelease } from '../../store/apps-repo.ts';
 
 const natPool = (node: string) => `nat-${node}`;
 

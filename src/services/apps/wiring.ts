@@ -6,7 +6,10 @@ import type { MetricsService } from '../metrics.ts';
 import { AppService } from './app-service.ts';
 import { requestedPerNode } from './planner.ts';
 import { instanceCgroupsOn, instanceVmmMetricsOn } from './instance-cgroups.ts';
-import { registerMicrovmDrivers } from '../../drivers/registry.ts';
+import { builtinDrivers, DriverSet, microvmDrivers } from '../../drivers/driver-set.ts';
+import { appExists } from '../../store/apps-repo.ts';
+import { instanceApp, instanceIdsOf } from '../../store/instances-repo.ts';
+import { nodeCtx } from './node-ctx.ts';
 import type { GuestKernelSpec } from '../../drivers/vm-image/kernel.ts';
 import { vmNetworkFor } from './vm-network.ts';
 import { netboxSettingsFromEnv, type NetboxSettings } from '../../integrations/netbox/settings.ts';
@@ -19,14 +22,22 @@ export function createAppService(d: {
   dataDir: string;
   netbox?: NetboxSettings | null;
 }): AppService {
-  const apps = new AppService({ db: d.db, pool: d.pool, jobs: d.jobs, box: openSecretBox(d.dataDir) });
+  const drivers = new DriverSet(builtinDrivers());
+  const apps = new AppService({
+    db: d.db,
+    jobs: d.jobs,
+    box: openSecretBox(d.dataDir),
+    drivers,
+    nodes: (node, log, signal) => nodeCtx(d.pool, node, log, signal),
+  });
   const netbox = d.netbox === undefined ? netboxSettingsFromEnv(process.env) : (d.netbox ?? undefined);
-  registerMicrovmDrivers({
+  const vms = microvmDrivers({
     network: vmNetworkFor(d.db, apps.ipam, { netbox }),
     qemuKernel: kernelFromEnv(process.env.GRIM_VM_KERNEL, process.env.GRIM_VM_KERNEL_MODULES),
     firecrackerKernel: kernelFromEnv(process.env.GRIM_FC_KERNEL),
     accel: accelFromEnv(process.env.GRIM_VM_ACCEL),
   });
+  for (const v of vms) drivers.register(v);
   return apps;
 }
 
@@ -64,11 +75,7 @@ export function connectAppsToMetrics(apps: AppService, metrics: MetricsService, 
     instanceCgroups: (node) => instanceCgroupsOn(db, node),
     instanceVmmMetrics: (node) => instanceVmmMetricsOn(db, node),
     requested: async (node) => (await requestedPerNode(db, '')).get(node) ?? { cpuMillis: 0, memoryBytes: 0 },
-    instanceApp: async (id) =>
-      (await db.get<{ app: string }>('SELECT app FROM app_instances WHERE id = ?', [id]))?.app,
-    appInstances: async (app) =>
-      (await db.get('SELECT name FROM apps WHERE name = ?', [app]))
-        ? (await db.all<{ id: string }>('SELECT id FROM app_instances WHERE app = ?', [app])).map((r) => r.id)
-        : null,
+    instanceApp: (id) => instanceApp(db, id),
+    appInstances: async (app) => ((await appExists(db, app)) ? instanceIdsOf(db, app) : null),
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The runtime drivers grim knows, by kind. The `script` and `container` drivers are built in (both kept running
- * by the same node-side supervisor); the microVM drivers register themselves here (registerDriver). The rollout
- * engine and the reconciler only ever talk to a RuntimeDriver from this registry.
+ * by the same node-side supervisor); the microVM drivers need the VM network and guest kernels. The rollout
+ * engine and the reconciler only ever talk to a RuntimeDriver from the registry they were given.
  */
 import type { RuntimeDriver, RuntimeKind } from './driver.ts';
 import { createSupervisedContainerDriver } from './container/supervised.ts';
@@ -13,32 +13,41 @@ import type { VmNetworkOptions } from './vm-image/network.ts';
 import type { RuntimeImage } from './vm-image/pipeline.ts';
 import { RegistryClient } from '../oci/registry-client.ts';
 
-const drivers = new Map<RuntimeKind, RuntimeDriver>();
+/** The drivers one AppService uses, by kind: a set, not an OCI registry (injected, so tests can hand the engine a fake driver). */
+export class DriverSet {
+  private readonly drivers = new Map<RuntimeKind, RuntimeDriver>();
 
-export function registerDriver(driver: RuntimeDriver): void {
-  drivers.set(driver.kind, driver);
+  constructor(drivers: Iterable<RuntimeDriver> = []) {
+    for (const d of drivers) this.register(d);
+  }
+
+  register(driver: RuntimeDriver): void {
+    this.drivers.set(driver.kind, driver);
+  }
+
+  /** The driver for a kind, or an error that says which kinds are available. */
+  get(kind: RuntimeKind): RuntimeDriver {
+    const d = this.drivers.get(kind);
+    if (!d)
+      throw new Error(
+        `no runtime driver "${kind}" is registered (available: ${[...this.drivers.keys()].join(', ') || 'none'})`,
+      );
+    return d;
+  }
+
+  has(kind: RuntimeKind): boolean {
+    return this.drivers.has(kind);
+  }
+
+  kinds(): RuntimeKind[] {
+    return [...this.drivers.keys()];
+  }
 }
 
-/** The driver for a kind, or an error that says which kinds are available. */
-export function getDriver(kind: RuntimeKind): RuntimeDriver {
-  const d = drivers.get(kind);
-  if (!d)
-    throw new Error(
-      `no runtime driver "${kind}" is registered (available: ${[...drivers.keys()].join(', ') || 'none'})`,
-    );
-  return d;
+/** The built-in drivers: `script` and `container`, both kept running by the same node-side supervisor. */
+export function builtinDrivers(): RuntimeDriver[] {
+  return [new ScriptDriver(), createSupervisedContainerDriver()];
 }
-
-export function hasDriver(kind: RuntimeKind): boolean {
-  return drivers.has(kind);
-}
-
-export function registeredKinds(): RuntimeKind[] {
-  return [...drivers.keys()];
-}
-
-registerDriver(new ScriptDriver());
-registerDriver(createSupervisedContainerDriver());
 
 export interface MicrovmSetup {
   network: VmNetworkOptions;
@@ -71,12 +80,14 @@ function needsKernel(
 
 const NO_KERNEL: GuestKernelSpec = { name: 'unconfigured', image: '/nonexistent' };
 
-/** Registers qemu-microvm (supervised like script/container apps) and firecracker with grim's VM networking. */
-export function registerMicrovmDrivers(s: MicrovmSetup): void {
+/** qemu-microvm (supervised like script/container apps) and firecracker, with grim's VM networking. */
+export function microvmDrivers(s: MicrovmSetup): RuntimeDriver[] {
   const registry = s.registry ?? new RegistryClient();
   const common = { registry, network: s.network, runtimes: s.runtimes };
   const qemu = createSupervisedQemuDriver({ ...common, kernel: s.qemuKernel ?? NO_KERNEL, accel: s.accel });
-  registerDriver(needsKernel(qemu, s.qemuKernel, 'set GRIM_VM_KERNEL'));
   const fc = createFirecrackerDriver({ ...common, kernel: s.firecrackerKernel ?? NO_KERNEL });
-  registerDriver(needsKernel(fc, s.firecrackerKernel, 'set GRIM_FC_KERNEL'));
+  return [
+    needsKernel(qemu, s.qemuKernel, 'set GRIM_VM_KERNEL'),
+    needsKernel(fc, s.firecrackerKernel, 'set GRIM_FC_KERNEL'),
+  ];
 }

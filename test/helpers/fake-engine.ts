@@ -206,7 +206,7 @@ export interface FakeEngine {
 /** One grim "process": an AppService on `db` with the fake driver over `nodes`. */
 export function fakeEngine(db: Db, nodes: FakeNodes, key: Buffer): FakeEngine {
   const driver = new FakeDriver(nodes);
-  const jobs = new JobStore(db);
+  const jobs = new JobStore(db, `fake-${randomBytes(4).toString('hex')}`);
   const apps = new AppService({
     db,
     jobs,

@@ -26,6 +26,7 @@ export async function registerLabNodes(state: LabState) {
           address: n.address,
           hostKeyFingerprint: n.hostKeyFingerprint,
           credential: { privateKey },
+          ...(state.storageDisks ? { roles: ['storage' as const] } : {}),
         },
       })
       .then(() => process.stdout.write(`registered ${name} (${n.address})\n`), ignoreConflict);

@@ -10,6 +10,7 @@ import { registerAppTopCommand, registerTopCommands } from './commands/top.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerAppCommands } from './commands/apps.ts';
 import { registerLabCommands } from './commands/lab.ts';
+import { registerStorageCommands } from './commands/storage.ts';
 import { registerLabNodes } from './lab-register.ts';
 import { reportError } from './output.ts';
 import { registerStatusCommand } from './commands/status.ts';
@@ -33,6 +34,7 @@ registerJobCommands(program);
 registerAppCommands(program);
 registerAppTopCommand(program); // adds `app top` to the group above
 registerLabCommands(program, { registerNodes: registerLabNodes });
+registerStorageCommands(program);
 registerStatusCommand(program);
 registerBackupCommands(program, (c) => (exitCode = c));
 

@@ -136,6 +136,7 @@ async function createLab(
     knownHostsPath: path.join(stateDir, 'known_hosts'),
     createdAt: new Date().toISOString(),
     nodes: [],
+    ...(opts.storageDisks ? { storageDisks: opts.storageDisks } : {}),
   };
   await saveState(state);
 

@@ -32,6 +32,8 @@ export interface LabState {
   knownHostsPath: string;
   createdAt: string;
   nodes: LabNode[];
+  /** Storage labs: the sparse-file disks each node has (lab up --storage-disks). */
+  storageDisks?: { count: number; sizeBytes: number };
 }
 
 export function stateFile(name: string): string {

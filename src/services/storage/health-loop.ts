@@ -56,11 +56,11 @@ export class StorageHealthLoop {
           await markScheduleRun(db, s.id, 'scrub started');
         } else {
           const name = policySnapshotName(s.target, s.label, new Date(now));
-          await this.#s.snapshot(s.node, 'create', name, {});
+          await this.#s.snapshot(s.node, 'create', name, {}, false);
           const reading = await this.#s.nodes.readStatus(s.node);
           const snaps = reading.datasets.filter((d) => d.type === 'snapshot').map((d) => d.name);
           const prune = snapshotsToPrune(snaps, s.target, s.label, Number(s.keep));
-          for (const old of prune) await this.#s.snapshot(s.node, 'destroy', old, {});
+          for (const old of prune) await this.#s.snapshot(s.node, 'destroy', old, {}, false);
           await markScheduleRun(db, s.id, `took ${name}${prune.length ? `, removed ${prune.length}` : ''}`);
         }
       } catch (err) {

@@ -225,6 +225,7 @@ export class StorageService {
   async scrub(node: string, pool: string, stop = false): Promise<ActionResult> {
     check(poolCheck(pool));
     const result = await this.nodes.run(node, 'zpool-scrub', { POOL: pool, ...(stop ? { STOP: '1' } : {}) });
+    await this.refresh(node);
     return { command: `zpool scrub ${stop ? '-s ' : ''}${pool}`, ran: true, result };
   }
 
@@ -295,6 +296,7 @@ export class StorageService {
     if (device) env.DEVICE = device;
     if (newDevice && action === 'replace') env.NEW_DEVICE = newDevice;
     const result = await this.nodes.run(node, 'zpool-device', env, 120_000);
+    await this.refresh(node);
     return { command, ran: true, result };
   }
 
@@ -309,6 +311,7 @@ export class StorageService {
       DATASET: result.plan.name,
       PROPS: result.plan.props.join('\n'),
     });
+    await this.refresh(node);
     return { command: result.plan.commandLine, ran: true, result: out };
   }
 
@@ -323,6 +326,7 @@ export class StorageService {
       ]);
     const result = await this.nodes.run(node, 'zfs-dataset', { ACTION: 'destroy', DATASET: name });
     await deleteSchedules(this.d.db, node, name);
+    await this.refresh(node);
     return { command, ran: true, result };
   }
 
@@ -331,6 +335,7 @@ export class StorageService {
     action: 'create' | 'destroy' | 'rollback',
     name: string,
     opts: { recursive?: boolean; destroyNewer?: boolean },
+    refresh = true,
   ): Promise<ActionResult> {
     check(snapshotProblems(name));
     const flag = action === 'rollback' ? (opts.destroyNewer ? ' -r' : '') : opts.recursive ? ' -r' : '';
@@ -340,6 +345,7 @@ export class StorageService {
     if (opts.recursive) env.RECURSIVE = '1';
     if (opts.destroyNewer) env.DESTROY_NEWER = '1';
     const result = await this.nodes.run(node, 'zfs-snapshot', env);
+    if (refresh) await this.refresh(node);
     return { command, ran: true, result };
   }
 

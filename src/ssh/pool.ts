@@ -196,6 +196,35 @@ export class SshPool {
     }
   }
 
+  /**
+   * Copies a local file to the node over SFTP on the pooled connection (large binaries, which would take
+   * thousands of base64 script calls). The remote path is created with `mode`; node scripts move it into place.
+   */
+  async putFile(target: SshTarget, localPath: string, remotePath: string, mode = 0o600): Promise<void> {
+    const { entry, release } = await this.#acquire(target, undefined);
+    try {
+      const client = await this.#client(entry, undefined);
+      const sftp = await new Promise<import('ssh2').SFTPWrapper>((resolve, reject) =>
+        client.sftp((err, s) =>
+          err
+            ? reject(new ConnectError(target, 'protocol', `sftp refused: ${err.message}`, err))
+            : resolve(s),
+        ),
+      );
+      try {
+        await new Promise<void>((resolve, reject) =>
+          sftp.fastPut(localPath, remotePath, { mode, concurrency: 16, chunkSize: 256 * 1024 }, (err) =>
+            err ? reject(err) : resolve(),
+          ),
+        );
+      } finally {
+        sftp.end();
+      }
+    } finally {
+      release();
+    }
+  }
+
   /** An interactive shell with a pty (for a web terminal). Its channel slot is held until the stream closes. */
   async shell(target: SshTarget, opts: ShellOptions): Promise<ClientChannel> {
     const { entry, release } = await this.#acquire(target, undefined);

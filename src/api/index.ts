@@ -9,6 +9,7 @@ import { appRoutes } from './routes/apps.ts';
 import { sizeRoutes } from './routes/sizes.ts';
 import { controlPlaneRoutes } from './routes/control-plane.ts';
 import { storageRoutes } from './routes/storage.ts';
+import { seaweedRoutes } from './routes/seaweedfs.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -23,6 +24,7 @@ export const routes = {
   ...sizeRoutes,
   ...controlPlaneRoutes,
   ...storageRoutes,
+  ...seaweedRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

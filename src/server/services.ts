@@ -13,6 +13,9 @@ import type { AppService } from '../services/apps/app-service.ts';
 import type { LeaseManager } from '../services/leases.ts';
 import type { StorageService } from '../services/storage/storage-service.ts';
 import type { StorageHealthLoop } from '../services/storage/health-loop.ts';
+import type { SeaweedService } from '../services/seaweedfs/seaweed-service.ts';
+import type { SeaweedAccess } from '../services/seaweedfs/access.ts';
+import type { SeaweedOperations } from '../services/seaweedfs/operations.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
@@ -33,4 +36,7 @@ export interface Services {
   metrics: MetricsService;
   storage: StorageService;
   storageHealth: StorageHealthLoop;
+  seaweedfs: SeaweedService;
+  seaweedAccess: SeaweedAccess;
+  seaweedOps: SeaweedOperations;
 }

@@ -30,6 +30,7 @@ import { pruneJobEvents } from '../store/job-events-repo.ts';
 import { GRIM_VERSION } from './version.ts';
 import { StorageService } from '../services/storage/storage-service.ts';
 import { StorageHealthLoop } from '../services/storage/health-loop.ts';
+import { createSeaweedServices } from '../services/seaweedfs/wiring.ts';
 
 export function openDb(config: ServerConfig): Db {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(join(config.dataDir, 'grim.db'));
@@ -85,6 +86,7 @@ export async function createServices(
     updates: new UpdateService(nodes, jobs, pool),
     metrics: new MetricsService({ db, nodes, inventory: new InventoryService(db) }),
     apps: createAppService({ db, pool, jobs, dataDir: config.dataDir, netbox: config.netbox ?? null }),
+    ...createSeaweedServices({ db, pool, audit, dataDir: config.dataDir }),
   };
 }
 
@@ -203,6 +205,14 @@ export async function startServer(
   const stopStorage = services.leases.runUnderLease('loop:zfs-health', () => services.storageHealth.tick(), {
     everyMs: Number(process.env.GRIM_STORAGE_CHECK_MS) || 60_000,
   });
+  // SeaweedFS health: polled on one instance at a time.
+  const stopSeaweed = services.leases.runUnderLease(
+    'loop:seaweedfs-health',
+    () => services.seaweedfs.pollAll(),
+    {
+      everyMs: Number(process.env.GRIM_SEAWEED_POLL_MS) || 15_000,
+    },
+  );
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );
@@ -213,6 +223,7 @@ export async function startServer(
     await stopMetrics();
     await collector.drain();
     await stopStorage();
+    await stopSeaweed();
     await app.close();
     await services.leases.stop();
     await markControlInstanceStopped(services.db, services.leases.instanceId).catch(() => undefined);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { Services } from './services.ts';
 import type { HttpMetrics } from './http-metrics.ts';
+import { seaweedMetricLines } from '../domain/seaweedfs/metrics.ts';
 import { sendError } from './errors.ts';
 import { GRIM_VERSION } from './version.ts';
 
@@ -42,6 +43,7 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services, m
         '# TYPE grim_info gauge',
         `grim_info{dialect="${services.db.dialect}"} 1`,
         ...(await services.storageHealth.metricsLines()),
+        ...seaweedMetricLines(await services.seaweedfs.latestHealth()),
       ];
       reply.type('text/plain; version=0.0.4');
       return metrics.render(extra);

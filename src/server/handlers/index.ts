@@ -10,6 +10,7 @@ import { appHandlers } from './apps.ts';
 import { ipamHandlers } from './ipam.ts';
 import { controlPlaneHandlers } from './control-plane.ts';
 import { storageHandlers } from './storage.ts';
+import { seaweedHandlers } from './seaweedfs.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -24,4 +25,5 @@ export const handlers: Handlers = {
   ...ipamHandlers,
   ...controlPlaneHandlers,
   ...storageHandlers,
+  ...seaweedHandlers,
 };

@@ -17,11 +17,17 @@ const ByteQuantity = Type.String({
   description: 'e.g. 10Gi, 500M, 1073741824, or none',
 });
 
-export const LayoutSchema = Type.Union(
-  ['stripe', 'mirror', 'striped-mirrors', 'raidz1', 'raidz2', 'raidz3', 'draid1', 'draid2', 'draid3'].map(
-    (l) => Type.Literal(l),
-  ),
-);
+export const LayoutSchema = Type.Union([
+  Type.Literal('stripe'),
+  Type.Literal('mirror'),
+  Type.Literal('striped-mirrors'),
+  Type.Literal('raidz1'),
+  Type.Literal('raidz2'),
+  Type.Literal('raidz3'),
+  Type.Literal('draid1'),
+  Type.Literal('draid2'),
+  Type.Literal('draid3'),
+]);
 
 export const PoolRequest = Type.Object(
   {

@@ -13,6 +13,8 @@ import { JobPage } from './jobs/JobPage.tsx';
 import { AuditPage } from './audit/AuditPage.tsx';
 import { UsersPage } from './users/UsersPage.tsx';
 import { SettingsPage } from './settings/SettingsPage.tsx';
+import { StoragePage } from './storage/StoragePage.tsx';
+import { StorageNodePage } from './storage/StorageNodePage.tsx';
 
 // xterm.js is large: the terminal page loads on first use, not with every page.
 const TerminalPage = lazy(() =>
@@ -36,6 +38,7 @@ export const PAGES: PageEntry[] = [
   { path: '/nodes', label: 'Nodes', component: NodesPage },
   { path: '/run', label: 'Run', component: RunPage },
   { path: '/apps', label: 'Apps', component: AppsPage },
+  { path: '/storage', label: 'Storage', component: StoragePage },
   { path: '/jobs', label: 'Jobs', component: JobsPage },
   { path: '/audit', label: 'Audit', component: AuditPage },
   { path: '/users', label: 'Users & tokens', component: UsersPage },
@@ -51,6 +54,7 @@ const DETAIL_PAGES: Array<{ pattern: string; nav: string; component: ComponentTy
   { pattern: '/jobs/:id', nav: '/jobs', component: JobPage },
   { pattern: '/apps/new', nav: '/apps', component: DeployPage },
   { pattern: '/apps/:name', nav: '/apps', component: AppPage },
+  { pattern: '/storage/:name', nav: '/storage', component: StorageNodePage },
 ];
 
 function match(pattern: string, path: string): Record<string, string> | null {

@@ -1,0 +1,120 @@
+// The Storage page in real Chromium against a real server and a storage lab node (zfs-fuse): the pool
+// wizard shows capacity and the exact command before anything runs, the vdev tree follows a disk
+// taken away (DEGRADED within 60 s), and the replace flow shows `zpool replace` and brings it back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withLab } from '../helpers/lab.ts';
+import { startGrimServer } from '../helpers/grim-process.ts';
+import { allowHttpErrors, launchBrowser } from '../helpers/browser.ts';
+import { execInNode } from '../../src/lab/node-control.ts';
+import { ensureWebBuilt } from './web-build.ts';
+import { api, loginSession } from './http-session.ts';
+import { login, newPage, openFromNav, shot } from './ui-steps.ts';
+
+const ADMIN_PASSWORD = 'admin-password-123';
+
+test(
+  'Storage UI: wizard creates raidz2, DEGRADED shows, replace resilvers to ONLINE',
+  { timeout: 300_000 },
+  async (t) => {
+    const browser = await launchBrowser(t);
+    if (!browser) return;
+    const lab = await withLab(t, {
+      nodes: 1,
+      os: 'debian',
+      storageDisks: { count: 6, sizeBytes: 1024 ** 3 },
+    });
+    if (!lab) return;
+    ensureWebBuilt();
+    const server = await startGrimServer({
+      GRIM_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      GRIM_STORAGE_CHECK_MS: '3000',
+    });
+    t.after(() => server.stop());
+    const s = await loginSession(server.url, 'admin', ADMIN_PASSWORD);
+    await api(s, 'POST', '/api/environments', { name: 'lab' });
+    const n1 = lab.nodes[0];
+    const { readFileSync } = await import('node:fs');
+    await api(s, 'POST', '/api/nodes', {
+      name: 'n1',
+      environment: 'lab',
+      address: n1.address,
+      hostKeyFingerprint: n1.hostKeyFingerprint,
+      credential: { privateKey: readFileSync(lab.clientKeyPath, 'utf8') },
+      roles: ['storage'],
+    });
+    const { page } = await newPage(
+      browser,
+      allowHttpErrors([
+        { status: 401, path: '/api/auth/whoami' },
+        { status: 400, path: '/api/storage/nodes/n1/pool-plan' },
+      ]),
+    );
+    await page.goto(server.url + '/');
+    await login(page, 'admin', ADMIN_PASSWORD);
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await openFromNav(page, 'Storage', 'Storage');
+    await page.getByRole('link', { name: 'n1' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Storage: n1' }).waitFor();
+
+    const wizard = page.getByRole('region', { name: 'Create a pool' });
+    await wizard.getByLabel('Pool name').fill('bad name');
+    await wizard.getByRole('button', { name: 'Preview' }).click();
+    await wizard.getByRole('alert').waitFor();
+    const refused = await wizard.getByRole('alert').innerText();
+    assert.match(refused, /pool name contains space/);
+    assert.match(refused, /raidz2 needs at least 3 disks, got 0/);
+
+    await wizard.getByLabel('Pool name').fill('tank');
+    await wizard.getByLabel('Layout').selectOption('raidz2');
+    const boxes = wizard.getByRole('checkbox', { name: /GRIM_LAB_DISK/ });
+    assert.equal(await boxes.count(), 6);
+    for (let i = 0; i < 5; i++) await boxes.nth(i).check();
+    await wizard.getByRole('button', { name: 'Preview' }).click();
+    const command = await wizard.getByLabel('Command').innerText();
+    assert.match(
+      command,
+      /^zpool create -o ashift=12 -O compression=on -O atime=off tank raidz2( \/dev\/disk\/by-id\/ata-GRIM_LAB_DISK_\S+){5}$/,
+    );
+    const planText = await wizard.getByLabel('Pool plan').innerText();
+    assert.match(planText, /Usable capacity: 2\.\d+G/);
+    assert.match(planText, /May fail: any 2 disks may fail/);
+    assert.match(planText, /3 data disks \(not a power of two\)/);
+    assert.equal((await execInNode(lab, 1, 'zpool list -H -o name')).stdout, '', 'nothing ran before Create');
+    await shot(page, 'storage-wizard-plan');
+    await wizard.getByRole('button', { name: 'Create pool' }).click();
+
+    const pool = page.getByRole('region', { name: 'Pool tank' });
+    await pool.getByRole('heading', { name: /Pool tank ONLINE/ }).waitFor();
+    const tree = await pool.getByRole('list', { name: 'vdevs of tank' }).innerText();
+    assert.match(tree, /raidz2-0\s+ONLINE/);
+    assert.equal((await execInNode(lab, 1, 'zpool list -H -o name,health')).stdout, 'tank\tONLINE\n');
+
+    // A disk taken away on the node itself; the page shows it within 60 s
+    const victim = (await execInNode(lab, 1, 'ls /dev/disk/by-id | sort | head -n 1')).stdout.trim();
+    const taken = Date.now();
+    await execInNode(lab, 1, `zpool offline tank /dev/disk/by-id/${victim}`);
+    await pool.getByRole('heading', { name: /Pool tank DEGRADED/ }).waitFor({ timeout: 60_000 });
+    console.log(
+      `# UI showed DEGRADED ${((Date.now() - taken) / 1000).toFixed(1)} s after the disk was taken away`,
+    );
+    await page
+      .getByRole('list', { name: 'Storage events' })
+      .getByText(/ONLINE -> DEGRADED/)
+      .waitFor({ timeout: 15_000 });
+    await shot(page, 'storage-degraded');
+
+    await pool.getByRole('button', { name: `Replace ${victim}…` }).click();
+    const replace = page.getByRole('region', { name: /^Replace / });
+    await replace.getByRole('button', { name: 'Show command' }).click();
+    const replaceCmd = await replace.getByLabel('Replace command').innerText();
+    assert.match(
+      replaceCmd,
+      new RegExp(`^zpool replace tank /dev/disk/by-id/${victim} /dev/disk/by-id/ata-GRIM_LAB_DISK_\\S+d6$`),
+    );
+    await replace.getByRole('button', { name: 'Run zpool replace' }).click();
+    await pool.getByRole('heading', { name: /Pool tank ONLINE/ }).waitFor({ timeout: 60_000 });
+    await pool.getByText(/resilver finished with 0 errors/).waitFor({ timeout: 30_000 });
+    await shot(page, 'storage-replaced');
+  },
+);

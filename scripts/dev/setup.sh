@@ -29,6 +29,9 @@ if [ "$want_test" = 1 ]; then
   pkgs="$pkgs zfs-fuse smartmontools" # storage nodes: real zpools through FUSE on lab nodes, smartctl -j
 fi
 [ "$want_test" = 1 ] && pkgs="$pkgs python3-venv"  # SeaweedFS: the venv its weed binary comes from
+if [ "$want_test" = 1 ]; then
+  pkgs="$pkgs buildah git" # pipelines: daemonless image builds, test repositories
+fi
 if [ -n "$pkgs" ]; then
   $SUDO apt-get update -q
   # shellcheck disable=SC2086 # word splitting of the package list is intended
@@ -60,4 +63,12 @@ if [ "$want_test" = 1 ]; then
     $AS_POSTGRES psql -qc 'CREATE DATABASE grim_test OWNER grim'
   fi
   echo "PostgreSQL ready: postgres://grim:grim@127.0.0.1:5432/grim_test"
+fi
+
+# Pipelines: Buildbot 4 from PyPI (Debian's 3.7 lacks buildbot-www, which carries the REST API grim reads), pinned,
+# in the shared test venv. /usr/bin/python3 explicitly: a pyenv python3 may come first on PATH.
+if [ "$want_test" = 1 ]; then
+  [ -x /opt/grim-venv/bin/pip ] || $SUDO /usr/bin/python3 -m venv /opt/grim-venv
+  $SUDO /opt/grim-venv/bin/pip install -q 'buildbot==4.3.0' 'buildbot-www==4.3.0' 'buildbot-worker==4.3.0' \
+    'twisted==26.10.0'
 fi

@@ -12,9 +12,10 @@ export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 export const NameParams = Type.Object({ name: Name }, { additionalProperties: false });
 export const RoleSchema = Type.Union(
-  [Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')],
+  [Type.Literal('deployer'), Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')],
   {
-    description: 'viewer < operator < admin',
+    description:
+      'viewer < operator < admin; deployer: a token that may only deploy the apps in its scope (pipelines)',
   },
 );
 /** Compile-time check that the schema lists exactly the domain's roles. */

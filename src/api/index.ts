@@ -10,6 +10,7 @@ import { sizeRoutes } from './routes/sizes.ts';
 import { controlPlaneRoutes } from './routes/control-plane.ts';
 import { storageRoutes } from './routes/storage.ts';
 import { seaweedRoutes } from './routes/seaweedfs.ts';
+import { pipelineRoutes } from './routes/pipelines.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -25,6 +26,7 @@ export const routes = {
   ...controlPlaneRoutes,
   ...storageRoutes,
   ...seaweedRoutes,
+  ...pipelineRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

@@ -19,6 +19,8 @@ export interface RouteDef<
   tag: string;
   /** Minimum role; 'public' routes need no credentials. */
   role: Role | 'public';
+  /** Deployer tokens may call this route for the apps in their scope (the `:name` parameter). */
+  deployer?: boolean;
   body?: B;
   query?: Q;
   params?: P;

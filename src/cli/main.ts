@@ -11,6 +11,7 @@ import { registerJobCommands } from './commands/jobs.ts';
 import { registerAppCommands } from './commands/apps.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerStorageCommands } from './commands/storage.ts';
+import { registerPipelineCommands } from './commands/pipelines.ts';
 import { registerLabNodes } from './lab-register.ts';
 import { reportError } from './output.ts';
 import { registerStatusCommand } from './commands/status.ts';
@@ -37,6 +38,7 @@ registerLabCommands(program, { registerNodes: registerLabNodes });
 registerStorageCommands(program);
 registerStatusCommand(program);
 registerBackupCommands(program, (c) => (exitCode = c));
+registerPipelineCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,6 +36,16 @@ export interface RegistryClientOptions {
   maxRedirects?: number;
 }
 
+/**
+ * Credentials grim manages for registries it runs itself (its build registry): every client without its own
+ * credentials uses them, so the runtimes pull built images without per-app configuration.
+ */
+const managedCredentials = new Map<string, RegistryCredentials>();
+export function setManagedRegistryCredentials(registry: string, creds: RegistryCredentials | null): void {
+  if (creds) managedCredentials.set(registry, creds);
+  else managedCredentials.delete(registry);
+}
+
 export class RegistryError extends Error {
   readonly status: number;
   readonly codes: string[];
@@ -140,7 +150,7 @@ export class RegistryClient {
 
   #credentials(registry: string): RegistryCredentials | undefined {
     const c = this.#options.credentials;
-    if (!c) return undefined;
+    if (!c) return managedCredentials.get(registry);
     return typeof c === 'function' ? c(registry) : c[registry];
   }
 

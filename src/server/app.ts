@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import Type from 'typebox';
 import { routes, type OperationId } from '../api/index.ts';
 import { ErrorBody } from '../api/common.ts';
-import { roleAtLeast } from '../domain/roles.ts';
+import { mayCall } from '../domain/roles.ts';
 import type { Principal } from '../services/auth.ts';
 import type { Services } from './services.ts';
 import type { Handlers } from './handler.ts';
@@ -19,6 +19,7 @@ import { registerWeb } from './web.ts';
 import { registerJobEvents } from './job-events.ts';
 import { registerFederate } from './federate.ts';
 import { registerTerminal } from './terminal.ts';
+import { registerPipelineHooks } from './pipeline-hooks.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +30,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     operationId?: OperationId;
     role?: string;
+    deployer?: boolean;
   }
 }
 
@@ -116,8 +118,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const role = req.routeOptions.config?.role;
     if (!role || role === 'public') return;
     if (!req.principal) return sendError(reply, 401, 'unauthenticated', 'log in or send an API token');
-    if (!roleAtLeast(req.principal.role, role as Principal['role']))
-      return sendError(reply, 403, 'forbidden', `needs role ${role}; you are ${req.principal.role}`);
+    const config = req.routeOptions.config;
+    const target = (req.params as Record<string, unknown> | undefined)?.name;
+    if (
+      !mayCall(
+        req.principal.role,
+        role as Principal['role'],
+        { allowsDeployer: !!config?.deployer, target: typeof target === 'string' ? target : null },
+        req.principal.apps ?? null,
+      )
+    )
+      return sendError(
+        reply,
+        403,
+        'forbidden',
+        req.principal.role === 'deployer'
+          ? `this deployer token may only deploy ${(req.principal.apps ?? []).join(', ') || 'nothing'}`
+          : `needs role ${role}; you are ${req.principal.role}`,
+      );
     if (req.principal.via === 'session' && MUTATING.has(req.method)) {
       const sent = req.headers['x-csrf-token'];
       if (typeof sent !== 'string' || sent !== req.principal.csrfToken)
@@ -166,6 +184,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerJobEvents(app, services);
   registerFederate(app, services);
   await registerTerminal(app, services);
+  await registerPipelineHooks(app, services);
   await registerWeb(app);
   return app;
 }
@@ -207,7 +226,7 @@ function registerTableRoutes(app: FastifyInstance, services: Services, handlers:
       method: def.method,
       url: def.path,
       bodyLimit: def.bodyLimit,
-      config: { operationId, role: def.role },
+      config: { operationId, role: def.role, deployer: !!def.deployer },
       schema: {
         operationId,
         summary: def.summary,

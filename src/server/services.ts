@@ -16,6 +16,7 @@ import type { StorageHealthLoop } from '../services/storage/health-loop.ts';
 import type { SeaweedService } from '../services/seaweedfs/seaweed-service.ts';
 import type { SeaweedAccess } from '../services/seaweedfs/access.ts';
 import type { SeaweedOperations } from '../services/seaweedfs/operations.ts';
+import type { PipelineService } from '../services/pipelines/pipeline-service.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
@@ -39,4 +40,5 @@ export interface Services {
   seaweedfs: SeaweedService;
   seaweedAccess: SeaweedAccess;
   seaweedOps: SeaweedOperations;
+  pipelines: PipelineService;
 }

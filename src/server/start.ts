@@ -31,6 +31,7 @@ import { GRIM_VERSION } from './version.ts';
 import { StorageService } from '../services/storage/storage-service.ts';
 import { StorageHealthLoop } from '../services/storage/health-loop.ts';
 import { createSeaweedServices } from '../services/seaweedfs/wiring.ts';
+import { createPipelineService } from '../services/pipelines/wiring.ts';
 
 export function openDb(config: ServerConfig): Db {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(join(config.dataDir, 'grim.db'));
@@ -69,6 +70,7 @@ export async function createServices(
   // Only jobs whose owner is gone; a live instance's jobs are its own business.
   await jobs.markOrphansInterrupted(await leases.liveInstances());
   const storage = new StorageService({ db, pool, audit });
+  const auth = new AuthService(db);
   return {
     leases,
     storage,
@@ -76,7 +78,7 @@ export async function createServices(
     config,
     db,
     audit,
-    auth: new AuthService(db),
+    auth,
     identity: { publicKey: identity.publicKey, fingerprint: identity.fingerprint },
     pool,
     inventory: new InventoryService(db),
@@ -87,6 +89,7 @@ export async function createServices(
     metrics: new MetricsService({ db, nodes, inventory: new InventoryService(db) }),
     apps: createAppService({ db, pool, jobs, dataDir: config.dataDir, netbox: config.netbox ?? null }),
     ...createSeaweedServices({ db, pool, audit, dataDir: config.dataDir }),
+    pipelines: createPipelineService({ db, audit, auth, dataDir: config.dataDir }),
   };
 }
 
@@ -213,6 +216,7 @@ export async function startServer(
       everyMs: Number(process.env.GRIM_SEAWEED_POLL_MS) || 15_000,
     },
   );
+  services.pipelines.resume();
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );

@@ -11,6 +11,8 @@ export interface Principal {
   via: 'session' | 'token';
   tokenId?: string;
   csrfToken?: string;
+  /** Deployer tokens: the only apps they may deploy. */
+  apps?: string[];
 }
 
 interface UserRow {
@@ -144,9 +146,10 @@ export class AuthService {
         expires_at: number | null;
         revoked_at: number | null;
         last_used_at: number | null;
+        apps: string | null;
       }
     >(
-      `SELECT u.*, t.id AS tid, t.role AS trole, t.expires_at, t.revoked_at, t.last_used_at
+      `SELECT u.*, t.id AS tid, t.role AS trole, t.expires_at, t.revoked_at, t.last_used_at, t.apps
        FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`,
       [sha256(secret)],
     );
@@ -161,28 +164,48 @@ export class AuthService {
     const firstUseInHour = r.last_used_at === null || now - Number(r.last_used_at) > 3600_000;
     if (firstUseInHour)
       await this.db.run('UPDATE api_tokens SET last_used_at = ? WHERE id = ?', [now, r.tid]);
+    const role = effectiveRole(r.role, r.trole);
     return {
       principal: {
         userId: r.id,
         username: r.username,
-        role: effectiveRole(r.role, r.trole),
+        role,
         via: 'token',
         tokenId: r.tid,
+        ...(role === 'deployer' ? { apps: r.apps ? (JSON.parse(r.apps) as string[]) : [] } : {}),
       },
       firstUseInHour,
     };
   }
 
-  async createToken(owner: Principal, name: string, role: Role, expiresInDays?: number) {
-    if (effectiveRole(owner.role, role) !== role)
+  async createToken(owner: Principal, name: string, role: Role, expiresInDays?: number, apps?: string[]) {
+    if (effectiveRole(owner.role, role) !== role || owner.role === 'deployer')
       throw new DomainError('forbidden', `a ${owner.role} cannot create a token with role ${role}`);
+    if (role === 'deployer' && !apps?.length)
+      throw invalid('a deployer token needs the apps it may deploy', [
+        { path: 'body/apps', message: 'required for role deployer' },
+      ]);
+    if (role !== 'deployer' && apps)
+      throw invalid('only deployer tokens have an app scope', [
+        { path: 'body/apps', message: 'allowed for role deployer only' },
+      ]);
     const secret = secretToken('grim');
     const id = newId();
     const now = Date.now();
     const expiresAt = expiresInDays ? now + expiresInDays * 86400_000 : null;
     await this.db.run(
-      'INSERT INTO api_tokens (id, name, user_id, role, token_hash, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [id, name, owner.userId, role, sha256(secret), secret.slice(0, 12), now, expiresAt],
+      'INSERT INTO api_tokens (id, name, user_id, role, token_hash, prefix, created_at, expires_at, apps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        id,
+        name,
+        owner.userId,
+        role,
+        sha256(secret),
+        secret.slice(0, 12),
+        now,
+        expiresAt,
+        apps ? JSON.stringify(apps) : null,
+      ],
     );
     return { secret, token: (await this.listTokens(owner, id))[0] };
   }
@@ -210,6 +233,7 @@ export class AuthService {
       role: t.role as Role,
       prefix: t.prefix,
       username: t.username,
+      apps: t.apps ? (JSON.parse(t.apps) as string[]) : null,
       createdAt: Number(t.created_at),
       expiresAt: n(t.expires_at),
       lastUsedAt: n(t.last_used_at),

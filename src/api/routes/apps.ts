@@ -167,6 +167,17 @@ const IpPoolView = Type.Object({
   ),
 });
 
+/** What built a release (set by a pipeline's deploy step). */
+export const BuildInfo = Type.Object(
+  {
+    pipeline: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$' }),
+    number: Type.Integer({ minimum: 0, maximum: 1e9 }),
+    commit: Type.String({ pattern: '^([0-9a-f]{40}|[0-9a-f]{64})$' }),
+    digest: Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }),
+  },
+  { additionalProperties: false },
+);
+
 const Started = Type.Object({
   jobId: Type.String(),
   release: Type.Integer(),
@@ -213,9 +224,13 @@ export const appRoutes = {
     summary: 'Create a new release (the app plus these changes) and roll it out; 409 "held" on overcommit',
     tag: 'apps',
     role: 'operator',
+    deployer: true,
     status: 202,
     params: AppParams,
-    body: Type.Object({ ...AppFields, acceptOvercommit: Accept }, { additionalProperties: false }),
+    body: Type.Object(
+      { ...AppFields, acceptOvercommit: Accept, build: Type.Optional(BuildInfo) },
+      { additionalProperties: false },
+    ),
     response: Started,
   }),
   scaleApp: route({

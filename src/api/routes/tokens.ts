@@ -8,6 +8,9 @@ export const ApiToken = Type.Object({
   role: RoleSchema,
   prefix: Type.String({ description: 'the first characters of the token, to recognise it' }),
   username: Type.String(),
+  apps: Type.Union([Type.Array(Type.String()), Type.Null()], {
+    description: 'deployer tokens: the only apps they may deploy',
+  }),
   createdAt: Timestamp,
   expiresAt: Type.Union([Timestamp, Type.Null()]),
   lastUsedAt: Type.Union([Timestamp, Type.Null()]),
@@ -35,6 +38,17 @@ export const tokenRoutes = {
         name: Type.String({ minLength: 1, maxLength: 64 }),
         role: RoleSchema,
         expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+        apps: Type.Optional(
+          Type.Array(
+            Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$' }),
+            {
+              minItems: 1,
+              maxItems: 256,
+              uniqueItems: true,
+              description: 'required for (and only for) role deployer: the apps the token may deploy',
+            },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),

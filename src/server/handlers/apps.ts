@@ -1,5 +1,6 @@
 import type { HandlerMap } from '../handler.ts';
 import { sizeView } from '../../services/apps/sizes.ts';
+import { DomainError } from '../../domain/errors.ts';
 
 type Ops =
   | 'listSizes'
@@ -36,9 +37,23 @@ export const appHandlers: HandlerMap<Ops> = {
     return { app: await services.apps.create(body, principal.username) };
   },
   deployApp: async ({ params, body, principal, services, req }) => {
-    const { acceptOvercommit, ...changes } = body;
-    req.auditDetails = { acceptOvercommit: !!acceptOvercommit, secrets: secretNames(changes.secrets) };
+    const { acceptOvercommit, build, ...changes } = body;
+    req.auditDetails = {
+      acceptOvercommit: !!acceptOvercommit,
+      secrets: secretNames(changes.secrets),
+      ...(build ? { build } : {}),
+    };
+    if (principal.role === 'deployer') {
+      const extra = Object.keys(changes).filter((k) => k !== 'source');
+      if (extra.length || acceptOvercommit)
+        throw new DomainError(
+          'forbidden',
+          `a deployer token may change the source only, not ${[...extra, ...(acceptOvercommit ? ['acceptOvercommit'] : [])].join(', ')}`,
+        );
+    }
+    if (build) await services.pipelines.checkBuild(params.name, build, principal);
     const r = await services.apps.deploy(params.name, { changes, acceptOvercommit }, principal.username);
+    if (build) await services.pipelines.recordRelease(params.name, r.release, build);
     req.auditDetails = {
       ...req.auditDetails,
       release: r.release,

@@ -11,6 +11,7 @@ import { ipamHandlers } from './ipam.ts';
 import { controlPlaneHandlers } from './control-plane.ts';
 import { storageHandlers } from './storage.ts';
 import { seaweedHandlers } from './seaweedfs.ts';
+import { pipelineHandlers } from './pipelines.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -26,4 +27,5 @@ export const handlers: Handlers = {
   ...controlPlaneHandlers,
   ...storageHandlers,
   ...seaweedHandlers,
+  ...pipelineHandlers,
 };

@@ -5,7 +5,7 @@ export const tokenHandlers: HandlerMap<'listTokens' | 'createToken' | 'revokeTok
     return { tokens: await services.auth.listTokens(principal) };
   },
   async createToken({ body, principal, services }) {
-    return services.auth.createToken(principal, body.name, body.role, body.expiresInDays);
+    return services.auth.createToken(principal, body.name, body.role, body.expiresInDays, body.apps);
   },
   async revokeToken({ params, principal, services }) {
     await services.auth.revokeToken(principal, params.id);

@@ -12,7 +12,8 @@ interface Props {
 /** Any user may create tokens for themselves, up to their own role. */
 export function CreateTokenForm({ onCreated }: Props) {
   const { user } = useSession();
-  const roles = ROLES.filter((r) => roleAtLeast(user.role, r));
+  // deployer tokens belong to pipelines (they need an app scope): grim creates them
+  const roles = ROLES.filter((r) => r !== 'deployer' && roleAtLeast(user.role, r));
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [days, setDays] = useState('90');

@@ -1,0 +1,353 @@
+/**
+ * Pipelines: defined in grim, turned into Buildbot's master.cfg, built by Buildbot (buildah, a local worker),
+ * deployed back through grim's API with a deployer token per pipeline. Webhooks from GitHub, Gitea and GitLab
+ * are verified here, replays refused, every outcome audited, then handed to Buildbot as a forced build.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Db } from '../../store/db.ts';
+import type { AuditLog } from '../audit.ts';
+import type { AuthService, Principal } from '../auth.ts';
+import type { SecretBox } from '../../ssh/index.ts';
+import { SCRIPTS_DIR } from '../../scripts/loader.ts';
+import { DomainError, conflict, invalid, notFound } from '../../domain/errors.ts';
+import {
+  checkPipeline,
+  type PipelineInput,
+  type PipelineSpec,
+  type WebhookProvider,
+} from '../../domain/pipelines.ts';
+import { verifyWebhook, type Headers } from '../../domain/webhooks.ts';
+import {
+  deletePipelineRow,
+  getPipelineRow,
+  insertPipeline,
+  listPipelineRows,
+  recordDelivery,
+  recordReleaseBuild,
+  releaseBuildsOf,
+  type PipelineRow,
+} from '../../store/pipelines-repo.ts';
+import { Buildbot, type BuildbotSettings } from './buildbot.ts';
+import { renderMasterCfg } from './master-cfg.ts';
+import type { RegistryCompanion } from './registry-companion.ts';
+
+export interface PipelineSettings {
+  buildbot: BuildbotSettings;
+  /** file:// repositories must be below one of these (empty: none allowed). */
+  fileRoots: string[];
+  /** grim's API as the Buildbot worker reaches it (the deploy step), and the CA file for https. */
+  grimUrl: string;
+  grimCaFile: string | null;
+  artifactsDir: string;
+}
+
+export function pipelineSettingsFromEnv(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineSettings {
+  return {
+    buildbot: {
+      venv: env.GRIM_BUILDBOT_VENV || '/opt/grim-venv',
+      base: join(dataDir, 'buildbot'),
+      pbPort: Number(env.GRIM_BUILDBOT_PB_PORT) || 9989,
+      wwwPort: Number(env.GRIM_BUILDBOT_WWW_PORT) || 8010,
+      workerName: 'local',
+    },
+    fileRoots: (env.GRIM_PIPELINE_FILE_ROOTS ?? '').split(':').filter((p) => p.startsWith('/')),
+    grimUrl: env.GRIM_PUBLIC_URL || `http://${env.GRIM_LISTEN || '127.0.0.1:8080'}`,
+    grimCaFile: env.GRIM_PUBLIC_CA_FILE || null,
+    artifactsDir: join(dataDir, 'artifacts'),
+  };
+}
+
+export interface PipelineView {
+  name: string;
+  app: string;
+  repo: string;
+  branch: string;
+  build: PipelineSpec['build'];
+  buildArgs: Record<string, string>;
+  testCommand: string | null;
+  pollSeconds: number;
+  webhook: { provider: WebhookProvider; url: string } | null;
+  createdBy: string;
+  createdAt: number;
+}
+
+const view = (r: PipelineRow): PipelineView => {
+  const s = JSON.parse(r.spec) as PipelineSpec;
+  return {
+    name: s.name,
+    app: s.app,
+    repo: s.repo,
+    branch: s.branch,
+    build: s.build,
+    buildArgs: s.buildArgs,
+    testCommand: s.testCommand,
+    pollSeconds: s.pollSeconds,
+    webhook: r.webhook_provider
+      ? { provider: r.webhook_provider, url: `/api/pipelines/${s.name}/webhook` }
+      : null,
+    createdBy: r.created_by,
+    createdAt: Number(r.created_at),
+  };
+};
+
+export class PipelineService {
+  settings: PipelineSettings;
+  buildbot: Buildbot;
+  private readonly d: {
+    db: Db;
+    audit: AuditLog;
+    auth: AuthService;
+    box: SecretBox;
+    registry: RegistryCompanion;
+  };
+
+  constructor(
+    d: { db: Db; audit: AuditLog; auth: AuthService; box: SecretBox; registry: RegistryCompanion },
+    settings: PipelineSettings,
+  ) {
+    this.d = d;
+    this.settings = settings;
+    this.buildbot = new Buildbot(settings.buildbot);
+  }
+
+  /** Replaces the settings (tests pick free ports); only before Buildbot is started. */
+  configure(settings: PipelineSettings): void {
+    this.settings = settings;
+    this.buildbot = new Buildbot(settings.buildbot);
+  }
+
+  get registry(): RegistryCompanion {
+    return this.d.registry;
+  }
+
+  async list(): Promise<PipelineView[]> {
+    return (await listPipelineRows(this.d.db)).map(view);
+  }
+
+  private async row(name: string): Promise<PipelineRow> {
+    const r = await getPipelineRow(this.d.db, name);
+    if (!r) throw notFound(`pipeline ${name}`);
+    return r;
+  }
+
+  async get(name: string): Promise<PipelineView> {
+    return view(await this.row(name));
+  }
+
+  /** Checks everything first (every problem listed), then stores the pipeline and its deployer token. */
+  async create(
+    input: PipelineInput & { webhook?: WebhookProvider },
+    owner: Principal,
+  ): Promise<{ pipeline: PipelineView; webhookSecret: string | null }> {
+    const checked = checkPipeline(input, this.settings.fileRoots);
+    const problems = checked.ok ? [] : [...checked.problems];
+    if (!(await this.d.db.get('SELECT name FROM apps WHERE name = ?', [input.app])))
+      problems.push({ path: 'body/app', message: `app ${input.app} does not exist` });
+    if (problems.length || !checked.ok) throw invalid(`pipeline ${input.name} cannot be created`, problems);
+    if (await getPipelineRow(this.d.db, input.name)) throw conflict(`pipeline ${input.name} exists`);
+    const token = await this.d.auth.createToken(owner, `pipeline ${input.name}`, 'deployer', undefined, [
+      input.app,
+    ]);
+    const webhookSecret = input.webhook ? randomBytes(24).toString('hex') : null;
+    await insertPipeline(this.d.db, {
+      spec: checked.spec,
+      provider: input.webhook ?? null,
+      webhookSecret: webhookSecret ? this.d.box.seal(webhookSecret, `pipeline-webhook:${input.name}`) : '',
+      deployToken: this.d.box.seal(token.secret, `pipeline-token:${input.name}`),
+      deployTokenId: token.token.id,
+      by: owner.username,
+    });
+    return { pipeline: await this.get(input.name), webhookSecret };
+  }
+
+  async remove(name: string, by: Principal): Promise<void> {
+    const r = await this.row(name);
+    if (r.deploy_token_id)
+      await this.d.auth.revokeToken({ ...by, role: 'admin' }, r.deploy_token_id).catch(() => undefined);
+    await deletePipelineRow(this.d.db, name);
+  }
+
+  /** master.cfg for the pipelines as they are now. */
+  async renderConfig(): Promise<string> {
+    const rows = await listPipelineRows(this.d.db);
+    const envs = await this.d.db.all<{ name: string; environment: string }>(
+      'SELECT name, environment FROM apps',
+    );
+    const s = this.settings;
+    return renderMasterCfg(
+      {
+        title: 'grim pipelines',
+        pbPort: s.buildbot.pbPort,
+        wwwPort: s.buildbot.wwwPort,
+        workerNames: [s.buildbot.workerName],
+        scriptsDir: `${SCRIPTS_DIR}build`,
+        grimUrl: s.grimUrl,
+        grimCaFile: s.grimCaFile,
+        registry: this.d.registry.host,
+        registryCaDir: null,
+        artifactsDir: s.artifactsDir,
+        environmentOf: Object.fromEntries(envs.map((e) => [e.name, e.environment])),
+      },
+      rows.map((r) => JSON.parse(r.spec) as PipelineSpec),
+    );
+  }
+
+  async configView() {
+    const generated = await this.renderConfig();
+    const applied = this.buildbot.appliedConfig();
+    return { generated, applied, pending: generated !== applied };
+  }
+
+  /**
+   * Applies the generated master.cfg: sets up the master and worker once, writes their secrets, runs
+   * `buildbot checkconfig`, then starts them or reloads the running master (running builds continue).
+   */
+  async apply(): Promise<{ reloaded: boolean; started: boolean }> {
+    await this.d.registry.ensureRunning();
+    const bb = this.buildbot;
+    await bb.setup();
+    const creds = await this.d.registry.builderCredentials();
+    bb.writeSecret('registry-user', creds.username);
+    bb.writeSecret('registry-password', creds.password);
+    for (const r of await listPipelineRows(this.d.db))
+      bb.writeSecret(
+        `deploy-${r.name}`,
+        this.d.box.open(r.deploy_token, `pipeline-token:${r.name}`).toString(),
+      );
+    const { reloaded } = await bb.apply(await this.renderConfig());
+    const started = !bb.master.running();
+    bb.start();
+    const end = Date.now() + 60_000;
+    while (!(await bb.ready())) {
+      if (Date.now() > end)
+        throw new DomainError('unavailable', `Buildbot did not come up:\n${bb.master.log().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return { reloaded, started };
+  }
+
+  /** On grim's start: keep Buildbot and the registry running when a configuration was applied before. */
+  resume(): void {
+    if (this.buildbot.appliedConfig() === null) return;
+    this.d.registry.start();
+    this.buildbot.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.buildbot.stop();
+    await this.d.registry.stop();
+  }
+
+  async builds(name: string) {
+    await this.row(name);
+    const builds = await this.buildbot.builds(name);
+    const releases = await releaseBuildsOf(this.d.db, { pipeline: name });
+    return builds.map((b) => ({
+      ...b,
+      release: releases.find((r) => Number(r.build_number) === b.number)?.release ?? null,
+    }));
+  }
+
+  async buildLog(name: string, number: number) {
+    await this.row(name);
+    const steps = await this.buildbot.buildLog(name, number);
+    if (!steps) throw notFound(`build ${number} of pipeline ${name}`);
+    return steps;
+  }
+
+  async triggerBuild(name: string, revision: string | undefined, reason: string) {
+    const p = await this.get(name);
+    return this.buildbot.force(name, { branch: p.branch, revision, reason });
+  }
+
+  /**
+   * A webhook delivery: verified against the pipeline's secret, refused when replayed, audited whatever the
+   * outcome, and for a push to the pipeline's branch handed to Buildbot as a build of the pushed commit.
+   */
+  async webhook(
+    name: string,
+    headers: Headers,
+    body: Buffer,
+    ip: string,
+  ): Promise<{ status: number; code: string; message: string; buildsetId?: number }> {
+    const r = /^[a-z0-9-]{1,32}$/.test(name) ? await getPipelineRow(this.d.db, name) : undefined;
+    const provider = r?.webhook_provider ?? 'unknown';
+    const audit = (outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>) =>
+      this.d.audit.record({
+        actor: `webhook:${provider}`,
+        actorKind: 'anonymous',
+        action: 'pipeline.webhook',
+        target: name.slice(0, 64),
+        outcome,
+        details,
+        ip,
+      });
+    if (!r || !r.webhook_provider) {
+      await audit('denied', { reason: 'no such pipeline webhook' });
+      return { status: 404, code: 'not_found', message: `pipeline ${name.slice(0, 64)} has no webhook` };
+    }
+    const secret = this.d.box.open(r.webhook_secret, `pipeline-webhook:${name}`).toString();
+    const verdict = verifyWebhook(r.webhook_provider, secret, headers, body);
+    if (!verdict.ok) {
+      await audit('denied', { reason: verdict.reason, delivery: verdict.delivery });
+      return { status: 401, code: 'unauthenticated', message: verdict.reason };
+    }
+    if (!(await recordDelivery(this.d.db, name, verdict.delivery))) {
+      await audit('denied', { reason: 'replayed delivery', delivery: verdict.delivery });
+      return { status: 409, code: 'conflict', message: `delivery ${verdict.delivery} was already received` };
+    }
+    const spec = JSON.parse(r.spec) as PipelineSpec;
+    if (verdict.branch !== spec.branch || !verdict.commit) {
+      await audit('success', {
+        delivery: verdict.delivery,
+        event: verdict.event,
+        ignored: `not a push to ${spec.branch}`,
+      });
+      return { status: 202, code: 'ignored', message: `ignored: not a push to ${spec.branch}` };
+    }
+    try {
+      const { buildsetId } = await this.buildbot.force(name, {
+        branch: spec.branch,
+        revision: verdict.commit,
+        reason: `${provider} push ${verdict.delivery}`,
+      });
+      await audit('success', { delivery: verdict.delivery, commit: verdict.commit, buildsetId });
+      return { status: 202, code: 'accepted', message: `building ${verdict.commit}`, buildsetId };
+    } catch (err) {
+      await audit('failure', {
+        delivery: verdict.delivery,
+        commit: verdict.commit,
+        error: (err as Error).message,
+      });
+      return { status: 503, code: 'unavailable', message: (err as Error).message };
+    }
+  }
+
+  /** Before a deploy that says what built it: the pipeline deploys this app, and a deployer is its own. */
+  async checkBuild(app: string, build: { pipeline: string }, principal: Principal): Promise<void> {
+    const p = await getPipelineRow(this.d.db, build.pipeline);
+    if (!p || p.app !== app)
+      throw invalid('build does not match a pipeline of this app', [
+        { path: 'body/build/pipeline', message: `pipeline ${build.pipeline} does not deploy ${app}` },
+      ]);
+    if (principal.role === 'deployer' && principal.tokenId !== p.deploy_token_id)
+      throw new DomainError('forbidden', `only pipeline ${build.pipeline}'s own token may record its builds`);
+  }
+
+  /** What built a release (the deploy handler, after checkBuild and the deploy). */
+  async recordRelease(
+    app: string,
+    release: number,
+    build: { pipeline: string; number: number; commit: string; digest: string },
+  ): Promise<void> {
+    await recordReleaseBuild(this.d.db, { app, release, ...build });
+  }
+
+  releaseBuilds(app: string) {
+    return releaseBuildsOf(this.d.db, { app });
+  }
+}

@@ -1,0 +1,21 @@
+/** How the pipeline service is put together: settings from the environment, grim's secret box, the registry. */
+import { join } from 'node:path';
+import type { Db } from '../../store/db.ts';
+import type { AuditLog } from '../audit.ts';
+import type { AuthService } from '../auth.ts';
+import { openSecretBox } from '../../ssh/index.ts';
+import { PipelineService, pipelineSettingsFromEnv } from './pipeline-service.ts';
+import { RegistryCompanion } from './registry-companion.ts';
+
+export function createPipelineService(
+  d: { db: Db; audit: AuditLog; auth: AuthService; dataDir: string },
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineService {
+  const settings = pipelineSettingsFromEnv(d.dataDir, env);
+  const registry = new RegistryCompanion({
+    dir: join(d.dataDir, 'registry'),
+    addr: env.GRIM_REGISTRY_ADDR || '127.0.0.1:5000',
+    grimUrl: settings.grimUrl,
+  });
+  return new PipelineService({ ...d, box: openSecretBox(d.dataDir, env), registry }, settings);
+}

@@ -1,0 +1,334 @@
+// Pipelines end to end, all real: a git repository on a lab node (served by git daemon), grim's Buildbot 4
+// master and worker (supervised on the control node), buildah building the repository's Dockerfile, grim's
+// docker-registry with token auth against grim, and a container app on a 2-node lab group.
+// One Buildbot master serves the whole file:
+//   - a commit pushed to main is polled, built, pushed and deployed with no further action (push → serving time);
+//   - applying a new configuration while that build runs reloads Buildbot without losing the build;
+//   - a commit that breaks the build and one failing the test command deploy nothing: the release stays;
+//   - a signed GitHub webhook builds and deploys a commit on another branch; a wrong signature and a replayed
+//     delivery are refused and audited;
+//   - the release records pipeline, build number, commit and digest; `grim pipeline builds` lists them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { execInNode } from '../../src/lab/node-control.ts';
+import { signWebhook } from '../../src/domain/webhooks.ts';
+import { startTestApp } from '../helpers/app.ts';
+import { addLab, fetchText } from '../helpers/apps-lab.ts';
+import { grim, cliEnv } from '../helpers/grim-process.ts';
+import { withLab } from '../helpers/lab.ts';
+import { freePort, registryBinaryAvailable } from '../helpers/registry.ts';
+
+const APP = `pw${randomBytes(3).toString('hex')}`;
+const VENV = process.env.GRIM_BUILDBOT_VENV || '/opt/grim-venv';
+
+const DOCKERFILE = `FROM scratch
+ARG GREETING=none
+COPY rootfs/ /
+COPY index.html /www/index.html
+CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+`;
+
+/** The repository on lab node 1: a bare repo under /srv/git served by git daemon, and a work tree to commit in. */
+const SETUP_REPO = (addr: string) => `set -e
+mkdir -p /srv/git /srv/work/rootfs/bin /srv/work/rootfs/etc /srv/work/rootfs/tmp
+git init -q --bare -b main /srv/git/web.git
+cd /srv/work && git init -q -b main
+cp /usr/bin/busybox rootfs/bin/busybox
+printf 'root:x:0:0:root:/:/bin/busybox\\n' > rootfs/etc/passwd
+touch rootfs/tmp/.keep
+cat > Dockerfile <<'EOF'
+${DOCKERFILE}EOF
+printf '#!/bin/sh\\ngrep -q hello index.html\\n' > test.sh
+echo 'hello v1' > index.html
+git add -A && git -c user.name=t -c user.email=t@lab commit -qm v1
+git remote add origin /srv/git/web.git && git push -q origin main
+git daemon --detach --reuseaddr --export-all --base-path=/srv/git --listen=${addr} --pid-file=/run/gitd.pid /srv/git
+for i in $(seq 50); do git ls-remote git://${addr}/web.git >/dev/null 2>&1 && break; sleep 0.1; done
+git ls-remote git://${addr}/web.git >/dev/null`;
+
+/** Commits a change on a branch of the lab repository and pushes it; prints the commit id. */
+const COMMIT = (branch: string, change: string, message: string) => `set -e
+cd /srv/work && git checkout -q -B ${branch} >/dev/null 2>&1
+${change}
+git add -A && git -c user.name=t -c user.email=t@lab commit -qm '${message}'
+git push -q -f origin ${branch}
+git rev-parse HEAD`;
+
+async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  ms = 180_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(250);
+  }
+}
+
+test(
+  'pipelines: push → Buildbot → buildah → registry → release on 2 nodes; failures never deploy; webhooks',
+  {
+    timeout: 900_000,
+  },
+  async (t) => {
+    if (process.getuid?.() !== 0) return void t.skip('needs root (lab nodes)');
+    for (const [ok, what] of [
+      [
+        existsSync(`${VENV}/bin/buildbot`),
+        `Buildbot is not installed in ${VENV} (scripts/dev/setup.sh --test)`,
+      ],
+      [existsSync('/usr/bin/buildah'), 'buildah is not installed (apt-get install buildah)'],
+      [registryBinaryAvailable(), 'docker-registry is not installed'],
+    ] as const)
+      if (!ok) {
+        if (process.env.CI) assert.fail(what);
+        return void t.skip(what);
+      }
+    const lab = await withLab(t, { nodes: 2, os: 'debian' });
+    if (!lab) return;
+    const n1 = lab.nodes[0];
+    await execInNode(lab, 1, SETUP_REPO(n1.address));
+    const repo = `git://${n1.address}/web.git`;
+
+    const grimPort = await freePort();
+    Object.assign(process.env, {
+      GRIM_BUILDBOT_VENV: VENV,
+      GRIM_BUILDBOT_PB_PORT: String(await freePort()),
+      GRIM_BUILDBOT_WWW_PORT: String(await freePort()),
+      GRIM_REGISTRY_ADDR: `127.0.0.1:${await freePort()}`,
+      GRIM_PUBLIC_URL: `http://127.0.0.1:${grimPort}`,
+    });
+    // Registered before startTestApp's cleanup (after hooks run in order): Buildbot stops before its data goes.
+    let stopPipelines = async () => {};
+    t.after(() => stopPipelines());
+    const a = await startTestApp(t);
+    stopPipelines = () => a.services.pipelines.stop();
+    await a.app.listen({ host: '127.0.0.1', port: grimPort });
+    const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
+    await addLab(a, lab, 'pair');
+    const registry = a.services.pipelines.registry.host;
+
+    const created = await call('POST', '/api/apps', {
+      name: APP,
+      environment: 'lab',
+      group: 'pair',
+      replicas: 2,
+      cpu: '100m',
+      memory: '64Mi',
+      disk: '128Mi',
+      runtime: 'container',
+      source: { kind: 'image', image: `${registry}/lab/${APP}:none` },
+      ports: [{ name: 'http', port: 8080 }],
+      health: { type: 'http', path: '/', intervalSec: 1, timeoutSec: 2, retries: 30 },
+      maxParallel: 2,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    const p = await call('POST', '/api/pipelines', {
+      name: 'web',
+      repo,
+      branch: 'main',
+      app: APP,
+      build: { kind: 'dockerfile', dockerfile: 'Dockerfile' },
+      buildArgs: { GREETING: 'it\'s "quoted" $(not run)' },
+      testCommand: 'sh test.sh',
+      pollSeconds: 2,
+    });
+    assert.equal(p.status, 201, JSON.stringify(p.json));
+
+    // The generated master.cfg is shown before it is applied, then checked and applied.
+    const cfg = (await call('GET', '/api/build-config')).json;
+    assert.equal(cfg.pending, true);
+    assert.equal(cfg.applied, null);
+    assert.match(cfg.generated, /add_pipeline\(\n {4}name="web",\n {4}repo="git:\/\/[0-9.]+\/web\.git"/);
+    assert.doesNotMatch(cfg.generated, /grim_[A-Za-z0-9]{20,}/, 'no token in master.cfg');
+    const applied = await call('POST', '/api/build-config/apply');
+    assert.equal(applied.status, 200, JSON.stringify(applied.json));
+    assert.equal(applied.json.started, true);
+    assert.equal((await call('GET', '/api/build-config')).json.pending, false);
+
+    const serving = async (text: string) => {
+      const app = (await call('GET', `/api/apps/${APP}`)).json.app;
+      const running = app.instances.filter((i: any) => i.state === 'running');
+      if (running.length !== 2 || new Set(running.map((i: any) => i.node)).size !== 2) return false;
+      for (const i of running)
+        if ((await fetchText(`http://${i.address}:${i.ports.http}/`)) !== text) return false;
+      return app;
+    };
+    /** The app once its rollout has finished (currentRelease moves at the end). */
+    const settled = async () => {
+      const app = (await call('GET', `/api/apps/${APP}`)).json.app;
+      return app.rollout?.status === 'running' ? false : app;
+    };
+    const buildsOf = async (pipeline: string) =>
+      (await call('GET', `/api/pipelines/${pipeline}/builds`)).json.builds;
+    const buildOf = (pipeline: string, commit: string) =>
+      eventually(`a finished build of ${commit.slice(0, 8)}`, async () => {
+        const b = (await buildsOf(pipeline)).find((x: any) => x.commit === commit && x.state !== 'running');
+        return b ?? false;
+      });
+
+    // 1. A pushed commit becomes a release on both nodes with no further action.
+    await delay(3000); // the poller's first poll records the branch head
+    const pushedAt = Date.now();
+    const v2 = (await execInNode(lab, 1, COMMIT('main', "echo 'hello v2' > index.html", 'v2'))).stdout.trim();
+    // While that build runs, a new configuration (a webhook pipeline) is applied: Buildbot reloads, the build goes on.
+    await eventually('the build of v2 to start', async () =>
+      (await buildsOf('web')).some((b: any) => b.state === 'running'),
+    );
+    const hook = await call('POST', '/api/pipelines', {
+      name: 'web-hook',
+      repo,
+      branch: 'release',
+      app: APP,
+      build: { kind: 'dockerfile', dockerfile: 'Dockerfile' },
+      pollSeconds: 0,
+      webhook: 'github',
+    });
+    assert.equal(hook.status, 201, JSON.stringify(hook.json));
+    const secret = hook.json.webhookSecret as string;
+    const reapplied = await call('POST', '/api/build-config/apply');
+    assert.equal(reapplied.status, 200, JSON.stringify(reapplied.json));
+    assert.equal(reapplied.json.reloaded, true);
+    const app2 = await eventually('v2 serving on both nodes', () => serving('hello v2\n'), 240_000);
+    const pushToServing = (Date.now() - pushedAt) / 1000;
+    console.log(`# push → serving on 2 nodes (polling every 2 s): ${pushToServing.toFixed(1)} s`);
+    const b2 = await buildOf('web', v2);
+    Object.assign(app2, await eventually('the v2 rollout to finish', settled));
+    assert.equal(b2.state, 'succeeded', JSON.stringify(b2));
+    assert.match(b2.digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(b2.release, app2.currentRelease);
+    const recorded = (await call('GET', `/api/apps/${APP}/release-builds`)).json.builds;
+    assert.deepEqual(
+      recorded.map((r: any) => [r.release, r.pipeline, r.number, r.commit, r.digest]),
+      [[app2.currentRelease, 'web', b2.number, v2, b2.digest]],
+    );
+    const release2 = app2.currentRelease;
+
+    // The image in grim's registry is tagged with the commit and has the recorded digest.
+    const tagList = await fetch(`http://${registry}/v2/lab/${APP}/tags/list`);
+    assert.equal(tagList.status, 401, 'the registry needs a token');
+
+    // 2. A commit that breaks the build, and one that fails the test command: no deploy, v2 keeps serving.
+    const broken = (
+      await execInNode(
+        lab,
+        1,
+        COMMIT(
+          'main',
+          "echo 'COPY missing-file /x' >> Dockerfile; echo 'hello v3' > index.html",
+          'broken build',
+        ),
+      )
+    ).stdout.trim();
+    const bBroken = await buildOf('web', broken);
+    assert.equal(bBroken.state, 'failed');
+    const steps = (await call('GET', `/api/pipelines/web/builds/${bBroken.number}`)).json.steps;
+    assert.ok(
+      steps.some(
+        (s: any) => s.name === 'build and push image' && s.state === 'failed' && /missing-file/.test(s.log),
+      ),
+      JSON.stringify(steps.map((s: any) => [s.name, s.state, s.log.slice(-300)])),
+    );
+    assert.ok(!steps.some((s: any) => s.name === 'deploy'), 'no deploy step ran');
+    const failingTest = (
+      await execInNode(
+        lab,
+        1,
+        COMMIT(
+          'main',
+          "git checkout -q HEAD~1 -- Dockerfile; echo 'goodbye v4' > index.html",
+          'fails its test',
+        ),
+      )
+    ).stdout.trim();
+    const bTest = await buildOf('web', failingTest);
+    assert.equal(bTest.state, 'failed');
+    const testSteps = (await call('GET', `/api/pipelines/web/builds/${bTest.number}`)).json.steps;
+    assert.deepEqual(
+      testSteps.map((s: any) => [s.name, s.state]).slice(-1),
+      [['test', 'failed']],
+      'the build stopped at the test step',
+    );
+    const still = await serving('hello v2\n');
+    assert.ok(still, 'v2 still serves');
+    assert.equal(still.currentRelease, release2, 'no new release');
+
+    // 3. Webhooks: a signed GitHub push builds and deploys a commit on the webhook pipeline's branch.
+    const v5 = (
+      await execInNode(
+        lab,
+        1,
+        COMMIT('release', "echo 'hello v5' > index.html; printf 'exit 0\\n' > test.sh", 'v5'),
+      )
+    ).stdout.trim();
+    const payload = Buffer.from(
+      JSON.stringify({ ref: 'refs/heads/release', after: v5, repository: { clone_url: repo } }),
+    );
+    const post = (headers: Record<string, string>, body = payload) =>
+      a.app.inject({
+        method: 'POST',
+        url: '/api/pipelines/web-hook/webhook',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers },
+        payload: body,
+      });
+    const delivery = randomUUID();
+    const wrong = await post({
+      'x-github-delivery': randomUUID(),
+      ...signWebhook('github', 'not-the-secret', payload),
+    });
+    assert.equal(wrong.statusCode, 401, wrong.body);
+    const hookAt = Date.now();
+    const good = await post({ 'x-github-delivery': delivery, ...signWebhook('github', secret, payload) });
+    assert.equal(good.statusCode, 202, good.body);
+    const replay = await post({ 'x-github-delivery': delivery, ...signWebhook('github', secret, payload) });
+    assert.equal(replay.statusCode, 409, replay.body);
+    const app5 = await eventually('v5 serving on both nodes', () => serving('hello v5\n'), 240_000).catch(
+      async (err) => {
+        const builds = await buildsOf('web-hook');
+        const logs = [];
+        for (const b of builds)
+          logs.push((await call('GET', `/api/pipelines/web-hook/builds/${b.number}`)).json);
+        throw new Error(`${err.message}: ${JSON.stringify(builds)} ${JSON.stringify(logs).slice(-3000)}`);
+      },
+    );
+    console.log(`# signed webhook → serving on 2 nodes: ${((Date.now() - hookAt) / 1000).toFixed(1)} s`);
+    const b5 = await buildOf('web-hook', v5);
+    Object.assign(app5, await eventually('the v5 rollout to finish', settled));
+    assert.equal(b5.release, app5.currentRelease);
+    const audit = (await call('GET', '/api/audit?action=pipeline.webhook&limit=20')).json.entries as any[];
+    const outcomes = audit.map((e) => [e.outcome, e.details.reason ?? e.details.commit ?? '']);
+    assert.deepEqual(
+      outcomes.reverse(),
+      [
+        ['denied', 'signature or token does not match'],
+        ['success', v5],
+        ['denied', 'replayed delivery'],
+      ],
+      JSON.stringify(audit),
+    );
+
+    // 4. `grim pipeline builds` lists the builds with their commits, states and releases.
+    const cli = await grim(['pipeline', 'builds', 'web', '--json'], {
+      ...cliEnv(),
+      GRIM_SERVER: `http://127.0.0.1:${grimPort}`,
+      GRIM_TOKEN: a.adminToken,
+    });
+    assert.equal(cli.code, 0, cli.stderr);
+    const listed = JSON.parse(cli.stdout).builds.map((b: any) => [b.commit, b.state, b.release]);
+    for (const want of [
+      [v2, 'succeeded', release2],
+      [broken, 'failed', null],
+      [failingTest, 'failed', null],
+    ])
+      assert.ok(
+        listed.some((x: any) => JSON.stringify(x) === JSON.stringify(want)),
+        JSON.stringify(listed),
+      );
+  },
+);

@@ -10,6 +10,7 @@
 //   - the release records pipeline, build number, commit and digest; `grim pipeline builds` lists them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -108,7 +109,16 @@ test(
     let stopPipelines = async () => {};
     t.after(() => stopPipelines());
     const a = await startTestApp(t);
-    stopPipelines = () => a.services.pipelines.stop();
+    stopPipelines = async () => {
+    await a.services.pipelines.stop();
+    // Nothing of this run may outlive it: no process still uses its data directory.
+    const left = execFileSync('ps', ['-eo', 'pid=,args='])
+      .toString()
+      .split('\n')
+      .filter((l) => l.includes(a.dataDir));
+    for (const l of left) process.kill(Number(l.trim().split(' ')[0]), 'SIGKILL');
+    assert.deepEqual(left, [], 'processes left behind');
+  };
     await a.app.listen({ host: '127.0.0.1', port: grimPort });
     const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
     await addLab(a, lab, 'pair');

@@ -110,7 +110,7 @@ export class SupervisedService {
     const pid = this.pidOf('supervisor.pid') ?? this.alive(this.startedPid);
     this.startedPid = null;
     if (pid === null) return;
-    process.kill(pid, 'SIGTERM');
+    this.signal(pid, 'SIGTERM');
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
       try {
@@ -120,7 +120,15 @@ export class SupervisedService {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    process.kill(pid, 'SIGKILL');
+    this.signal(pid, 'SIGKILL');
+  }
+
+  private signal(pid: number, sig: NodeJS.Signals): void {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
   }
 
   log(): string {

@@ -237,9 +237,9 @@ export class PipelineService {
     this.buildbot.start();
   }
 
+  /** Stops Buildbot and the registry (they otherwise outlive grim, like services on nodes). */
   async stop(): Promise<void> {
-    await this.buildbot.stop();
-    await this.d.registry.stop();
+    await Promise.allSettled([this.buildbot.stop(), this.d.registry.stop()]);
   }
 
   async builds(name: string) {

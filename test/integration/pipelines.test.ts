@@ -110,15 +110,15 @@ test(
     t.after(() => stopPipelines());
     const a = await startTestApp(t);
     stopPipelines = async () => {
-    await a.services.pipelines.stop();
-    // Nothing of this run may outlive it: no process still uses its data directory.
-    const left = execFileSync('ps', ['-eo', 'pid=,args='])
-      .toString()
-      .split('\n')
-      .filter((l) => l.includes(a.dataDir));
-    for (const l of left) process.kill(Number(l.trim().split(' ')[0]), 'SIGKILL');
-    assert.deepEqual(left, [], 'processes left behind');
-  };
+      await a.services.pipelines.stop();
+      // Nothing of this run may outlive it: no process still uses its data directory.
+      const left = execFileSync('ps', ['-eo', 'pid=,args='])
+        .toString()
+        .split('\n')
+        .filter((l) => l.includes(a.dataDir));
+      for (const l of left) process.kill(Number(l.trim().split(' ')[0]), 'SIGKILL');
+      assert.deepEqual(left, [], 'processes left behind');
+    };
     await a.app.listen({ host: '127.0.0.1', port: grimPort });
     const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
     await addLab(a, lab, 'pair');

@@ -2,7 +2,8 @@
 # facts.sh - report the node's OS, hardware and installed runtime tools. Read-only.
 # result: {"os":{"id","version","prettyName"},"kernel","arch","hostname","cpus","memoryBytes",
 # result:  "disks":[{"name","sizeBytes","rotational","model","serial"}],"kvm","tools":{"firecracker",...},
-# result:  "cgroup":"v1"|"v2","init":"systemd"|"openrc"|"none"}
+# result:  "cgroup":"v1"|"v2","init":"systemd"|"openrc"|"none",
+# result:  "zpools":[{"name","sizeBytes","freeBytes","health"}]}
 # Disks: block devices from /sys/block, except loop, ram and zram devices and empty (size 0) ones.
 set -u
 
@@ -92,6 +93,26 @@ tools_json() {
 	printf '}'
 }
 
+# ZFS pools with their size and free space in bytes (zfs-fuse has no -p: its rounded sizes are converted).
+zpools_json() {
+	out=
+	if command -v zpool >/dev/null 2>&1; then
+		out=$(zpool list -Hp -o name,size,free,health 2>/dev/null) || out=$(zpool list -H -o name,size,free,health 2>/dev/null) || out=
+	fi
+	printf '%s\n' "$out" | awk -F '\t' '
+		function bytes(v, n, u, i, m) {
+			u = substr(v, length(v)); n = v + 0; m = 1
+			for (i = 1; i <= 6; i++) { m *= 1024; if (u == substr("KMGTPE", i, 1)) return n * m }
+			return n
+		}
+		BEGIN { printf "[" }
+		NF == 4 && $1 ~ /^[A-Za-z][A-Za-z0-9_.:-]*$/ {
+			printf "%s{\"name\":\"%s\",\"sizeBytes\":%.0f,\"freeBytes\":%.0f,\"health\":\"%s\"}", sep, $1, bytes($2), bytes($3), $4
+			sep = ","
+		}
+		END { printf "]" }'
+}
+
 init_system() {
 	if [ -d /run/systemd/system ]; then
 		echo systemd
@@ -111,5 +132,5 @@ printf '{"os":{"id":%s,"version":%s,"prettyName":%s},' \
 printf '"kernel":%s,"arch":%s,"hostname":%s,"cpus":%s,"memoryBytes":%s,' \
 	"$(json_str "$(uname -r)")" "$(json_str "$(uname -m)")" "$(json_str "$host")" \
 	"$(json_num "$(cpu_count)")" "$(memory_bytes)"
-printf '"disks":%s,"kvm":%s,"tools":%s,"cgroup":"%s","init":"%s"}\n' \
-	"$(disks_json)" "$(json_bool "$kvm")" "$(tools_json)" "$cgroup" "$(init_system)"
+printf '"disks":%s,"kvm":%s,"tools":%s,"cgroup":"%s","init":"%s","zpools":%s}\n' \
+	"$(disks_json)" "$(json_bool "$kvm")" "$(tools_json)" "$cgroup" "$(init_system)" "$(zpools_json)"

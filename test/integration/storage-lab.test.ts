@@ -2,7 +2,9 @@
 // per node (real pools, pool version 23), driven through the API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { withLab } from '../helpers/lab.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { execInNode } from '../../src/lab/node-control.ts';
@@ -346,6 +348,46 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
         events.some((m: string) => m.includes('DEGRADED -> ONLINE')),
         events.join('\n'),
       );
+    },
+  );
+
+  await t.test(
+    'silent corruption: a scrub finds and repairs it, errors reach events and metrics, clear resets them',
+    async () => {
+      // Overwrite part of one mirror side's disk file behind zfs-fuse's back (labels at both ends stay).
+      const file = path.join(lab.nodes[1].dir, 'disks', path.basename(disks2[1]));
+      execFileSync('dd', [
+        'if=/dev/urandom',
+        `of=${file}`,
+        'bs=1M',
+        'seek=8',
+        'count=200',
+        'conv=notrunc',
+        'status=none',
+      ]);
+      assert.equal((await api('POST', '/api/storage/nodes/n2/pools/vault/scrub', {})).status, 200);
+      const h = await waitFor(
+        'scrub of vault to find the damage',
+        async () => {
+          const x = (await api('POST', '/api/storage/nodes/n2/check')).json.health.find(
+            (y: any) => y.name === 'vault',
+          );
+          return x.scan.kind === 'scrub' && x.scan.state === 'finished' ? x : undefined;
+        },
+        60_000,
+      );
+      assert.ok(h.errors > 0, `checksum errors counted: ${JSON.stringify(h)}`);
+      assert.equal(h.state, 'ONLINE', 'a mirror repairs what one side lost');
+      const kinds = (await api('GET', '/api/storage/events?node=n2')).json.events.map((e: any) => e.kind);
+      assert.ok(kinds.includes('errors-increased') && kinds.includes('scrub-found-errors'), kinds.join(','));
+      const metrics = String((await a.call('GET', '/metrics', { token })).json);
+      assert.match(metrics, /grim_zpool_errors\{node="n2",pool="vault"\} [1-9]/);
+      const cleared = await api('POST', '/api/storage/nodes/n2/pools/vault/devices', { action: 'clear' });
+      assert.equal(cleared.json.command, 'zpool clear vault');
+      const after = (await api('GET', '/api/storage/nodes/n2')).json.health.find(
+        (y: any) => y.name === 'vault',
+      );
+      assert.equal(after.errors, 0);
     },
   );
 

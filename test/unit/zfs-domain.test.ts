@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import { smartFrom } from '../../src/domain/storage/inventory.ts';
 import {
   deflateRatio,
   deviceAsize,
@@ -286,4 +288,24 @@ test('datasets: exact byte properties, refused values listed; retention keeps th
     ),
     RUNS,
   );
+});
+
+test('SMART from smartctl -j: this machine (no SMART device) and the fields smartctl documents', (t) => {
+  const real = spawnSync('smartctl', ['-j', '-H', '-i', '/dev/vda'], { encoding: 'utf8' });
+  if (real.error) t.diagnostic('smartctl not installed: only the documented shape is checked');
+  else if (real.stdout.trim()) assert.deepEqual(smartFrom(real.stdout.replace(/\n/g, '')), { passed: null });
+  const doc = {
+    model_name: 'WDC WD40EFZX-68AWUN0',
+    smart_status: { passed: false },
+    temperature: { current: 41 },
+    power_on_time: { hours: 31337 },
+  };
+  assert.deepEqual(smartFrom(JSON.stringify(doc)), {
+    passed: false,
+    temperatureC: 41,
+    powerOnHours: 31337,
+    model: 'WDC WD40EFZX-68AWUN0',
+  });
+  assert.equal(smartFrom(''), null);
+  assert.equal(smartFrom('not json'), null);
 });

@@ -8,12 +8,16 @@
  * - `replicas` is the desired total: instances already in the snapshot count toward it and toward spread.
  * - Overcommit is a warning with numbers, not an error: without acceptOvercommit the plan is held
  *   (`placements` empty, `proposed` filled); with it the placements are returned and the warnings kept for audit.
+ * - With `request.volumes` (local volumes) the app is stateful: one instance per node, pinned to the nodes that
+ *   hold its data, new data only where it fits (placement/volumes.ts). Without it nothing changes.
  */
 import { checkPlacementInput } from './placement/validate.ts';
 import { compareNodes, spreadInstances } from './placement/spread.ts';
 import { describeOvercommit, findOvercommit } from './placement/overcommit.ts';
+import { chooseStatefulNodes, volumeInputProblems } from './placement/volumes.ts';
 import type {
   Placement,
+  PlacementPlan,
   PlacementRequest,
   PlacementResult,
   PlacementSnapshot,
@@ -45,6 +49,8 @@ function skippedNode(node: SnapshotNode): SkippedNode {
 
 export function place(snapshot: PlacementSnapshot, request: PlacementRequest): PlacementResult {
   const problems = checkPlacementInput(snapshot, request);
+  if (request.volumes !== undefined && problems.length === 0)
+    problems.push(...volumeInputProblems(snapshot.nodes, request.volumes));
   if (problems.length > 0)
     return {
       ok: false,
@@ -66,16 +72,30 @@ export function place(snapshot: PlacementSnapshot, request: PlacementRequest): P
       'scaling down removes instances and is not a placement';
     return { ok: false, code: 'invalid', message, problems: [message], skipped };
   }
-  if (added > 0 && usable.length === 0) {
+  let adds: number[];
+  let volumeNodes: PlacementPlan['volumeNodes'];
+  if (request.volumes !== undefined) {
+    const choice = chooseStatefulNodes(request.app, nodes, added, request.resources, request.volumes);
+    if (!choice.ok)
+      return {
+        ok: false,
+        code: choice.code,
+        message: choice.message,
+        problems: choice.verdicts.map((v) => `${v.nodeName}: ${v.message}`),
+        skipped,
+        volumeNodes: choice.verdicts,
+      };
+    const chosen = new Set(choice.targets.map((n) => n.id));
+    adds = usable.map((n) => (chosen.has(n.id) ? 1 : 0));
+    volumeNodes = choice.verdicts;
+  } else if (added > 0 && usable.length === 0) {
     const message =
       nodes.length === 0
         ? `no nodes in the group to place app "${request.app}" on`
         : `no ready node in the group to place app "${request.app}" on: ` +
           skipped.map((s) => `${s.nodeName} (${s.state})`).join(', ');
     return { ok: false, code: 'unavailable', message, problems: [message], skipped };
-  }
-
-  const adds = spreadInstances(usable, added, request.resources);
+  } else adds = spreadInstances(usable, added, request.resources);
   const proposed: Placement[] = [];
   usable.forEach((node, i) => {
     if (adds[i] > 0)
@@ -110,5 +130,6 @@ export function place(snapshot: PlacementSnapshot, request: PlacementRequest): P
     overcommit: { held, nodes: overcommitted },
     skipped,
     warnings,
+    ...(volumeNodes ? { volumeNodes } : {}),
   };
 }

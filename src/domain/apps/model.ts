@@ -3,6 +3,14 @@
  * of it. Validation collects every problem with a path, so the API can answer with all of them at once.
  */
 import { resolveResources, type Resources, type ResourceRequest, type Size } from '../sizes.ts';
+import {
+  checkVolumes,
+  sharedHostPath,
+  volumeEnvName,
+  volumeHostPath,
+  type VolumeInput,
+  type VolumeSpec,
+} from '../volumes/spec.ts';
 
 export const APP_RUNTIMES = ['script', 'container', 'qemu-microvm', 'firecracker'] as const;
 export type AppRuntime = (typeof APP_RUNTIMES)[number];
@@ -40,6 +48,8 @@ export type AppSpec = {
   maxParallel: number;
   /** MicroVM runtimes only (default nat). */
   network?: VmNetworkMode;
+  /** Persistent volumes (absent: none). */
+  volumes?: VolumeSpec[];
 };
 
 /** What a user sends to create or change an app (text quantities, secrets in clear). */
@@ -58,6 +68,7 @@ export type AppInput = {
   failover?: Failover;
   maxParallel?: number;
   network?: VmNetworkMode;
+  volumes?: VolumeInput[];
 };
 
 export type Problem = { path: string; message: string };
@@ -227,6 +238,8 @@ export function applyAppInput(
     problems.push({ path: 'body/network', message: 'must be nat or bridged' });
   if (input.network !== undefined && network === undefined)
     problems.push({ path: 'body/network', message: 'a network mode applies to microVM runtimes only' });
+  const vols = checkVolumes(input.volumes ?? cur?.volumes, runtime);
+  problems.push(...vols.problems);
   if (problems.length > 0 || !resolved.ok) return { ok: false, problems };
   return {
     ok: true,
@@ -244,6 +257,7 @@ export function applyAppInput(
       failover,
       maxParallel,
       ...(network ? { network } : {}),
+      ...(vols.volumes.length ? { volumes: vols.volumes } : {}),
     },
     secrets,
   };
@@ -274,5 +288,13 @@ export function instanceEnv(
     if (i === 0) env.PORT = String(port);
     env[`PORT_${p.name.toUpperCase()}`] = String(port);
   });
+  // Where each volume is, as the app sees it: the node path for script apps, the mount point elsewhere.
+  for (const v of spec.volumes ?? [])
+    env[volumeEnvName(v.name)] =
+      spec.runtime !== 'script'
+        ? v.mount
+        : v.kind === 'local'
+          ? volumeHostPath(facts.app, v.name)
+          : sharedHostPath(facts.environment, facts.app, v.name);
   return env;
 }

@@ -18,6 +18,10 @@ export type SnapshotNode = {
   used?: CpuMemory;
   /** Instances of the app being placed that already run on this node. */
   appInstances: number;
+  /** The node holds this app's local volumes (its data): stateful instances return here. */
+  volumeHolder?: boolean;
+  /** Free bytes for new local volumes on the node; undefined when unknown. */
+  volumeFreeBytes?: number;
 };
 
 export type PlacementSnapshot = { nodes: readonly SnapshotNode[] };
@@ -29,6 +33,8 @@ export type PlacementRequest = {
   /** Per instance. Extra fields (e.g. diskBytes) are ignored. */
   resources: CpuMemory;
   acceptOvercommit: boolean;
+  /** The app has local volumes: its instances are pinned to their data (placement/volumes.ts). */
+  volumes?: VolumePlacement;
 };
 
 /** New instances for one node. */
@@ -70,15 +76,42 @@ export type PlacementPlan = {
   skipped: SkippedNode[];
   /** Human-readable notes: one per overcommitted node, and instances counted on skipped nodes. */
   warnings: string[];
+  /** Stateful apps only: per node, whether an instance returns to its data, gets new volumes, or why not. */
+  volumeNodes?: VolumeNodeVerdict[];
 };
 
 export type PlacementFailure = {
   ok: false;
-  /** invalid: the input is wrong; unavailable: no ready node can take the instances. */
-  code: 'invalid' | 'unavailable';
+  /**
+   * invalid: the input is wrong; unavailable: no ready node can take the instances; pinned: instances keep their
+   * data on nodes that are not ready (grim does not move them without it); no-space: their volumes fit nowhere.
+   */
+  code: 'invalid' | 'unavailable' | 'pinned' | 'no-space';
   message: string;
   problems: string[];
   skipped: SkippedNode[];
+  /** pinned / no-space: every node of the group with its verdict and numbers. */
+  volumeNodes?: VolumeNodeVerdict[];
 };
 
 export type PlacementResult = PlacementPlan | PlacementFailure;
+
+/**
+ * Local volumes pin an app's instances to the nodes that hold its data (see placement/volumes.ts). Present on a
+ * request, it makes the app stateful: at most one instance per node, holders first, new data only where it fits.
+ */
+export type VolumePlacement = {
+  /** Node storage one instance's local volumes take. */
+  bytesPerInstance: number;
+  /** Holder nodes whose data the user gave up (e.g. after restoring a backup elsewhere). */
+  abandon?: readonly string[];
+};
+
+/** Why a node could not take a stateful instance, with the numbers. */
+export type VolumeNodeVerdict = {
+  nodeId: string;
+  nodeName: string;
+  verdict: 'returns' | 'new' | 'runs' | 'no-space' | 'unknown-space' | 'not-ready' | 'stranded';
+  message: string;
+  freeBytes?: number;
+};

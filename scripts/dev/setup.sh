@@ -27,6 +27,7 @@ if [ "$want_test" = 1 ]; then
     qemu-system-x86 e2fsprogs nftables iptables cpio gzip xz-utils pssh python3-fabric fabric ansible-core
     socat curl linux-image-amd64"
   pkgs="$pkgs zfs-fuse smartmontools" # storage nodes: real zpools through FUSE on lab nodes, smartctl -j
+  pkgs="$pkgs restic" # app volumes: restic backups run on nodes
 fi
 [ "$want_test" = 1 ] && pkgs="$pkgs python3-venv"  # SeaweedFS: the venv its weed binary comes from
 if [ "$want_test" = 1 ]; then

@@ -1,0 +1,51 @@
+#!/bin/sh
+# volume-backup.sh - backs up one local volume with restic (initialising the repository on first use), then
+# applies retention with `restic forget --keep-last KEEP --prune` for that volume's backups. The repository is a
+# local path or an S3 URL (s3:http://host:port/bucket/prefix); it is encrypted with RESTIC_PASSWORD.
+# param: APP - app name (the backup's host)
+# param: NAME - volume name (tagged vol:NAME)
+# param: RESTIC_REPOSITORY - repository: a path or s3:URL
+# param: RESTIC_PASSWORD - the app's repository password
+# param: KEEP (optional) - backups kept for the volume (default 7)
+# param: AWS_ACCESS_KEY_ID (optional) - S3 access key
+# param: AWS_SECRET_ACCESS_KEY (optional) - S3 secret key
+# param: VOLUMES_ROOT (optional) - where volumes are mounted (default /var/lib/grim/volumes)
+# result: {"snapshotId":"...","bytes":N,"files":N,"added":N,"durationMs":N,"forgotten":N}
+set -eu
+fail() {
+  printf '%s\n' "$1" >&2
+  exit "${2:-1}"
+}
+: "${APP:?}" "${NAME:?}" "${RESTIC_REPOSITORY:?}" "${RESTIC_PASSWORD:?}"
+case $APP in '' | -* | *[!a-z0-9-]*) fail "invalid APP" 2 ;; esac
+case $NAME in '' | -* | *[!a-z0-9-]*) fail "invalid NAME" 2 ;; esac
+keep=${KEEP:-7}
+case $keep in '' | *[!0-9]*) fail "invalid KEEP" 2 ;; esac
+root=${VOLUMES_ROOT:-/var/lib/grim/volumes}
+case $root in /*) ;; *) fail "VOLUMES_ROOT must be absolute" 2 ;; esac
+case $root in *[!A-Za-z0-9/_.-]*) fail "VOLUMES_ROOT has unsafe characters" 2 ;; esac
+command -v restic >/dev/null 2>&1 || fail "restic is not installed on this node (apt-get install restic / apk add restic)" 3
+export RESTIC_REPOSITORY RESTIC_PASSWORD
+[ -n "${AWS_ACCESS_KEY_ID:-}" ] && export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+export RESTIC_CACHE_DIR=/var/cache/grim/restic
+path=$root/$APP/$NAME
+[ -d "$path" ] || fail "volume $APP/$NAME does not exist on this node" 4
+if ! restic cat config >/dev/null 2>&1; then
+  restic init >&2 || fail "cannot open or create the restic repository" 5
+fi
+now_ms() {
+  t=$(date +%s%N)
+  case $t in *N) echo $(($(date +%s) * 1000)) ;; *) echo $((t / 1000000)) ;; esac
+}
+started=$(now_ms)
+# Back up the volume's content as ".", so it restores into any directory.
+summary=$(cd "$path" && restic backup --json --host "$APP" --tag "vol:$NAME" . | grep '"message_type":"summary"' | tail -n 1)
+[ -n "$summary" ] || fail "restic backup gave no summary" 6
+field() { printf '%s' "$summary" | sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" | tr -d '"'; }
+before=$(restic snapshots --json --host "$APP" --tag "vol:$NAME" | grep -o '"short_id"' | wc -l)
+restic forget --host "$APP" --tag "vol:$NAME" --keep-last "$keep" --prune >&2
+after=$(restic snapshots --json --host "$APP" --tag "vol:$NAME" | grep -o '"short_id"' | wc -l)
+ended=$(now_ms)
+printf '{"snapshotId":"%s","bytes":%s,"files":%s,"added":%s,"durationMs":%s,"forgotten":%s}\n' \
+  "$(field snapshot_id)" "$(field total_bytes_processed)" "$(field total_files_processed)" \
+  "$(field data_added)" "$((ended - started))" "$((before - after))"

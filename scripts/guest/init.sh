@@ -8,7 +8,8 @@
 #   2. reads the metadata drive: a virtio disk holding a tar with grim-meta/ (env.sh with the app's
 #      environment and secrets, network, hostname, hosts, resolv.conf, optional app.sh). Secrets only
 #      ever arrive this way, never on the kernel command line;
-#   3. mounts the app drive (ext4 labelled grim-app) on /app when there is one (tarball apps);
+#   3. mounts the app drive (ext4 labelled grim-app) on /app when there is one (tarball apps), and each
+#      persistent volume drive listed in grim-meta/volumes ("<ext4 UUID> <mount>" lines) at its mount;
 #   4. configures eth0 from the kernel's ip=ADDR::GW:MASK::IFACE:off argument or from grim-meta/network;
 #   5. sets the hostname, /etc/hosts and /etc/resolv.conf;
 #   6. runs the app: /grim/app.sh (from the image config: argv, Env, WorkingDir, User), overridden by
@@ -56,6 +57,27 @@ done
 app_disk=$(findfs LABEL=grim-app 2>/dev/null)
 if [ -n "$app_disk" ]; then
   mkdir -p /app && mount -t ext4 "$app_disk" /app && say "app drive $app_disk on /app"
+fi
+
+# 3b. persistent volumes: drives found by their ext4 UUID (device order is not stable), mounted read-write.
+VOLUME_MOUNTS=
+if [ -f "$META/volumes" ]; then
+  while read -r uuid target; do
+    [ -n "$uuid" ] || continue
+    dev=
+    i=0
+    while [ -z "$dev" ] && [ $i -lt 50 ]; do
+      dev=$(findfs "UUID=$uuid" 2>/dev/null)
+      [ -n "$dev" ] || sleep 0.1
+      i=$((i + 1))
+    done
+    if [ -n "$dev" ] && mkdir -p "$target" && mount -t ext4 "$dev" "$target"; then
+      VOLUME_MOUNTS="$target $VOLUME_MOUNTS"
+      say "volume $dev on $target"
+    else
+      say "volume $uuid: not mounted on $target"
+    fi
+  done <"$META/volumes"
 fi
 
 # 4. network: kernel ip= wins, else grim-meta/network (ADDRESS=a.b.c.d/len GATEWAY=... IFACE=eth0).
@@ -180,6 +202,8 @@ while kill -0 "$APP" 2>/dev/null; do
 done
 say "app exited with status $status"
 sync
+# shellcheck disable=SC2086 # mount points without spaces (checked by grim), most recent first
+for target in $VOLUME_MOUNTS; do umount "$target" 2>/dev/null || say "volume on $target: busy, left mounted"; done
 umount /app 2>/dev/null
 mount -o remount,ro / 2>/dev/null
 sync

@@ -16,6 +16,7 @@
 # param: MAC - guest MAC address
 # param: INITRD (optional) - initramfs
 # param: APP_DISK (optional) - cached app drive (tarball apps), attached read-write as a copy
+# param: VOLUME_DISKS (optional) - persistent volume images (ext4, one absolute path a line), attached in place
 # param: RUN_SCRIPT (optional) - a run.sh grim rendered for another VMM (Firecracker), used instead of the QEMU one
 # param: CLEANUP_SCRIPT (optional) - host cleanup for vm-instance-cleanup.sh (jail, cgroup, TAP)
 # param: ACCEL (optional) - auto (KVM when /dev/kvm is usable, else TCG), kvm or tcg; default auto
@@ -33,6 +34,12 @@ case $TAP in gvt*) ;; *) fail "TAP must start with gvt, got '$TAP'" ;; esac
 [ ${#TAP} -le 15 ] || fail "TAP name '$TAP' is longer than 15 characters"
 for f in "$BASE_DISK" "$META_TAR" "$KERNEL" ${INITRD:+"$INITRD"} ${APP_DISK:+"$APP_DISK"}; do
   [ -f "$f" ] || fail "file not found: $f"
+done
+# Volume images stay where grim's volume scripts made them (their data outlives the instance).
+for f in ${VOLUME_DISKS:-}; do
+  case $f in /*) ;; *) fail "volume disk '$f' is not absolute" ;; esac
+  case $f in *[!A-Za-z0-9/_.-]*) fail "volume disk '$f' has unsafe characters" ;; esac
+  [ -f "$f" ] || fail "volume disk not found: $f"
 done
 [ -n "${RUN_SCRIPT:-}" ] || command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 not found (install qemu-system-x86)"
 VM_ROOT=${VM_ROOT:-/var/lib/grim/vm}
@@ -64,6 +71,7 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
   echo "MAC=$(q "$MAC")"
   echo "ACCEL=$(q "${ACCEL:-auto}")"
   echo "APP_DISK=$(q "${APP_DISK:+$DIR/app.ext4}")"
+  echo "VOLUME_DISKS=$(q "$(printf '%s' "${VOLUME_DISKS:-}" | tr '\n' ' ')")"
 } >"$DIR/vm.env.partial"
 mv "$DIR/vm.env.partial" "$DIR/vm.env"
 
@@ -91,6 +99,12 @@ set -- "$@" -m "$MEMORY_MIB" -smp "$VCPUS" -nodefaults -no-user-config -nographi
   -drive id=meta,file=meta.tar,format=raw,if=none,readonly=on -device virtio-blk-device,drive=meta
 [ -n "$INITRD" ] && set -- "$@" -initrd "$INITRD"
 [ -n "$APP_DISK" ] && set -- "$@" -drive id=app,file="$APP_DISK",format=raw,if=none -device virtio-blk-device,drive=app
+n=0
+# shellcheck disable=SC2086 # space-separated paths without spaces (checked by vm-instance-create.sh)
+for vol in $VOLUME_DISKS; do
+  set -- "$@" -drive id=vol$n,file="$vol",format=raw,if=none,cache=writeback -device virtio-blk-device,drive=vol$n
+  n=$((n + 1))
+done
 exec qemu-system-x86_64 "$@" </dev/null
 RUN
 fi

@@ -28,6 +28,19 @@ export type AppSource =
   | { kind: 'tarball'; tarball: string; runtime: string; command: string[] } // app tarball + named runtime image
   | { kind: 'script'; start: string; stop?: string; status?: string }; // user's own sh scripts
 
+/** A volume as a driver attaches it: already created on the node by grim's volume service. */
+export interface InstanceVolume {
+  name: string;
+  kind: 'local' | 'shared';
+  /** Where the app sees it (containers: bind mount target; microVMs: mounted by the guest init). */
+  mount: string;
+  /** The directory on the node (ZFS dataset mountpoint, plain directory, or the node's weed mount). */
+  hostPath: string;
+  /** Local volumes of microVMs: the ext4 image attached as a drive, and the UUID the guest finds it by. */
+  image?: string;
+  fsUuid?: string;
+}
+
 export interface InstanceSpec {
   instanceId: string; // short, [a-z0-9-], unique; safe in file names, unit names, cgroup names
   app: string;
@@ -38,6 +51,8 @@ export interface InstanceSpec {
   env: Record<string, string>;
   ports: PortMapping[];
   source: AppSource;
+  /** Persistent volumes, created on the node before the driver is called. */
+  volumes?: InstanceVolume[];
 }
 
 /** What a driver persists to find its instance again after a grim restart (RecoverTask). */

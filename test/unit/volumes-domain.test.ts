@@ -39,7 +39,11 @@ test('hostile names, mounts and sizes are refused with every problem listed', ()
     { name: 'bk', size: '1Gi', mount: '/bk', backup: { schedule: '* * * * *; reboot', keep: 0 } },
     'not an object',
   ]);
-  assert.deepEqual(r.volumes.map((v) => v.name), ['dup'], 'only the first dup is fine');
+  assert.deepEqual(
+    r.volumes.map((v) => v.name),
+    ['dup'],
+    'only the first dup is fine',
+  );
   const at = (i: number, field: string) => r.problems.filter((p) => p.path === `body/volumes/${i}/${field}`);
   assert.equal(at(0, 'name').length, 1);
   assert.ok(at(0, 'mount').some((p) => p.message.includes('..')));

@@ -52,6 +52,27 @@ const Health = Type.Object(
   { additionalProperties: false },
 );
 
+/** A persistent volume; its values are checked strictly by the domain (every problem listed). */
+export const VolumeField = Type.Object(
+  {
+    name: Type.String({ maxLength: 64 }),
+    size: Type.String({ maxLength: 32, description: 'e.g. 10Gi' }),
+    mount: Type.String({ maxLength: 256, description: 'absolute path where the app sees it' }),
+    kind: Type.Optional(Type.Union([Type.Literal('local'), Type.Literal('shared')])),
+    backup: Type.Optional(
+      Type.Object(
+        {
+          schedule: Type.String({ maxLength: 16, description: 'an interval: 30m, 6h, 1d, 1w' }),
+          keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          target: Type.Optional(Type.String({ maxLength: 32 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** Fields an app is made of; every one optional in a deploy (only what changes). */
 const AppFields = {
   replicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
@@ -89,6 +110,7 @@ const AppFields = {
   health: Type.Optional(Type.Union([Health, Type.Null()])),
   failover: Type.Optional(Type.Union([Type.Literal('report'), Type.Literal('reschedule')])),
   maxParallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  volumes: Type.Optional(Type.Array(VolumeField, { maxItems: 64 })),
 };
 
 export const AppView = Type.Object({
@@ -114,6 +136,7 @@ export const AppView = Type.Object({
   failover: Type.String(),
   maxParallel: Type.Integer(),
   network: Type.Optional(Type.String()),
+  volumes: Type.Optional(Type.Array(Type.Unknown())),
   currentRelease: Type.Union([Type.Integer(), Type.Null()]),
   deleting: Type.Boolean(),
   createdBy: Type.String(),
@@ -256,7 +279,15 @@ export const appRoutes = {
     status: 202,
     params: AppParams,
     body: Type.Object(
-      { release: Type.Optional(Type.Integer({ minimum: 1 })), acceptOvercommit: Accept },
+      {
+        release: Type.Optional(Type.Integer({ minimum: 1 })),
+        acceptOvercommit: Accept,
+        restoreVolumes: Type.Optional(
+          Type.Boolean({
+            description: 'also return local volumes to the snapshot taken when that release was left',
+          }),
+        ),
+      },
       { additionalProperties: false },
     ),
     response: Started,
@@ -264,11 +295,13 @@ export const appRoutes = {
   deleteApp: route({
     method: 'DELETE',
     path: '/api/apps/:name',
-    summary: 'Remove every instance of the app from its nodes, then the app',
+    summary:
+      'Remove every instance of the app from its nodes, then the app (volumes are kept unless deleteVolumes)',
     tag: 'apps',
     role: 'operator',
     status: 202,
     params: AppParams,
+    query: Type.Object({ deleteVolumes: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
     response: Type.Object({ jobId: Type.String() }),
   }),
   appLogs: route({

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { apiClient } from '../context.ts';
 import { print, table, when } from '../output.ts';
 import { followJob } from './jobs.ts';
+import { parseVolumeFlag } from '../../domain/volumes/spec.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -47,6 +48,7 @@ function appFields(o: Record<string, any>) {
     f.runtime ??= 'container';
   }
   if (o.port) f.ports = ports(o.port);
+  if (o.volume) f.volumes = (o.volume as string[]).map(parseVolumeFlag);
   const env = pairs(o.env, false);
   if (env) f.env = env;
   const secrets = pairs(o.secret, true);
@@ -77,6 +79,11 @@ function fieldOptions(c: Command) {
     .option('--status <file>', 'script runtime: optional status script (exit 0 = well)')
     .option('--image <ref>', 'container runtime: OCI image reference')
     .option('--port <name:port>', 'a port the app listens on (repeatable)', collect)
+    .option(
+      '--volume <name:size:mount[:shared]>',
+      'a persistent volume, e.g. data:10Gi:/var/lib/app (repeatable)',
+      collect,
+    )
     .option('--env <NAME=value>', 'environment variable (repeatable)', collect)
     .option('--secret <NAME=value|NAME=@file>', 'secret, sealed at rest, never shown (repeatable)', collect)
     .option('--health <spec>', 'http:/path, tcp, or command:CMD')
@@ -135,6 +142,7 @@ export function registerAppCommands(program: Command) {
     .command('rollback <name> [release]')
     .description('return to an earlier release (default: the one before the current)')
     .option('--accept-overcommit')
+    .option('--restore-volumes', "also return local volumes to that release's snapshot")
     .option('--no-wait')
     .option('--json')
     .action(async (name, release, o) => {
@@ -143,6 +151,7 @@ export function registerAppCommands(program: Command) {
         body: {
           ...(release ? { release: Number(release) } : {}),
           ...(o.acceptOvercommit ? { acceptOvercommit: true } : {}),
+          ...(o.restoreVolumes ? { restoreVolumes: true } : {}),
         },
       });
       await follow(r, o);
@@ -213,10 +222,14 @@ export function registerAppCommands(program: Command) {
     });
   app
     .command('delete <name>')
+    .option('--delete-volumes', 'also delete its volumes (kept by default, listed as orphaned)')
     .option('--no-wait')
     .option('--json')
     .action(async (name, o) => {
-      const r = await apiClient().call('deleteApp', { params: { name } });
+      const r = await apiClient().call('deleteApp', {
+        params: { name },
+        ...(o.deleteVolumes ? { query: { deleteVolumes: true } } : {}),
+      });
       process.stderr.write(`deleting ${name}, job ${r.jobId}\n`);
       if (o.wait !== false) process.exitCode = await followJob(r.jobId, !!o.json);
     });

@@ -240,6 +240,7 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Runtim
         netnsPath: `/run/netns/${netnsName(spec.instanceId)}`,
         cgroupsPath: containerCgroupsPath(spec.instanceId),
         pidsLimit,
+        volumes: spec.volumes,
       });
       await ctx.upload(
         `${instanceDir}/config.json.new`,

@@ -4,7 +4,7 @@
  * (memory.limit_in_bytes, cpu.cfs_quota_us, pids.max) and to cgroup v2 (memory.max, cpu.max, pids.max).
  */
 import type { RuntimeConfig as ImageRuntime } from '../../oci/image-config.ts';
-import type { PortMapping, Resources } from '../driver.ts';
+import type { InstanceVolume, PortMapping, Resources } from '../driver.ts';
 
 export interface ContainerUser {
   uid: number;
@@ -66,6 +66,8 @@ export interface RuntimeSpecInput {
   /** Replaces Entrypoint + Cmd. */
   command?: string[];
   readonlyRootfs?: boolean;
+  /** Persistent volumes: each node directory is bind-mounted read-write at its mount point. */
+  volumes?: InstanceVolume[];
 }
 
 export const CPU_PERIOD_US = 100_000;
@@ -195,6 +197,16 @@ export function buildRuntimeSpec(input: RuntimeSpecInput): OciRuntimeSpec {
     bind('hostname'),
     bind('resolv.conf'),
   ];
+  for (const v of input.volumes ?? []) {
+    if (!v.mount.startsWith('/') || !v.hostPath.startsWith('/'))
+      throw new Error(`volume ${v.name}: mount and node path must be absolute`);
+    mounts.push({
+      destination: v.mount,
+      type: 'bind',
+      source: v.hostPath,
+      options: ['rbind', 'rw', 'nosuid', 'nodev'],
+    });
+  }
   if (input.readonlyRootfs) {
     for (const dir of ['/tmp', '/run']) {
       mounts.push({

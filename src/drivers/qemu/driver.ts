@@ -65,6 +65,17 @@ function dataOf(h: InstanceHandle): QemuHandleData {
 
 const MIB = 1024 * 1024;
 
+/** The instance's local volumes as drives (image + UUID); a shared volume cannot be one (no virtio-fs). */
+export function volumeDrives(spec: InstanceSpec): Array<{ image: string; fsUuid: string; mount: string }> {
+  return (spec.volumes ?? []).map((v) => {
+    if (v.kind !== 'local' || !v.image || !v.fsUuid)
+      throw new Error(
+        `volume ${v.name}: a microVM takes local volumes as block devices only, not a ${v.kind} path`,
+      );
+    return { image: v.image, fsUuid: v.fsUuid, mount: v.mount };
+  });
+}
+
 export function createQemuMicrovmDriver(opts: QemuMicrovmDriverOptions): RuntimeDriver {
   const vmRoot = opts.vmRoot ?? DEFAULT_VM_ROOT;
   const pipe = { vmRoot, headroomMb: opts.headroomMb ?? 64 };
@@ -123,6 +134,7 @@ export function createQemuMicrovmDriver(opts: QemuMicrovmDriverOptions): Runtime
         env: spec.env,
         network: { ...net.ip, dns: opts.network.dns },
         app: spec.source.kind === 'tarball' ? appDefinitionForTarball(spec.source.command) : undefined,
+        volumes: volumeDrives(spec).map((v) => ({ fsUuid: v.fsUuid, mount: v.mount })),
       });
       const stage = await stageDir(ctx, vmRoot, `meta-${spec.instanceId}`);
       await ctx.upload(`${stage}/meta.tar`, meta, 0o600);
@@ -143,6 +155,10 @@ export function createQemuMicrovmDriver(opts: QemuMicrovmDriverOptions): Runtime
         MAC: mac,
         ACCEL: opts.accel ?? 'auto',
         VM_ROOT: vmRoot,
+        VOLUME_DISKS:
+          volumeDrives(spec)
+            .map((v) => v.image)
+            .join('\n') || undefined,
       });
       await runJson(ctx, 'vm-stage-dir', {
         NAME: `meta-${spec.instanceId}`,

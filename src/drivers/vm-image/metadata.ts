@@ -17,7 +17,12 @@ export interface InstanceMetadata {
   network?: GuestNetwork;
   /** Overrides /grim/app.sh of the root disk (tarball apps on a shared runtime disk). */
   app?: AppDefinition;
+  /** Volume drives the guest init mounts: the ext4 UUID of each drive and where it goes. */
+  volumes?: Array<{ fsUuid: string; mount: string }>;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MOUNT = /^\/[A-Za-z0-9._/-]+$/;
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -49,6 +54,16 @@ export function buildMetadataTar(meta: InstanceMetadata): Buffer {
         content: net.dns.map((d) => `nameserver ${d}\n`).join(''),
       });
     }
+  }
+  if (meta.volumes !== undefined && meta.volumes.length > 0) {
+    for (const v of meta.volumes)
+      if (!UUID.test(v.fsUuid) || !MOUNT.test(v.mount) || v.mount.split('/').includes('..'))
+        throw new Error(`volume drive ${JSON.stringify(v)} has a bad UUID or mount path`);
+    entries.push({
+      name: 'grim-meta/volumes',
+      type: 'file',
+      content: meta.volumes.map((v) => `${v.fsUuid} ${v.mount}\n`).join(''),
+    });
   }
   if (meta.app !== undefined) {
     entries.push({ name: 'grim-meta/app.sh', type: 'file', content: renderAppScript(meta.app) });

@@ -74,12 +74,19 @@ export const appHandlers: HandlerMap<Ops> = {
     return r;
   },
   rollbackApp: async ({ params, body, principal, services, req }) => {
-    req.auditDetails = { to: body.release ?? 'previous', acceptOvercommit: !!body.acceptOvercommit };
+    req.auditDetails = {
+      to: body.release ?? 'previous',
+      acceptOvercommit: !!body.acceptOvercommit,
+      restoreVolumes: !!body.restoreVolumes,
+    };
     const r = await services.apps.rollback(
       params.name,
       body.release,
       !!body.acceptOvercommit,
       principal.username,
+      {
+        restoreVolumes: !!body.restoreVolumes,
+      },
     );
     req.auditDetails = {
       ...req.auditDetails,
@@ -89,7 +96,10 @@ export const appHandlers: HandlerMap<Ops> = {
     };
     return r;
   },
-  deleteApp: async ({ params, principal, services }) => services.apps.remove(params.name, principal.username),
+  deleteApp: async ({ params, query, principal, services, req }) => {
+    req.auditDetails = { deleteVolumes: !!query?.deleteVolumes };
+    return services.apps.remove(params.name, principal.username, { deleteVolumes: !!query?.deleteVolumes });
+  },
   appLogs: async ({ params, query, services }) => ({
     logs: await services.apps.logs(params.name, query?.tail ?? 100),
   }),

@@ -17,6 +17,9 @@ import { SizeService } from './sizes.ts';
 import { IpamStore } from '../ipam-store.ts';
 import type { LeaseManager } from '../leases.ts';
 import type { Db } from '../../store/db.ts';
+import { VolumeService, type VolumeSettings } from '../volumes/volume-service.ts';
+import { dropRestoreRequests, markVolumesForDeletion, requestRestore } from '../../store/volumes-repo.ts';
+import { pinnedToLostData } from '../volumes/failover.ts';
 import {
   appSpec,
   getApp,
@@ -48,11 +51,14 @@ export class AppService {
   readonly ipam: IpamStore;
   readonly runner: RolloutRunner;
   readonly reconciler: Reconciler;
+  /** App volumes (placement facts, snapshots, creation on nodes). */
+  readonly volumes: VolumeService;
   /** Rollouts started by this process, for tests and shutdown. */
   readonly running = new Map<string, Promise<string>>();
 
-  constructor(deps: AppDeps) {
-    this.d = appRuntime(deps);
+  constructor(deps: AppDeps & { volumeSettings?: VolumeSettings }) {
+    this.volumes = new VolumeService({ db: deps.db, nodes: deps.nodes, settings: deps.volumeSettings });
+    this.d = appRuntime(deps, this.volumes);
     this.sizes = new SizeService(deps.db);
     this.ipam = new IpamStore(deps.db);
     this.runner = new RolloutRunner(this.d);
@@ -128,6 +134,7 @@ export class AppService {
       failover: spec.failover,
       maxParallel: spec.maxParallel,
       ...(spec.network ? { network: spec.network } : {}),
+      ...(spec.volumes ? { volumes: spec.volumes } : {}),
       currentRelease: a.current_release === null ? null : Number(a.current_release),
       deleting: !!Number(a.deleting),
       createdBy: a.created_by,
@@ -195,6 +202,7 @@ export class AppService {
       newId: () => newInstanceId(a.name, o.target),
       usage: this.d.usage,
       unreachable: o.unreachable,
+      volumeFacts: (nodes) => this.volumes.placementFacts(a.name, releaseSpec, nodes),
     });
     const jobId = await this.d.jobs.create(
       'app.' + o.kind,
@@ -285,7 +293,13 @@ export class AppService {
   }
 
   /** A new release with the content of an earlier one (default: the one active before the current). */
-  async rollback(name: string, to: number | undefined, acceptOvercommit: boolean, by: string) {
+  async rollback(
+    name: string,
+    to: number | undefined,
+    acceptOvercommit: boolean,
+    by: string,
+    o: { restoreVolumes?: boolean } = {},
+  ) {
     return this.d.lock.run(name, async () => {
       const a = await this.app(name);
       const releases = await listReleases(this.d.db, name);
@@ -303,23 +317,36 @@ export class AppService {
       if (Number(pick.number) === cur)
         throw conflict(`release ${cur} is already the current release of ${name}`);
       const spec = { ...appSpec(pick), replicas: appSpec(a).replicas };
-      return this.startRollout(a, {
-        kind: 'rollback',
-        target: await this.nextRelease(name),
-        acceptOvercommit,
-        by,
-        newRelease: { spec: JSON.stringify(spec), secrets: pick.secrets, rollbackOf: Number(pick.number) },
-        appUpdate: { spec: JSON.stringify(spec), secrets: pick.secrets },
-      });
+      const target = await this.nextRelease(name);
+      // --restore-volumes: each volume copy gets the snapshot taken when the picked release was left behind.
+      if (o.restoreVolumes) {
+        if (!VolumeService.stateful(spec))
+          throw conflict(`release ${pick.number} of ${name} has no local volumes`);
+        await requestRestore(this.d.db, name, target, Number(pick.number));
+      }
+      try {
+        return await this.startRollout(a, {
+          kind: 'rollback',
+          target,
+          acceptOvercommit,
+          by,
+          newRelease: { spec: JSON.stringify(spec), secrets: pick.secrets, rollbackOf: Number(pick.number) },
+          appUpdate: { spec: JSON.stringify(spec), secrets: pick.secrets },
+        });
+      } catch (err) {
+        if (o.restoreVolumes) await dropRestoreRequests(this.d.db, name, target);
+        throw err;
+      }
     });
   }
 
-  /** Remove every instance from its node, then the app and its releases. */
-  async remove(name: string, by: string) {
+  /** Remove every instance from its node, then the app and its releases; its volumes stay unless deleteVolumes. */
+  async remove(name: string, by: string, o: { deleteVolumes?: boolean } = {}) {
     return this.d.lock.run(name, async () => {
       const a = await this.app(name);
       const running = await runningRollout(this.d.db, name);
       if (running) throw conflict(`a ${running.kind} of ${name} is under way (job ${running.job_id})`);
+      if (o.deleteVolumes) await markVolumesForDeletion(this.d.db, name);
       const instances = await appInstances(this.d.db, name);
       const jobId = await this.d.jobs.create('app.delete', { app: name }, by, ['rollout']);
       const rolloutId = await this.d.db.transaction(async (tx) => {
@@ -345,6 +372,7 @@ export class AppService {
     await this.d.lock.run(name, async () => {
       const a = await this.app(name);
       if (a.current_release === null || (await runningRollout(this.d.db, name))) return;
+      if (await pinnedToLostData(this.d, a.name, appSpec(a), await appInstances(this.d.db, name))) return;
       for (const i of await appInstances(this.d.db, name))
         if (i.state === 'lost') await setInstanceState(this.d.db, i.id, 'orphaned', 'rescheduled elsewhere');
       await this.startRollout(a, {

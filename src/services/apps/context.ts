@@ -13,6 +13,7 @@ import type { DriverSet } from '../../drivers/driver-set.ts';
 import type { JobStore } from '../jobs.ts';
 import type { UsageSource } from './planner.ts';
 import { KeyedLock } from './locks.ts';
+import type { VolumeService } from '../volumes/volume-service.ts';
 
 /** The OpCtx through which drivers act on `node` (scripts and uploads), with log lines going to `log`. */
 export type NodeAccess = (node: NodeRow, log: (line: string) => void, signal?: AbortSignal) => OpCtx;
@@ -33,13 +34,16 @@ export interface AppDeps {
 export interface AppRuntime extends AppDeps {
   lock: KeyedLock;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** App volumes: placement facts, snapshots before deploys, creating them on nodes. */
+  volumes?: VolumeService;
 }
 
-export function appRuntime(deps: AppDeps): AppRuntime {
+export function appRuntime(deps: AppDeps, volumes?: VolumeService): AppRuntime {
   return {
     ...deps,
     lock: new KeyedLock(),
     sleep: deps.sleep ?? ((ms, signal) => delay(ms, undefined, { signal })),
+    ...(volumes ? { volumes } : {}),
   };
 }
 

@@ -14,7 +14,9 @@ import { countsTowardReplicas } from '../../domain/apps/states.ts';
 import type { AppSpec } from '../../domain/apps/model.ts';
 import { formatBytes, formatCpu } from '../../domain/units.ts';
 import type { Queryable } from '../../store/db.ts';
-import { listNodeRows } from '../../store/nodes-repo.ts';
+import { listNodeRows, type NodeRow } from '../../store/nodes-repo.ts';
+import { volumeRefusal } from '../volumes/placement-errors.ts';
+import type { PlacementFacts } from '../volumes/volume-service.ts';
 import { nodeView } from '../nodes.ts';
 import { releaseSpecs } from '../../store/apps-repo.ts';
 import { instancePlacements, type InstanceRow } from '../../store/instances-repo.ts';
@@ -50,6 +52,8 @@ export type PlanInput = {
   usage?: UsageSource;
   /** Nodes just found unreachable (by the reconciler) whose stored state may still say ready: skipped. */
   unreachable?: ReadonlySet<string>;
+  /** Apps with local volumes: where their data is and how much room the other nodes have. */
+  volumeFacts?: (nodes: NodeRow[]) => Promise<PlacementFacts | undefined>;
 };
 
 export async function planFor(
@@ -69,6 +73,7 @@ export async function planFor(
   const others = await requestedPerNode(q, p.app);
   const used = await p.usage?.(nodes.map((n) => n.name)).catch(() => undefined);
   const per = p.spec.resources;
+  const vf = await p.volumeFacts?.(nodes);
   const snapshot: SnapshotNode[] = nodes.map((n) => {
     const count = keptPerNode.get(n.name) ?? 0;
     const base = others.get(n.name) ?? { cpuMillis: 0, memoryBytes: 0 };
@@ -84,6 +89,12 @@ export async function planFor(
       },
       ...(u ? { used: u } : {}),
       appInstances: count,
+      ...(vf
+        ? {
+            volumeHolder: vf.nodes.get(n.name)?.holder ?? false,
+            volumeFreeBytes: vf.nodes.get(n.name)?.freeBytes,
+          }
+        : {}),
     };
   });
   // Kept instances on nodes that left the group still count toward the replicas.
@@ -95,8 +106,11 @@ export async function planFor(
       replicas: Math.max(p.replicas - outside, 0),
       resources: { cpuMillis: per.cpuMillis, memoryBytes: per.memoryBytes },
       acceptOvercommit: p.acceptOvercommit,
+      ...(vf ? { volumes: { bytesPerInstance: vf.bytesPerInstance } } : {}),
     },
   );
+  if (!result.ok && (result.code === 'pinned' || result.code === 'no-space'))
+    throw volumeRefusal(p.app, result);
   if (!result.ok) {
     throw new DomainError(
       result.code === 'invalid' ? 'invalid' : 'unavailable',

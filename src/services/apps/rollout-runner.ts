@@ -16,6 +16,7 @@ import { healthTarget, waitHealthy } from './health.ts';
 import { VM_RUNTIMES } from '../../domain/apps/model.ts';
 import { buildInstanceSpec, handleOf } from './instances.ts';
 import { planFor } from './planner.ts';
+import { VolumeService } from '../volumes/volume-service.ts';
 import {
   activateRelease,
   appSpec,
@@ -121,6 +122,10 @@ export class RolloutRunner {
       `${ro.kind} of ${ro.app} to release ${ro.target_release}: ${plan.units.length} new instance(s), ` +
         `${plan.units.filter((u) => u.oldId).length} replaced, ${plan.removals.length} removed, ${plan.maxParallel} at a time`,
     );
+    if ((ro.kind === 'deploy' || ro.kind === 'rollback') && Object.keys(phases).length === 0)
+      await this.d.volumes?.snapshotBeforeRollout(ro.app, ro.target_release, (l) =>
+        this.log(ro.job_id, '', l),
+      );
     let failed: string | null = null;
     for (const batch of batches(plan.units, plan.maxParallel)) {
       const results = await Promise.all(
@@ -170,7 +175,18 @@ export class RolloutRunner {
           const fp = await driver.fingerprint(ctx);
           if (!fp.available) throw new Error(`${spec.runtime} is not available on ${u.node}: ${fp.reason}`);
         }
-        const handle = await driver.create(buildInstanceSpec(this.d.box, app, rel, inst), ctx);
+        // A stateful instance owns its node's copy of the volumes: the old one stops before the new one starts.
+        if (u.oldId && VolumeService.stateful(spec)) await this.removeInstance(ro, u.oldId);
+        const volumes = await this.d.volumes?.prepare({
+          app: app.name,
+          environment: app.environment,
+          release: Number(rel.number),
+          spec,
+          node,
+          ctx,
+        });
+        const instanceSpec = buildInstanceSpec(this.d.box, app, rel, inst);
+        const handle = await driver.create(volumes?.length ? { ...instanceSpec, volumes } : instanceSpec, ctx);
         await setInstanceHandle(db, inst.id, handle);
         await driver.start(handle, ctx);
         await setInstanceState(db, inst.id, 'starting');
@@ -241,6 +257,7 @@ export class RolloutRunner {
     const db = this.d.db;
     if (ro.kind === 'delete') {
       await db.transaction((tx) => deleteAppCascade(tx, ro.app));
+      await this.d.volumes?.afterAppDeleted(ro.app, (l) => this.log(ro.job_id, '', l));
       return { ok: true, summary: `app ${ro.app} deleted` };
     }
     const reverted = ro.kind === 'revert' ? await getRelease(db, ro.app, ro.target_release) : undefined;
@@ -285,6 +302,9 @@ export class RolloutRunner {
           acceptOvercommit: true,
           newId: () => newInstanceId(ro.app, target),
           usage: this.d.usage,
+          volumeFacts: this.d.volumes
+            ? (nodes) => (this.d.volumes as VolumeService).placementFacts(ro.app, appSpec(backRel), nodes)
+            : undefined,
         })
       ).plan;
     } else {

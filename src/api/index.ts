@@ -11,6 +11,7 @@ import { controlPlaneRoutes } from './routes/control-plane.ts';
 import { storageRoutes } from './routes/storage.ts';
 import { seaweedRoutes } from './routes/seaweedfs.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
+import { volumeRoutes } from './routes/volumes.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -27,6 +28,7 @@ export const routes = {
   ...storageRoutes,
   ...seaweedRoutes,
   ...pipelineRoutes,
+  ...volumeRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

@@ -9,6 +9,7 @@ import { registerNodeCommands } from './commands/nodes.ts';
 import { registerAppTopCommand, registerTopCommands } from './commands/top.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerAppCommands } from './commands/apps.ts';
+import { registerVolumeCommands } from './commands/volumes.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerStorageCommands } from './commands/storage.ts';
 import { registerPipelineCommands } from './commands/pipelines.ts';
@@ -34,6 +35,7 @@ registerTopCommands(program); // adds `node top` to the group above
 registerJobCommands(program);
 registerAppCommands(program);
 registerAppTopCommand(program); // adds `app top` to the group above
+registerVolumeCommands(program);
 registerLabCommands(program, { registerNodes: registerLabNodes });
 registerStorageCommands(program);
 registerStatusCommand(program);

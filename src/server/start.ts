@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { scheduledBackupsTick } from '../services/volumes/schedule.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.ts';
 import { openSqlite } from '../store/sqlite.ts';
@@ -217,6 +218,14 @@ export async function startServer(
     },
   );
   services.pipelines.resume();
+  // Scheduled volume backups: on one instance at a time.
+  const stopBackups = services.leases.runUnderLease(
+    'loop:volume-backups',
+    () => scheduledBackupsTick(services.apps),
+    {
+      everyMs: Number(process.env.GRIM_BACKUP_TICK_MS) || 60_000,
+    },
+  );
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );
@@ -228,6 +237,7 @@ export async function startServer(
     await collector.drain();
     await stopStorage();
     await stopSeaweed();
+    await stopBackups();
     await app.close();
     await services.leases.stop();
     await markControlInstanceStopped(services.db, services.leases.instanceId).catch(() => undefined);

@@ -6,6 +6,20 @@ import { seaweedMetricLines } from '../domain/seaweedfs/metrics.ts';
 import { sendError } from './errors.ts';
 import { GRIM_VERSION } from './version.ts';
 
+/** Staleness of volume backups, so an alert can fire: seconds since each local volume's last good backup. */
+async function volumeBackupMetrics(services: Services): Promise<string[]> {
+  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  const ages = await services.apps.backups.lastBackupAges();
+  return [
+    "# HELP grim_volume_last_backup_age_seconds Seconds since the volume's last good backup (since its creation when it has none)",
+    '# TYPE grim_volume_last_backup_age_seconds gauge',
+    ...ages.map(
+      (a) =>
+        `grim_volume_last_backup_age_seconds{environment="${esc(a.environment)}",app="${esc(a.app)}",volume="${esc(a.volume)}",backed_up="${a.lastGood === null ? 'never' : 'yes'}"} ${a.ageSeconds}`,
+    ),
+  ];
+}
+
 /** Operational endpoints outside the JSON route table: health, readiness, Prometheus metrics, the OpenAPI document. */
 export function registerSystemRoutes(app: FastifyInstance, services: Services, metrics: HttpMetrics) {
   const Health = Type.Object({ status: Type.String(), version: Type.Optional(Type.String()) });
@@ -44,6 +58,7 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services, m
         `grim_info{dialect="${services.db.dialect}"} 1`,
         ...(await services.storageHealth.metricsLines()),
         ...seaweedMetricLines(await services.seaweedfs.latestHealth()),
+        ...(await volumeBackupMetrics(services)),
       ];
       reply.type('text/plain; version=0.0.4');
       return metrics.render(extra);

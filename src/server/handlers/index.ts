@@ -12,6 +12,7 @@ import { controlPlaneHandlers } from './control-plane.ts';
 import { storageHandlers } from './storage.ts';
 import { seaweedHandlers } from './seaweedfs.ts';
 import { pipelineHandlers } from './pipelines.ts';
+import { volumeHandlers } from './volumes.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -28,4 +29,5 @@ export const handlers: Handlers = {
   ...storageHandlers,
   ...seaweedHandlers,
   ...pipelineHandlers,
+  ...volumeHandlers,
 };

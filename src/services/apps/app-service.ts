@@ -18,6 +18,7 @@ import { IpamStore } from '../ipam-store.ts';
 import type { LeaseManager } from '../leases.ts';
 import type { Db } from '../../store/db.ts';
 import { VolumeService, type VolumeSettings } from '../volumes/volume-service.ts';
+import { BackupService } from '../volumes/backup-service.ts';
 import { dropRestoreRequests, markVolumesForDeletion, requestRestore } from '../../store/volumes-repo.ts';
 import { pinnedToLostData } from '../volumes/failover.ts';
 import {
@@ -53,12 +54,23 @@ export class AppService {
   readonly reconciler: Reconciler;
   /** App volumes (placement facts, snapshots, creation on nodes). */
   readonly volumes: VolumeService;
+  /** restic backups of app volumes, backup targets, scheduled backups. */
+  readonly backups: BackupService;
   /** Rollouts started by this process, for tests and shutdown. */
   readonly running = new Map<string, Promise<string>>();
 
   constructor(deps: AppDeps & { volumeSettings?: VolumeSettings }) {
     this.volumes = new VolumeService({ db: deps.db, nodes: deps.nodes, settings: deps.volumeSettings });
     this.d = appRuntime(deps, this.volumes);
+    this.backups = new BackupService({
+      db: deps.db,
+      box: deps.box,
+      volumes: this.volumes,
+      appSpec: async (app) => {
+        const row = await getApp(deps.db, app);
+        return row ? appSpec(row) : undefined;
+      },
+    });
     this.sizes = new SizeService(deps.db);
     this.ipam = new IpamStore(deps.db);
     this.runner = new RolloutRunner(this.d);

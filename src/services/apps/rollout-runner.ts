@@ -186,7 +186,10 @@ export class RolloutRunner {
           ctx,
         });
         const instanceSpec = buildInstanceSpec(this.d.box, app, rel, inst);
-        const handle = await driver.create(volumes?.length ? { ...instanceSpec, volumes } : instanceSpec, ctx);
+        const handle = await driver.create(
+          volumes?.length ? { ...instanceSpec, volumes } : instanceSpec,
+          ctx,
+        );
         await setInstanceHandle(db, inst.id, handle);
         await driver.start(handle, ctx);
         await setInstanceState(db, inst.id, 'starting');

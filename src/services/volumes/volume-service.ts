@@ -51,6 +51,9 @@ export function volumeFsUuid(app: string, name: string): string {
 
 export class VolumeService {
   private readonly d: { db: Db; nodes: NodeAccess; settings: VolumeSettings };
+  get db(): Db {
+    return this.d.db;
+  }
   constructor(d: { db: Db; nodes: NodeAccess; settings?: VolumeSettings }) {
     this.d = { ...d, settings: d.settings ?? {} };
   }

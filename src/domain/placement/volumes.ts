@@ -11,6 +11,20 @@
  *   fails with code `no-space` and every node's numbers.
  */
 import { formatBytes } from '../units.ts';
+
+/** Free space for people: exact when short ("2Gi"), else 3 significant digits ("71.7Gi"). */
+export function approxBytes(bytes: number): string {
+  const exact = formatBytes(bytes);
+  if (exact.length <= 6 || bytes < 1024) return exact;
+  const units = ['Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toPrecision(3)}${units[u]}`;
+}
 import { allocationAfter, compareNodes } from './spread.ts';
 import type { CpuMemory, SnapshotNode, VolumeNodeVerdict, VolumePlacement } from './types.ts';
 
@@ -83,7 +97,7 @@ export function chooseStatefulNodes(
       say(
         n,
         'no-space',
-        `needs ${formatBytes(need)} for new volumes, has ${formatBytes(n.volumeFreeBytes)} free`,
+        `needs ${formatBytes(need)} for new volumes, has ${approxBytes(n.volumeFreeBytes)} free`,
       );
     else fresh.push(n);
   }
@@ -118,7 +132,7 @@ export function chooseStatefulNodes(
             (n) =>
               verdicts.get(n.id) ?? {
                 nodeName: n.name,
-                message: `has ${formatBytes(n.volumeFreeBytes ?? 0)} free`,
+                message: `has ${approxBytes(n.volumeFreeBytes ?? 0)} free`,
               },
           )
           .map((x) => `${x.nodeName} ${x.message}`)
@@ -129,7 +143,7 @@ export function chooseStatefulNodes(
             nodeId: n.id,
             nodeName: n.name,
             verdict: 'new' as const,
-            message: `could take new volumes: ${formatBytes(n.volumeFreeBytes ?? 0)} free`,
+            message: `could take new volumes: ${approxBytes(n.volumeFreeBytes ?? 0)} free`,
             freeBytes: n.volumeFreeBytes,
           },
       ),
@@ -137,7 +151,7 @@ export function chooseStatefulNodes(
   }
   for (const n of fresh.slice(0, Math.max(0, remaining))) {
     targets.push(n);
-    say(n, 'new', `gets new volumes (${formatBytes(need)} of ${formatBytes(n.volumeFreeBytes ?? 0)} free)`);
+    say(n, 'new', `gets new volumes (${formatBytes(need)} of ${approxBytes(n.volumeFreeBytes ?? 0)} free)`);
   }
   return { ok: true, targets, verdicts: list() };
 }

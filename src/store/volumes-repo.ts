@@ -271,3 +271,10 @@ export const noteInstance = (q: Queryable, id: string, message: string) =>
     Date.now(),
     id,
   ]);
+
+/** Each local volume (app, name) once: its environment and when its first copy was made. */
+export const localVolumeFirsts = (q: Queryable) =>
+  q.all<{ app: string; name: string; environment: string; created: number }>(
+    `SELECT app, name, MIN(environment) AS environment, MIN(created_at) AS created FROM app_volumes
+     WHERE kind = 'local' GROUP BY app, name ORDER BY app, name`,
+  );

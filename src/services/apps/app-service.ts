@@ -62,15 +62,7 @@ export class AppService {
   constructor(deps: AppDeps & { volumeSettings?: VolumeSettings }) {
     this.volumes = new VolumeService({ db: deps.db, nodes: deps.nodes, settings: deps.volumeSettings });
     this.d = appRuntime(deps, this.volumes);
-    this.backups = new BackupService({
-      db: deps.db,
-      box: deps.box,
-      volumes: this.volumes,
-      appSpec: async (app) => {
-        const row = await getApp(deps.db, app);
-        return row ? appSpec(row) : undefined;
-      },
-    });
+    this.backups = BackupService.forApps(deps.db, deps.box, this.volumes);
     this.sizes = new SizeService(deps.db);
     this.ipam = new IpamStore(deps.db);
     this.runner = new RolloutRunner(this.d);

@@ -14,10 +14,12 @@ import { checkTargetInput, type BackupTargetInput } from '../../domain/volumes/t
 import type { Db } from '../../store/db.ts';
 import type { SecretBox } from '../../ssh/index.ts';
 import { getNodeRow } from '../../store/nodes-repo.ts';
+import { appSpec, getApp } from '../../store/apps-repo.ts';
 import {
   appPassword,
   appVolumes,
   backupTimes,
+  localVolumeFirsts,
   deleteTarget,
   finishBackup,
   getTarget,
@@ -73,6 +75,19 @@ export class BackupService {
 
   constructor(d: BackupService['d']) {
     this.d = d;
+  }
+
+  /** The backups of the apps in `db` (volume policies come from each app's current spec). */
+  static forApps(db: Db, box: SecretBox, volumes: VolumeService): BackupService {
+    return new BackupService({
+      db,
+      box,
+      volumes,
+      appSpec: async (app) => {
+        const row = await getApp(db, app);
+        return row ? appSpec(row) : undefined;
+      },
+    });
   }
 
   async putTarget(input: BackupTargetInput) {
@@ -273,15 +288,7 @@ export class BackupService {
   /** Seconds since each volume's last good backup (since its first copy when it never had one). */
   async lastBackupAges(now = Date.now()) {
     const times = new Map((await backupTimes(this.d.db)).map((t) => [`${t.app}/${t.name}`, t]));
-    const rows = await this.d.db.all<{
-      app: string;
-      name: string;
-      environment: string;
-      created: number;
-      scheduled: number;
-    }>(
-      "SELECT app, name, MIN(environment) AS environment, MIN(created_at) AS created, 0 AS scheduled FROM app_volumes WHERE kind = 'local' GROUP BY app, name ORDER BY app, name",
-    );
+    const rows = await localVolumeFirsts(this.d.db);
     return rows.map((r) => {
       const t = times.get(`${r.app}/${r.name}`);
       const since = t?.last_good ?? Number(r.created);

@@ -2,11 +2,12 @@
 import { notFound } from '../../domain/errors.ts';
 import type { Db } from '../../store/db.ts';
 import { getNodeRow } from '../../store/nodes-repo.ts';
+import { listApps } from '../../store/apps-repo.ts';
 import { allVolumes, backupTimes, volumeSnapshots } from '../../store/volumes-repo.ts';
 import type { VolumeService } from './volume-service.ts';
 
 export async function volumeCopies(db: Db, f: { app?: string; node?: string; orphaned?: boolean }) {
-  const apps = new Set((await db.all<{ name: string }>('SELECT name FROM apps')).map((a) => a.name));
+  const apps = new Set((await listApps(db)).map((a) => a.name));
   const times = new Map((await backupTimes(db)).map((t) => [`${t.app}/${t.name}`, t.last_good]));
   const rows = (await allVolumes(db)).filter(
     (v) =>

@@ -12,6 +12,7 @@ import { storageRoutes } from './routes/storage.ts';
 import { seaweedRoutes } from './routes/seaweedfs.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { volumeRoutes } from './routes/volumes.ts';
+import { alertRoutes } from './routes/alerts.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -29,6 +30,7 @@ export const routes = {
   ...seaweedRoutes,
   ...pipelineRoutes,
   ...volumeRoutes,
+  ...alertRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

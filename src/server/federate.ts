@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { EXPOSITION_CONTENT_TYPE } from '../integrations/prometheus/exposition.ts';
 import type { Services } from './services.ts';
+import { fleetExposition } from '../services/monitoring/fleet-metrics.ts';
 
 /**
  * GET /metrics/federate: the latest node and instance usage samples in Prometheus text format, with
- * the labels env, group, node, app, instance. Same access as /metrics: a viewer token.
+ * the labels env, group, node, app, instance, then the fleet state the alert rules use (node up, instances per
+ * state, TLS expiry). Same access as /metrics: a viewer token.
  */
 export function registerFederate(app: FastifyInstance, services: Services) {
   app.get(
@@ -12,7 +14,7 @@ export function registerFederate(app: FastifyInstance, services: Services) {
     { config: { role: 'viewer' }, schema: { tags: ['system'], security: [{ bearer: [] }] } },
     async (_req, reply) => {
       reply.type(EXPOSITION_CONTENT_TYPE);
-      return services.metrics.federate();
+      return (await services.metrics.federate()) + (await fleetExposition(services.db, services.config));
     },
   );
 }

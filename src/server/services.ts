@@ -17,6 +17,8 @@ import type { SeaweedService } from '../services/seaweedfs/seaweed-service.ts';
 import type { SeaweedAccess } from '../services/seaweedfs/access.ts';
 import type { SeaweedOperations } from '../services/seaweedfs/operations.ts';
 import type { PipelineService } from '../services/pipelines/pipeline-service.ts';
+import type { ShipperStatsView } from '../services/logs/shipper-types.ts';
+import type { LokiTarget } from '../integrations/loki/push-client.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
@@ -41,4 +43,6 @@ export interface Services {
   seaweedAccess: SeaweedAccess;
   seaweedOps: SeaweedOperations;
   pipelines: PipelineService;
+  /** The log shipper's counters while it runs (GRIM_LOKI_URL set), for /metrics and the UI. */
+  logShipping?: { stats: ShipperStatsView; target: LokiTarget } | null;
 }

@@ -33,6 +33,7 @@ import { StorageService } from '../services/storage/storage-service.ts';
 import { StorageHealthLoop } from '../services/storage/health-loop.ts';
 import { createSeaweedServices } from '../services/seaweedfs/wiring.ts';
 import { createPipelineService } from '../services/pipelines/wiring.ts';
+import { startLogShipping } from '../services/logs/wiring.ts';
 
 export function openDb(config: ServerConfig): Db {
   return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(join(config.dataDir, 'grim.db'));
@@ -226,6 +227,7 @@ export async function startServer(
       everyMs: Number(process.env.GRIM_BACKUP_TICK_MS) || 60_000,
     },
   );
+  const stopLogShipping = startLogShipping(services, print);
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );
@@ -238,6 +240,7 @@ export async function startServer(
     await stopStorage();
     await stopSeaweed();
     await stopBackups();
+    await stopLogShipping();
     await app.close();
     await services.leases.stop();
     await markControlInstanceStopped(services.db, services.leases.instanceId).catch(() => undefined);

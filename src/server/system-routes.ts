@@ -5,6 +5,7 @@ import type { HttpMetrics } from './http-metrics.ts';
 import { seaweedMetricLines } from '../domain/seaweedfs/metrics.ts';
 import { sendError } from './errors.ts';
 import { GRIM_VERSION } from './version.ts';
+import { shipperExposition } from '../services/logs/settings.ts';
 
 /** Staleness of volume backups, so an alert can fire: seconds since each local volume's last good backup. */
 async function volumeBackupMetrics(services: Services): Promise<string[]> {
@@ -59,6 +60,7 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services, m
         ...(await services.storageHealth.metricsLines()),
         ...seaweedMetricLines(await services.seaweedfs.latestHealth()),
         ...(await volumeBackupMetrics(services)),
+        ...(services.logShipping ? shipperExposition(services.logShipping.stats) : []),
       ];
       reply.type('text/plain; version=0.0.4');
       return metrics.render(extra);

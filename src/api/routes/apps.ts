@@ -312,10 +312,15 @@ export const appRoutes = {
     role: 'viewer',
     params: AppParams,
     query: Type.Object(
-      { tail: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })) },
+      {
+        tail: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })),
+        /** Where to read: the nodes' files, or Loki (the default when grim ships logs to Loki). */
+        source: Type.Optional(Type.Union([Type.Literal('nodes'), Type.Literal('loki')])),
+      },
       { additionalProperties: false },
     ),
     response: Type.Object({
+      source: Type.Optional(Type.Union([Type.Literal('nodes'), Type.Literal('loki')])),
       logs: Type.Array(
         Type.Object({
           instance: Type.String(),

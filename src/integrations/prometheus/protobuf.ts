@@ -39,8 +39,8 @@ export class ProtobufError extends Error {
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder('utf-8', { fatal: true });
 
-/** Appends protobuf primitives to a list of chunks. */
-class Writer {
+/** Appends protobuf primitives to a list of chunks (also used by the Loki push and OTLP encoders). */
+export class Writer {
   private chunks: Uint8Array[] = [];
   private size = 0;
 
@@ -88,6 +88,27 @@ class Writer {
     if (v === 0) return;
     this.tag(field, WIRE_VARINT);
     this.varint(v);
+  }
+
+  /** A varint field of any width (int32, uint32, enum, int64/uint64 as bigint); 0 is omitted. */
+  uint(field: number, v: number | bigint): void {
+    if (v === 0 || v === 0n) return;
+    this.tag(field, WIRE_VARINT);
+    this.varint(v);
+  }
+
+  /** fixed64 (e.g. OTLP's time_unix_nano), little-endian; 0 is omitted. */
+  fixed64(field: number, v: bigint): void {
+    if (v === 0n) return;
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+    this.tag(field, WIRE_FIXED64);
+    this.push(b);
+  }
+
+  /** A length-delimited field holding raw bytes, written even when empty is not wanted: skips empty. */
+  bytesIfAny(field: number, b: Uint8Array): void {
+    if (b.length > 0) this.bytes(field, b);
   }
 
   finish(): Uint8Array {

@@ -1,6 +1,7 @@
 import type { HandlerMap } from '../handler.ts';
 import { sizeView } from '../../services/apps/sizes.ts';
 import { DomainError } from '../../domain/errors.ts';
+import { appLogsFromLoki } from '../../services/logs/read-back.ts';
 
 type Ops =
   | 'listSizes'
@@ -18,7 +19,6 @@ type Ops =
 
 /** Names of the secrets in a request, never their values (for the audit entry). */
 const secretNames = (s: Record<string, unknown> | undefined) => (s ? Object.keys(s) : undefined);
-
 export const appHandlers: HandlerMap<Ops> = {
   listSizes: async ({ services }) => ({ sizes: (await services.apps.sizes.list()).map(sizeView) }),
   putSize: async ({ params, body, services, req }) => {
@@ -100,8 +100,14 @@ export const appHandlers: HandlerMap<Ops> = {
     req.auditDetails = { deleteVolumes: !!query?.deleteVolumes };
     return services.apps.remove(params.name, principal.username, { deleteVolumes: !!query?.deleteVolumes });
   },
-  appLogs: async ({ params, query, services }) => ({
-    logs: await services.apps.logs(params.name, query?.tail ?? 100),
-  }),
+  appLogs: async ({ params, query, services }) => {
+    const loki = services.logShipping?.target;
+    if (query?.source === 'loki' || (query?.source !== 'nodes' && loki))
+      return {
+        source: 'loki' as const,
+        logs: await appLogsFromLoki(services.db, loki, params.name, query?.tail ?? 100),
+      };
+    return { source: 'nodes' as const, logs: await services.apps.logs(params.name, query?.tail ?? 100) };
+  },
   reconcileApps: async ({ services }) => services.apps.reconcile(),
 };

@@ -13,6 +13,7 @@ import { storageHandlers } from './storage.ts';
 import { seaweedHandlers } from './seaweedfs.ts';
 import { pipelineHandlers } from './pipelines.ts';
 import { volumeHandlers } from './volumes.ts';
+import { alertHandlers } from './alerts.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -30,4 +31,5 @@ export const handlers: Handlers = {
   ...seaweedHandlers,
   ...pipelineHandlers,
   ...volumeHandlers,
+  ...alertHandlers,
 };

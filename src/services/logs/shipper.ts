@@ -1,0 +1,246 @@
+/**
+ * Log shipping without an agent: for every node, a tailer runs scripts/node/logs-read.sh over the node's
+ * pooled SSH connection about once a second with the files' cursors from grim's database, turns the lines
+ * into Loki entries and hands them to the batcher, then waits until Loki has them before reading again.
+ * A node that cannot be reached keeps its cursors and is read from there once it answers.
+ *
+ * start() returns the stop function, so the loop can run under a lease (one call to switch).
+ */
+import type { Db } from '../../store/db.ts';
+import type { SshPool } from '../../ssh/index.ts';
+import { assertSucceeded } from '../../ssh/index.ts';
+import { listNodeRows, nodeGroups, type NodeRow } from '../../store/nodes-repo.ts';
+import { loadCursors, type LogCursor } from '../../store/monitoring-repo.ts';
+import { scriptCommand } from '../../scripts/loader.ts';
+import { parseReadOutput, type LogChunk } from '../../domain/logs/read-output.ts';
+import { limitLine } from '../../domain/logs/line-limit.ts';
+import type { LogSource } from '../../domain/logs/streams.ts';
+import { formatLabels, type LokiEntry } from '../../integrations/loki/push-proto.ts';
+import type { ShipperOptions } from './shipper-types.ts';
+import { targetOf } from '../nodes.ts';
+import { LogBatcher, type Piece, type ShipperStats } from './batcher.ts';
+
+export type { ShipperOptions } from './shipper-types.ts';
+import { DEFAULT_SYSLOG_PATHS, logSourcesOn, type NodeForLogs } from './sources.ts';
+
+export interface ShipperDeps {
+  db: Db;
+  pool: SshPool;
+  /** The files of a node (default: instance outputs and syslog, see sources.ts). */
+  sources?: (node: NodeForLogs) => Promise<LogSource[]>;
+}
+
+/** Per-entry overhead in the encoded push besides the line (timestamp, tags, metadata). */
+const ENTRY_OVERHEAD = 48;
+
+export class LogShipper {
+  readonly #d: ShipperDeps;
+  readonly #o: Required<Omit<ShipperOptions, 'push' | 'log' | 'syslogPaths' | 'target' | 'stats'>>;
+  readonly #log: (line: string) => void;
+  readonly #syslogPaths: readonly string[];
+  readonly batcher: LogBatcher;
+  readonly #tailers = new Map<string, { stop: () => void; done: Promise<void> }>();
+  readonly #lastTs = new Map<string, bigint>();
+  readonly #readErrors = new Map<string, string>();
+  #stopped = false;
+
+  constructor(deps: ShipperDeps, opts: ShipperOptions) {
+    this.#d = deps;
+    this.#o = {
+      readIntervalMs: opts.readIntervalMs ?? 1000,
+      batchBytes: opts.batchBytes ?? 1_000_000,
+      batchWaitMs: opts.batchWaitMs ?? 1000,
+      readTimeoutMs: opts.readTimeoutMs ?? 5000,
+      maxBytesPerFile: opts.maxBytesPerFile ?? 512 * 1024,
+      maxBytesPerRead: opts.maxBytesPerRead ?? 2 * 1024 * 1024,
+    };
+    this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+    this.#syslogPaths = opts.syslogPaths ?? DEFAULT_SYSLOG_PATHS;
+    this.batcher = new LogBatcher(deps.db, {
+      target: opts.target,
+      batchBytes: this.#o.batchBytes,
+      batchWaitMs: this.#o.batchWaitMs,
+      push: opts.push,
+      log: this.#log,
+      stats: opts.stats,
+    });
+  }
+
+  get stats(): ShipperStats {
+    return this.batcher.stats;
+  }
+
+  /** Starts the tailers (kept in step with the node list) and the batcher; returns stop. */
+  start(): () => Promise<void> {
+    this.batcher.start();
+    const sync = () => void this.#syncTailers().catch((e: Error) => this.#log(`logs: ${e.message}`));
+    sync();
+    const timer = setInterval(sync, 10_000);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      this.#stopped = true;
+      for (const t of this.#tailers.values()) t.stop();
+      await this.batcher.stop();
+      await Promise.all([...this.#tailers.values()].map((t) => t.done));
+      this.#tailers.clear();
+    };
+  }
+
+  async #syncTailers(): Promise<void> {
+    if (this.#stopped) return;
+    const rows = (await listNodeRows(this.#d.db)).filter((r) => r.state !== 'host-key-mismatch');
+    const names = new Set(rows.map((r) => r.name));
+    for (const [name, t] of this.#tailers)
+      if (!names.has(name)) {
+        t.stop();
+        this.#tailers.delete(name);
+      }
+    for (const row of rows)
+      if (!this.#tailers.has(row.name)) this.#tailers.set(row.name, this.#tail(row.name));
+  }
+
+  #tail(node: string): { stop: () => void; done: Promise<void> } {
+    let stopped = false;
+    let wake: (() => void) | null = null;
+    const done = (async () => {
+      while (!stopped && !this.#stopped) {
+        const started = Date.now();
+        try {
+          await this.readOnce(node);
+          if (this.#readErrors.delete(node)) this.#log(`logs: ${node} answers again`);
+        } catch (err) {
+          const message = (err as Error).message;
+          if (stopped || this.#stopped) break;
+          this.stats.readFailures++;
+          if (this.#readErrors.get(node) !== message) this.#log(`logs: cannot read ${node}: ${message}`);
+          this.#readErrors.set(node, message);
+        }
+        const wait = this.#o.readIntervalMs - (Date.now() - started);
+        if (wait > 0 && !stopped)
+          await new Promise<void>((r) => {
+            const timer = setTimeout(r, wait);
+            wake = () => {
+              clearTimeout(timer);
+              r();
+            };
+          });
+      }
+    })();
+    return {
+      stop: () => {
+        stopped = true;
+        (wake as (() => void) | null)?.();
+      },
+      done,
+    };
+  }
+
+  /** One read of a node's files, handed to the batcher; resolves when Loki has the lines and the cursors are stored. */
+  async readOnce(node: string): Promise<number> {
+    const row = (await listNodeRows(this.#d.db)).find((r) => r.name === node);
+    if (!row) return 0;
+    const groups = (await nodeGroups(this.#d.db)).get(node) ?? [];
+    const identity = { name: row.name, environment: row.environment, groups };
+    const sources = await (this.#d.sources ?? ((n) => logSourcesOn(this.#d.db, n, this.#syslogPaths)))(
+      identity,
+    );
+    if (!sources.length) return 0;
+    const cursors = await loadCursors(this.#d.db, node);
+    const list = sources
+      .map((s) => {
+        const c = cursors.get(s.key);
+        const start = c && c.path === s.path ? c : null;
+        return `${start?.inode ?? 0} ${start ? start.offset : s.startAtEnd ? -1 : 0} ${start?.skip ? 1 : 0} ${s.path}`;
+      })
+      .join('\n');
+    this.batcher.reading++;
+    let chunks: LogChunk[];
+    try {
+      chunks = await this.#read(row, list);
+    } finally {
+      this.batcher.reading--;
+      this.batcher.poke();
+    }
+    const pieces = this.#pieces(node, sources, cursors, chunks);
+    if (!pieces.length) return 0;
+    await this.batcher.submit(pieces);
+    return pieces.reduce((a, p) => a + p.entries.length, 0);
+  }
+
+  async #read(row: NodeRow, list: string): Promise<LogChunk[]> {
+    const res = await this.#d.pool.exec(
+      targetOf(row),
+      scriptCommand('logs-read', {
+        LOG_FILES: list,
+        LOG_MAX_BYTES: String(this.#o.maxBytesPerFile),
+        LOG_BUDGET: String(this.#o.maxBytesPerRead),
+      }),
+      // the deadline covers opening the channel too: a node whose link is down fails the read, keeping its cursors
+      { timeoutMs: this.#o.readTimeoutMs, signal: AbortSignal.timeout(this.#o.readTimeoutMs) },
+    );
+    assertSucceeded(row.name, 'logs-read', res);
+    return parseReadOutput(res.stdout);
+  }
+
+  #pieces(
+    node: string,
+    sources: readonly LogSource[],
+    cursors: ReadonlyMap<string, LogCursor>,
+    chunks: readonly LogChunk[],
+  ): Piece[] {
+    const out: Piece[] = [];
+    for (const ch of chunks) {
+      const src = sources[ch.key - 1];
+      if (!src || ch.flags.includes('m')) continue;
+      if (ch.flags.includes('l')) {
+        this.stats.lostFiles++;
+        this.#log(`logs: ${node}:${src.path} was rotated away before grim read its end`);
+        continue;
+      }
+      const prev = cursors.get(src.key);
+      const cursor: LogCursor = {
+        sourceKey: src.key,
+        node,
+        path: src.path,
+        inode: ch.inode,
+        offset: ch.offset + ch.length,
+        skip: ch.skip,
+      };
+      if (
+        !ch.lines.length &&
+        prev?.inode === cursor.inode &&
+        prev.offset === cursor.offset &&
+        prev.skip === cursor.skip &&
+        prev.path === cursor.path
+      )
+        continue;
+      const stream = formatLabels(src.labels);
+      const file = src.path;
+      const entries: LokiEntry[] = [];
+      let bytes = 0;
+      ch.lines.forEach((text, i) => {
+        const cut = ch.flags.includes('t') && i === ch.lines.length - 1;
+        const l = limitLine(text, undefined, cut);
+        const metadata: [string, string][] = [['filename', file]];
+        if (l.truncated) {
+          this.stats.truncatedLines++;
+          metadata.push(['truncated', 'true'], ['original_bytes', String(l.bytes)]);
+        }
+        entries.push({ tsNs: this.#nextTs(stream), line: l.line, metadata });
+        bytes += Math.min(l.bytes, 256_000) + ENTRY_OVERHEAD + file.length;
+      });
+      out.push({ stream, entries, bytes, cursor });
+    }
+    return out;
+  }
+
+  /** Strictly increasing nanosecond timestamps per stream (the read time), so order survives in Loki. */
+  #nextTs(stream: string): bigint {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const last = this.#lastTs.get(stream) ?? 0n;
+    const ts = now > last ? now : last + 1n;
+    this.#lastTs.set(stream, ts);
+    return ts;
+  }
+}

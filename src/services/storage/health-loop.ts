@@ -11,6 +11,7 @@ import {
   saveStorageNode,
 } from '../../store/storage-repo.ts';
 import type { StorageService } from './storage-service.ts';
+import { listNodeRows } from '../../store/nodes-repo.ts';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const POOL_STATES = ['ONLINE', 'DEGRADED', 'FAULTED', 'OFFLINE', 'UNAVAIL', 'REMOVED', 'SUSPENDED'];
@@ -75,7 +76,14 @@ export class StorageHealthLoop {
     this.#running = (async () => {
       try {
         await this.runSchedules();
-        for (const row of await listStorageNodes(this.#s.d.db)) await this.checkNode(row.node);
+        const known = new Set((await listStorageNodes(this.#s.d.db)).map((r) => r.node));
+        for (const node of known) await this.checkNode(node);
+        // Nodes given the storage role that grim has not read yet: a first full read (inventory too).
+        for (const row of await listNodeRows(this.#s.d.db)) {
+          const roles = JSON.parse(row.roles) as string[];
+          if (roles.includes('storage') && !known.has(row.name))
+            await this.#s.refresh(row.name).catch(() => undefined);
+        }
       } finally {
         this.#running = null;
       }

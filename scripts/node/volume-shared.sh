@@ -6,14 +6,14 @@
 # param: ENVIRONMENT - the app's environment ([a-z0-9-])
 # param: APP - app name
 # param: NAME - volume name
-# param: SHARED_ROOT (optional) - where the node's weed mount is (default /var/lib/grim/shared)
+# param: SHARED_ROOT (optional) - where the node's weed mount is (default /srv/grim-shared)
 # result: {"path":"...","mount":"...","created":true|false}
 set -eu
 : "${ENVIRONMENT:?}" "${APP:?}" "${NAME:?}"
 for v in "$ENVIRONMENT" "$APP" "$NAME"; do
   case $v in '' | -* | *[!a-z0-9-]*) echo "invalid ENVIRONMENT, APP or NAME" >&2 && exit 2 ;; esac
 done
-root=${SHARED_ROOT:-/var/lib/grim/shared}
+root=${SHARED_ROOT:-/srv/grim-shared}
 case $root in /*) ;; *) echo "SHARED_ROOT must be absolute" >&2 && exit 2 ;; esac
 case $root in *[!A-Za-z0-9/_.-]*) echo "SHARED_ROOT has unsafe characters" >&2 && exit 2 ;; esac
 if ! awk -v r="$root" '$2 == r && $3 ~ /^fuse/ { found = 1 } END { exit !found }' /proc/mounts; then

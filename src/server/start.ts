@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { scheduledBackupsTick } from '../services/volumes/schedule.ts';
+import { sharedMounterFor } from '../services/volumes/shared-mounts.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../store/db.ts';
 import { openSqlite } from '../store/sqlite.ts';
@@ -73,7 +74,7 @@ export async function createServices(
   await jobs.markOrphansInterrupted(await leases.liveInstances());
   const storage = new StorageService({ db, pool, audit });
   const auth = new AuthService(db);
-  return {
+  const services = {
     leases,
     storage,
     storageHealth: new StorageHealthLoop(storage),
@@ -93,6 +94,8 @@ export async function createServices(
     ...createSeaweedServices({ db, pool, audit, dataDir: config.dataDir }),
     pipelines: createPipelineService({ db, audit, auth, dataDir: config.dataDir }),
   };
+  services.apps.volumes.setSharedMounter(sharedMounterFor(db, services.seaweedAccess));
+  return services;
 }
 
 /**

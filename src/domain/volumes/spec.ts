@@ -223,8 +223,12 @@ export function parseVolumeFlag(flag: string): VolumeInput {
 /** The directory of a volume on its node (a ZFS dataset's mountpoint, or a plain directory). */
 export const VOLUMES_ROOT = '/var/lib/grim/volumes';
 export const volumeHostPath = (app: string, name: string) => `${VOLUMES_ROOT}/${app}/${name}`;
-/** Shared volumes: the node's `weed mount` of the filer path /grim/<environment>/<app>/<name>. */
-export const SHARED_ROOT = '/var/lib/grim/shared';
+/**
+ * Shared volumes: each node mounts its environment's SeaweedFS filer directory SHARED_FILER_PATH at SHARED_ROOT
+ * (a supervised `weed mount`); a volume is <environment>/<app>/<name> below it, the same files on every node.
+ */
+export const SHARED_ROOT = '/srv/grim-shared';
+export const SHARED_FILER_PATH = '/volumes/grim';
 export const sharedHostPath = (environment: string, app: string, name: string) =>
   `${SHARED_ROOT}/${environment}/${app}/${name}`;
 

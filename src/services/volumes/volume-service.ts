@@ -33,7 +33,7 @@ export type VolumeSettings = {
   snapshotKeep?: number;
   /** Largest directory volume copied as a snapshot (default 1 GiB). */
   maxCopyBytes?: number;
-  /** Where nodes mount the SeaweedFS filer for shared volumes (default /var/lib/grim/shared). */
+  /** Where nodes mount the SeaweedFS filer for shared volumes (default /srv/grim-shared). */
   sharedRoot?: string;
 };
 
@@ -49,8 +49,18 @@ export function volumeFsUuid(app: string, name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Makes sure `node` has its environment's SeaweedFS filer mounted for shared volumes (a supervised weed mount). */
+export type SharedMounter = (environment: string, node: string) => Promise<void>;
+
 export class VolumeService {
   private readonly d: { db: Db; nodes: NodeAccess; settings: VolumeSettings };
+  private sharedMounter?: SharedMounter;
+
+  /** Set by the server once the SeaweedFS services exist. */
+  setSharedMounter(m: SharedMounter) {
+    this.sharedMounter = m;
+  }
+
   get db(): Db {
     return this.d.db;
   }
@@ -229,6 +239,7 @@ export class VolumeService {
     v: VolumeSpec,
   ): Promise<InstanceVolume> {
     const hostPath = sharedHostPath(p.environment, p.app, v.name);
+    await this.sharedMounter?.(p.environment, p.node.name);
     const { json } = await p.ctx.runScript(
       'volume-shared',
       {

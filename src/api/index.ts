@@ -13,6 +13,7 @@ import { seaweedRoutes } from './routes/seaweedfs.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { volumeRoutes } from './routes/volumes.ts';
 import { alertRoutes } from './routes/alerts.ts';
+import { sshRoutes } from './routes/ssh.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -31,6 +32,7 @@ export const routes = {
   ...pipelineRoutes,
   ...volumeRoutes,
   ...alertRoutes,
+  ...sshRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

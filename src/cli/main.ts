@@ -17,6 +17,7 @@ import { registerLabNodes } from './lab-register.ts';
 import { reportError } from './output.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerBackupCommands } from './commands/backup.ts';
+import { registerSshCommands } from './commands/ssh.ts';
 
 const program = new Command()
   .name('grim')
@@ -41,6 +42,7 @@ registerStorageCommands(program);
 registerStatusCommand(program);
 registerBackupCommands(program, (c) => (exitCode = c));
 registerPipelineCommands(program);
+registerSshCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -19,6 +19,7 @@ import type { SeaweedOperations } from '../services/seaweedfs/operations.ts';
 import type { PipelineService } from '../services/pipelines/pipeline-service.ts';
 import type { ShipperStatsView } from '../services/logs/shipper-types.ts';
 import type { LokiTarget } from '../integrations/loki/push-client.ts';
+import type { SshRotation } from '../services/ssh-rotation.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
@@ -45,4 +46,6 @@ export interface Services {
   pipelines: PipelineService;
   /** The log shipper's counters while it runs (GRIM_LOKI_URL set), for /metrics and the UI. */
   logShipping?: { stats: ShipperStatsView; target: LokiTarget } | null;
+  /** `grim ssh rotate`: the key rotation in progress, if any. */
+  sshRotation: SshRotation;
 }

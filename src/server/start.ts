@@ -15,7 +15,7 @@ import { buildApp } from './app.ts';
 import { isLoopback, type ServerConfig } from './config.ts';
 import { ensureLocalCa, type TlsMaterial } from './tls.ts';
 import type { Services } from './services.ts';
-import { SshPool } from '../ssh/index.ts';
+import { openSecretBox, SshPool } from '../ssh/index.ts';
 import { loadSshIdentity } from '../services/ssh-identity.ts';
 import { NodeService } from '../services/nodes.ts';
 import { InventoryService } from '../services/inventory.ts';
@@ -26,6 +26,7 @@ import { MetricsService } from '../services/metrics.ts';
 import { createMetricsCollector, metricsOptionsFromEnv } from '../services/metrics/collector.ts';
 import { connectAppsToMetrics, createAppService } from '../services/apps/wiring.ts';
 import { LeaseManager } from '../services/leases.ts';
+import { SshRotation } from '../services/ssh-rotation.ts';
 import { markControlInstanceStopped, registerControlInstance } from '../store/leases-repo.ts';
 import { lockDataDir } from '../store/sqlite-lock.ts';
 import { pruneJobEvents } from '../store/job-events-repo.ts';
@@ -74,15 +75,26 @@ export async function createServices(
   await jobs.markOrphansInterrupted(await leases.liveInstances());
   const storage = new StorageService({ db, pool, audit });
   const auth = new AuthService(db);
+  const sshRotation = new SshRotation({
+    db,
+    pool,
+    jobs,
+    box: openSecretBox(config.dataDir),
+    audit,
+    identity,
+    liveInstances: () => leases.liveInstances(),
+  });
+  await sshRotation.applyKeys(); // a rotation under way: the old key stays a fallback login
   const services = {
     leases,
     storage,
     storageHealth: new StorageHealthLoop(storage),
+    sshRotation,
     config,
     db,
     audit,
     auth,
-    identity: { publicKey: identity.publicKey, fingerprint: identity.fingerprint },
+    identity, // updated in place by `grim ssh rotate`
     pool,
     inventory: new InventoryService(db),
     nodes,
@@ -119,6 +131,25 @@ export function startMonitor(s: Services, heartbeatMs = 15_000, factsMs = 600_00
     },
     { everyMs: heartbeatMs },
   );
+}
+
+/**
+ * `grim ssh rotate`: every instance follows the keys in the database (its pool logs in with the new key, the
+ * old one as a fallback while the rotation runs); one instance at a time retries the nodes still waiting.
+ */
+export function startSshRotation(
+  s: Services,
+  retryMs = Number(process.env.GRIM_SSH_ROTATE_RETRY_MS) || 15_000,
+) {
+  const follow = setInterval(() => void s.sshRotation.applyKeys().catch(() => undefined), 5_000);
+  follow.unref();
+  const stopLoop = s.leases.runUnderLease('loop:ssh-rotate', (lease) => s.sshRotation.pass(lease.db), {
+    everyMs: retryMs,
+  });
+  return async () => {
+    clearInterval(follow);
+    await stopLoop();
+  };
 }
 
 /**
@@ -191,6 +222,7 @@ export async function startServer(
   const address = await app.listen({ host: config.host, port: config.port });
   const stopMonitor = startMonitor(services);
   const stopOrphans = startOrphanSweep(services);
+  const stopRotation = startSshRotation(services);
   connectAppsToMetrics(services.apps, services.metrics, services.db);
   const stopApps = services.apps.startBackground(
     services.leases,
@@ -237,6 +269,7 @@ export async function startServer(
   const stop = async () => {
     await stopMonitor();
     await stopOrphans();
+    await stopRotation();
     await stopApps();
     await stopMetrics();
     await collector.drain();

@@ -263,6 +263,39 @@ export class JobStore {
     return orphans.map((j) => j.id);
   }
 
+  /**
+   * Take over a job whose owner is gone (not in `liveOwners`), running or already marked interrupted, so this
+   * instance can finish it (a resumable job such as `ssh.rotate`). Compare-and-set on the old owner: of two
+   * instances adopting at once, one wins. Interrupted tasks go back to pending.
+   */
+  async adopt(jobId: string, liveOwners: ReadonlySet<string>): Promise<boolean> {
+    if (this.live.has(jobId)) return true;
+    const j = await this.db.get<{ owner: string; status: string }>(
+      'SELECT owner, status FROM jobs WHERE id = ?',
+      [jobId],
+    );
+    if (!j || (j.owner !== this.owner && liveOwners.has(j.owner))) return false;
+    const won = await this.db.transaction(async (tx) => {
+      const r = await tx.run(
+        "UPDATE jobs SET owner = ?, status = 'running', finished_at = NULL WHERE id = ? AND owner = ? AND status IN ('running', 'interrupted')",
+        [this.owner, jobId, j.owner],
+      );
+      if (r.changes !== 1) return false;
+      await tx.run("UPDATE job_tasks SET status = 'pending' WHERE job_id = ? AND status = 'interrupted'", [
+        jobId,
+      ]);
+      return true;
+    });
+    if (!won) return false;
+    const last = await this.db.get<{ seq: number | null }>(
+      'SELECT MAX(seq) AS seq FROM job_events WHERE job_id = ?',
+      [jobId],
+    );
+    this.live.set(jobId, new Map());
+    this.pending.set(jobId, { seq: Number(last?.seq ?? 0), events: [], flushing: Promise.resolve() });
+    return true;
+  }
+
   async get(id: string) {
     const j = await this.db.get<JobRow>('SELECT * FROM jobs WHERE id = ?', [id]);
     if (!j) throw notFound(`job ${id}`);

@@ -18,7 +18,9 @@ export interface Endpoint {
 /** A private key as text, or parsed once with parsePrivateKey (saves parsing it on every connect). */
 export type PrivateKeyInput = string | Buffer | ParsedKey;
 
-export type SshAuth = { privateKey: PrivateKeyInput; passphrase?: string } | { password: string };
+/** `extraKeys`: more keys tried in the same connection after the first (during `grim ssh rotate`). */
+export type SshAuth =
+  { privateKey: PrivateKeyInput; passphrase?: string; extraKeys?: PrivateKeyInput[] } | { password: string };
 
 /**
  * Parses an unencrypted private key once, for many connections. A key that does not parse is
@@ -174,7 +176,17 @@ export function openClient(params: OpenClientParams): Promise<ClientType> {
   } else {
     // publickey straight away: without an authHandler ssh2 first tries "none" (one more round trip)
     const key = params.auth.privateKey;
-    if (typeof key === 'string' || Buffer.isBuffer(key)) {
+    const extra = params.auth.extraKeys ?? [];
+    if (extra.length) {
+      const parsed = [key, ...extra].map((k) =>
+        typeof k === 'string' || Buffer.isBuffer(k) ? parsePrivateKey(k) : k,
+      );
+      config.authHandler = parsed.map((k): PublicKeyAuthMethod => ({
+        type: 'publickey',
+        username: params.user,
+        key: k as ParsedKey,
+      }));
+    } else if (typeof key === 'string' || Buffer.isBuffer(key)) {
       config.privateKey = key;
       if (params.auth.passphrase !== undefined) config.passphrase = params.auth.passphrase;
       config.authHandler = ['publickey'];

@@ -7,7 +7,12 @@ export type { ArgvCommand, RemoteCommand, ScriptCommand } from './command.ts';
 export { scanHostKey } from './connect.ts';
 export type { ScannedHostKey, SshAuth } from './connect.ts';
 export { ConnectError, HostKeyMismatchError, InvalidCommandError, RemoteCommandError } from './errors.ts';
-export { connectWithPassword, connectWithPrivateKey, installPublicKey } from './install-key.ts';
+export {
+  connectWithPassword,
+  connectWithPrivateKey,
+  installPublicKey,
+  runScriptOnce,
+} from './install-key.ts';
 export * from './keys.ts';
 export { SshPool } from './pool.ts';
 export type { ShellOptions, SshPoolOptions, SshPoolStats, SshTarget } from './pool.ts';

@@ -98,3 +98,39 @@ export function connectWithPrivateKey(
     opts?.passphrase === undefined ? { privateKey } : { privateKey, passphrase: opts.passphrase };
   return installPublicKey(target, auth, publicKey, opts);
 }
+
+/**
+ * Run one node script over a connection of its own with exactly `auth` (no pool, no other key), then close
+ * it. `grim ssh rotate` uses it to prove the new key logs in before it removes the old one.
+ */
+export async function runScriptOnce(
+  target: SshTarget,
+  auth: SshAuth,
+  script: string,
+  env: Record<string, string>,
+  opts: InstallKeyOptions = {},
+): Promise<unknown> {
+  const client = await openClient({
+    endpoint: target,
+    user: target.user,
+    auth,
+    hostKeyFingerprint: target.hostKeyFingerprint,
+    readyTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+    keepaliveIntervalMs: 5_000,
+    keepaliveCountMax: 3,
+  });
+  try {
+    const result = await runOnClient(
+      client,
+      prepareCommand(scriptCommand(script, env)),
+      { timeoutMs: opts.timeoutMs ?? 30_000 },
+      64 * 1024,
+    ).catch((err: Error) => {
+      throw new ConnectError(target, 'closed', err.message, err);
+    });
+    assertSucceeded(target.nodeId, script, result);
+    return result.json;
+  } finally {
+    client.end();
+  }
+}

@@ -78,7 +78,8 @@ interface Entry {
 }
 
 export class SshPool {
-  readonly #privateKey: PrivateKeyInput;
+  #privateKey: PrivateKeyInput;
+  #extraKeys: PrivateKeyInput[] = [];
   readonly #perConnection: number;
   readonly #idleMs: number;
   readonly #connectTimeoutMs: number;
@@ -269,6 +270,29 @@ export class SshPool {
     };
   }
 
+  /**
+   * New connections authenticate with `privateKey`, then each of `extraKeys` (while `grim ssh rotate` runs:
+   * the new key first, the old one for nodes not rotated yet). Open connections are kept.
+   */
+  setKeys(privateKey: string | Buffer, extraKeys: Array<string | Buffer> = []): void {
+    this.#privateKey = parsePrivateKey(privateKey);
+    this.#extraKeys = extraKeys.map((k) => parsePrivateKey(k));
+  }
+
+  /** Close the node's pooled connection(s) (after its key changed); the next command connects again. */
+  async closeNode(nodeId: string): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const [key, entry] of this.#entries)
+      if (entry.target.nodeId === nodeId && entry.users === 0) {
+        clearTimeout(entry.idleTimer);
+        if (entry.client) closing.push(endClient(entry.client));
+        entry.client = undefined;
+        entry.lastFailure = undefined;
+        this.#entries.delete(key);
+      }
+    await Promise.all(closing);
+  }
+
   /** Close every connection; queued and later commands fail. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -367,7 +391,7 @@ export class SshPool {
       const client = await openClient({
         endpoint: target,
         user: target.user,
-        auth: { privateKey: this.#privateKey },
+        auth: { privateKey: this.#privateKey, extraKeys: this.#extraKeys },
         hostKeyFingerprint: target.hostKeyFingerprint,
         readyTimeoutMs: this.#connectTimeoutMs,
         keepaliveIntervalMs: this.#keepaliveIntervalMs,

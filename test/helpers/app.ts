@@ -39,6 +39,7 @@ export async function startTestApp(
   await app.ready();
   t.after(async () => {
     await app.close();
+    await services.leases.stop();
     services.pool.close();
     await services.db.close();
     rmSync(dataDir, { recursive: true, force: true });

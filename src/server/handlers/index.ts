@@ -14,6 +14,7 @@ import { seaweedHandlers } from './seaweedfs.ts';
 import { pipelineHandlers } from './pipelines.ts';
 import { volumeHandlers } from './volumes.ts';
 import { alertHandlers } from './alerts.ts';
+import { sshHandlers } from './ssh.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -32,4 +33,5 @@ export const handlers: Handlers = {
   ...pipelineHandlers,
   ...volumeHandlers,
   ...alertHandlers,
+  ...sshHandlers,
 };

@@ -147,9 +147,11 @@ export class LeaseManager {
   /** Give the lease back at once (expires it), so another instance can take it without waiting. */
   async release(name: string): Promise<void> {
     const h = this.held.get(name);
-    if (!h) return;
-    this.drop(name, 'released');
-    await releaseLease(this.db, name, h.holder, h.token).catch(() => false);
+    if (h) this.drop(name, 'released');
+    // Also when it was dropped locally (renewal late): whatever token the database shows for us, give it up.
+    const r = await tryAcquireLease(this.db, name, this.instanceId, this.ttlMs).catch(() => null);
+    if (r?.held && !this.held.has(name))
+      await releaseLease(this.db, name, this.instanceId, r.token).catch(() => false);
   }
 
   private drop(name: string, why: string) {
@@ -166,7 +168,12 @@ export class LeaseManager {
         const sent = performance.now();
         try {
           const r = await tryAcquireLease(this.db, name, this.instanceId, this.ttlMs);
-          if (this.held.get(name) !== h) continue;
+          if (this.held.get(name) !== h) {
+            // Released while this renewal was in flight: do not keep what the renewal just took.
+            if (r.held && !this.held.has(name))
+              await releaseLease(this.db, name, this.instanceId, r.token).catch(() => false);
+            continue;
+          }
           if (r.held && r.token === h.token) h.validUntil = sent + this.ttlMs;
           else if (r.held) {
             // It had expired and we took it again: whatever ran under the old token must stop.

@@ -122,7 +122,10 @@ for (const sc of storeCases) {
       const handover = performance.now();
       await delay(800);
       const bRounds = rounds.filter((r) => r.who === 'B');
-      assert.ok(bRounds.length > 0, `B took the loop over: ${JSON.stringify(b.status())} ${JSON.stringify(a.status())} ${JSON.stringify(await listLeases(db))}`);
+      assert.ok(
+        bRounds.length > 0,
+        `B took the loop over: ${JSON.stringify(b.status())} ${JSON.stringify(a.status())} ${JSON.stringify(await listLeases(db))}`,
+      );
       assert.ok(bRounds[0].start - handover < 600, `handover took ${bRounds[0].start - handover} ms`);
       assert.ok(bRounds[0].token > rounds[0].token, 'with a higher fencing token');
       const sorted = [...rounds].sort((x, y) => x.start - y.start);

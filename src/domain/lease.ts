@@ -30,17 +30,22 @@ export function leaseExpired(rec: LeaseRecord, now: number): boolean {
   return rec.expiresAt <= now;
 }
 
-/** What `holder` gets when it asks for the lease at `now` for `ttlMs`. */
+/**
+ * What `holder` gets when it asks for the lease at `now` for `ttlMs`. `holderGone`: the current holder is
+ * known to be dead (its instance lease expired, or SQLite's data-directory lock proves no other instance
+ * runs), so its lease may be taken before it expires; fencing keeps that safe.
+ */
 export function decideLease(
   current: LeaseRecord | undefined,
   holder: string,
   now: number,
   ttlMs: number,
+  holderGone = false,
 ): LeaseDecision {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`lease ttl must be positive, got ${ttlMs}`);
   const expiresAt = now + ttlMs;
   if (!current) return { kind: 'acquire', token: 1, expiresAt };
-  if (!leaseExpired(current, now)) {
+  if (!leaseExpired(current, now) && !(holderGone && current.holder !== holder)) {
     if (current.holder === holder) return { kind: 'renew', token: current.token, expiresAt };
     return { kind: 'held', holder: current.holder, expiresAt: current.expiresAt };
   }

@@ -102,7 +102,14 @@ export async function createServices(
     runs: new RunService(nodes, jobs, pool),
     updates: new UpdateService(nodes, jobs, pool),
     metrics: new MetricsService({ db, nodes, inventory: new InventoryService(db) }),
-    apps: createAppService({ db, pool, jobs, dataDir: config.dataDir, netbox: config.netbox ?? null }),
+    apps: createAppService({
+      db,
+      pool,
+      jobs,
+      dataDir: config.dataDir,
+      netbox: config.netbox ?? null,
+      leases,
+    }),
     ...createSeaweedServices({ db, pool, audit, dataDir: config.dataDir }),
     pipelines: createPipelineService({ db, audit, auth, dataDir: config.dataDir }),
   };

@@ -123,13 +123,19 @@ export class LeaseManager {
     return this.current(name) !== null;
   }
 
-  /** Acquire (or take over an expired) lease; null when another instance holds it. */
-  async acquire(name: string): Promise<HeldLease | null> {
+  /**
+   * Acquire (or take over an expired) lease; null when another instance holds it. `holderGone` says which
+   * holders are known dead: their leases are taken at once instead of after expiry.
+   */
+  async acquire(
+    name: string,
+    opts: { holderGone?: (holder: string) => boolean } = {},
+  ): Promise<HeldLease | null> {
     if (!LEASE_NAME.test(name)) throw new Error(`bad lease name ${JSON.stringify(name)}`);
     const mine = this.current(name);
     if (mine) return mine;
     const sent = performance.now();
-    const r = await tryAcquireLease(this.db, name, this.instanceId, this.ttlMs);
+    const r = await tryAcquireLease(this.db, name, this.instanceId, this.ttlMs, opts.holderGone);
     if (!r.held) return null;
     const controller = new AbortController();
     const fence = { name, holder: this.instanceId, token: r.token };

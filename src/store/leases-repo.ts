@@ -47,12 +47,13 @@ export async function tryAcquireLease(
   name: string,
   holder: string,
   ttlMs: number,
+  isGone: (holder: string) => boolean = () => false,
 ): Promise<AcquireResult> {
   return db.transaction(async (tx) => {
     const now = await dbNow(tx, db.dialect);
     const row = await tx.get<LeaseRow>('SELECT * FROM leases WHERE name = ?', [name]);
     const current = record(row);
-    const d = decideLease(current, holder, now, ttlMs);
+    const d = decideLease(current, holder, now, ttlMs, !!current && isGone(current.holder));
     if (d.kind === 'held') return { held: false, holder: d.holder, expiresAt: d.expiresAt, now };
     let changes: number;
     if (d.kind === 'acquire') {

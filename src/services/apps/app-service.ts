@@ -15,7 +15,7 @@ import { Reconciler, type ReconcileReport } from './reconciler.ts';
 import { RolloutRunner, recordRollout, type RolloutKind } from './rollout-runner.ts';
 import { SizeService } from './sizes.ts';
 import { IpamStore } from '../ipam-store.ts';
-import type { LeaseManager } from '../leases.ts';
+import type { HeldLease, LeaseManager } from '../leases.ts';
 import type { Db } from '../../store/db.ts';
 import { VolumeService, type VolumeSettings } from '../volumes/volume-service.ts';
 import { BackupService } from '../volumes/backup-service.ts';
@@ -248,8 +248,27 @@ export class AppService {
     return { jobId, release: o.target, warnings };
   }
 
-  private launch(rolloutId: string) {
-    const p = this.runner.runToEnd(rolloutId).finally(() => this.running.delete(rolloutId));
+  /**
+   * Run a rollout in the background. With leases, under `rollout:<id>` (taken here for a new rollout, handed
+   * over by resume() for a takeover): its runner writes through the lease's fenced Db, so once another
+   * instance has taken the rollout over, this one's next write fails and it stops.
+   */
+  private launch(rolloutId: string, held?: HeldLease) {
+    const leases = this.d.leases;
+    const name = `rollout:${rolloutId}`;
+    const p = (async () => {
+      if (!leases) return this.runner.runToEnd(rolloutId);
+      const lease = held ?? (await leases.acquire(name));
+      if (!lease) return 'held elsewhere';
+      const runner = new RolloutRunner({ ...this.d, db: lease.db }, this.runner.active);
+      try {
+        return await runner.runToEnd(rolloutId);
+      } finally {
+        await leases.release(name);
+      }
+    })()
+      .catch((err: Error) => `stopped: ${err.message}`) // the lease was lost: the new holder carries on
+      .finally(() => this.running.delete(rolloutId));
     this.running.set(rolloutId, p);
   }
 
@@ -435,14 +454,19 @@ export class AppService {
       if (this.runner.active.has(ro.app) || this.running.has(ro.id)) continue;
       const owner = ro.job_owner ?? '';
       if (owner === this.d.jobs.owner || liveOwners.has(owner)) continue;
+      const lease = this.d.leases
+        ? await this.d.leases.acquire(`rollout:${ro.id}`, { holderGone: (h) => !liveOwners.has(h) })
+        : undefined;
+      if (lease === null) continue; // another live instance runs it
       const jobId = await this.d.jobs.create(
         `app.${ro.kind}`,
         { app: ro.app, release: Number(ro.target_release), resumeOf: ro.job_id },
         ro.created_by,
         ['rollout'],
       );
-      if (!(await claimRollout(this.d.db, ro.id, ro.job_id, jobId))) {
+      if (!(await claimRollout(lease?.db ?? this.d.db, ro.id, ro.job_id, jobId).catch(() => false))) {
         await this.d.jobs.finish(jobId, 'cancelled', 'another grim instance took this rollout over first');
+        if (lease) await this.d.leases!.release(lease.name);
         continue;
       }
       this.d.jobs.output(
@@ -451,7 +475,7 @@ export class AppService {
         'stdout',
         `resuming the ${ro.kind} interrupted in job ${ro.job_id} (its grim instance ${owner || 'unknown'} is gone)\n`,
       );
-      this.launch(ro.id);
+      this.launch(ro.id, lease);
       taken++;
     }
     return taken;

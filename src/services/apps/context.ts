@@ -14,6 +14,7 @@ import type { JobStore } from '../jobs.ts';
 import type { UsageSource } from './planner.ts';
 import { KeyedLock } from './locks.ts';
 import type { VolumeService } from '../volumes/volume-service.ts';
+import type { LeaseManager } from '../leases.ts';
 
 /** The OpCtx through which drivers act on `node` (scripts and uploads), with log lines going to `log`. */
 export type NodeAccess = (node: NodeRow, log: (line: string) => void, signal?: AbortSignal) => OpCtx;
@@ -29,6 +30,11 @@ export interface AppDeps {
   stopTimeoutSec?: number;
   /** Waits between health checks (tests make it instant). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Several grim instances: each rollout runs under the lease `rollout:<id>`, with its writes fenced by the
+   * lease's token. Without it (unit tests) rollouts run unfenced.
+   */
+  leases?: LeaseManager;
 }
 
 export interface AppRuntime extends AppDeps {

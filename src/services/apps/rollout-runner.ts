@@ -65,10 +65,11 @@ export async function recordRollout(
 
 export class RolloutRunner {
   private readonly d: AppRuntime;
-  /** Apps whose rollout runs in this process right now. */
-  readonly active = new Set<string>();
-  constructor(d: AppRuntime) {
+  /** Apps whose rollout runs in this process right now (shared by the runners of one AppService). */
+  readonly active: Set<string>;
+  constructor(d: AppRuntime, active = new Set<string>()) {
     this.d = d;
+    this.active = active;
   }
 
   private log(jobId: string, node: string, line: string) {

@@ -3,6 +3,7 @@ import type { Db } from '../../store/db.ts';
 import { openSecretBox, type SshPool } from '../../ssh/index.ts';
 import type { JobStore } from '../jobs.ts';
 import type { MetricsService } from '../metrics.ts';
+import type { LeaseManager } from '../leases.ts';
 import { AppService } from './app-service.ts';
 import { requestedPerNode } from './planner.ts';
 import { instanceCgroupsOn, instanceVmmMetricsOn } from './instance-cgroups.ts';
@@ -21,6 +22,7 @@ export function createAppService(d: {
   jobs: JobStore;
   dataDir: string;
   netbox?: NetboxSettings | null;
+  leases?: LeaseManager;
 }): AppService {
   const drivers = new DriverSet(builtinDrivers());
   const apps = new AppService({
@@ -29,6 +31,7 @@ export function createAppService(d: {
     box: openSecretBox(d.dataDir),
     drivers,
     nodes: (node, log, signal) => nodeCtx(d.pool, node, log, signal),
+    leases: d.leases,
   });
   const netbox = d.netbox === undefined ? netboxSettingsFromEnv(process.env) : (d.netbox ?? undefined);
   const vms = microvmDrivers({

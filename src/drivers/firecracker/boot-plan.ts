@@ -38,6 +38,8 @@ export interface MicroVmBootSpec {
   dataDrive?: { path: string; readOnly?: boolean };
   /** Optional read-only disk with instance metadata (e.g. cloud-init style), drive id "metadata". */
   metadataDrive?: { path: string };
+  /** Persistent volume drives (read-write ext4 images), drive ids "volume0", "volume1"... */
+  volumeDrives?: Array<{ path: string }>;
   network?: { hostDevName: string; ifaceId?: string; mtu?: number; guestIp?: GuestIpConfig };
   /** Requires `network`: MMDS answers through the guest's interface. */
   mmds?: { data: Record<string, unknown>; ipv4Address?: string };
@@ -57,7 +59,7 @@ export function bootArgsFor(spec: MicroVmBootSpec): string {
 }
 
 /**
- * Order: [metrics], machine-config, boot-source, drives (rootfs, [data], [metadata]),
+ * Order: [metrics], machine-config, boot-source, drives (rootfs, [data], [metadata], [volumes]),
  * [network-interfaces], [mmds/config, mmds], InstanceStart.
  */
 export function bootPlan(spec: MicroVmBootSpec): ApiRequest[] {
@@ -102,6 +104,11 @@ export function bootPlan(spec: MicroVmBootSpec): ApiRequest[] {
       }),
     );
   }
+  (spec.volumeDrives ?? []).forEach((v, i) =>
+    plan.push(
+      driveRequest({ driveId: `volume${i}`, pathOnHost: v.path, isRootDevice: false, isReadOnly: false }),
+    ),
+  );
   if (spec.network !== undefined) {
     const ifaceId = spec.network.ifaceId ?? 'eth0';
     plan.push(

@@ -19,6 +19,7 @@ import { pickJailId, VMM_MEMORY_OVERHEAD_MIB, type JailerHostConfig } from './ja
 import { commandLine, runScript, vmLayout } from './vm-layout.ts';
 import { guestKernelArgs, prepareKernel, type GuestKernelSpec } from '../vm-image/kernel.ts';
 import { buildMetadataTar } from '../vm-image/metadata.ts';
+import { volumeDrives } from '../vm-image/volumes.ts';
 import { appDefinitionForTarball } from '../vm-image/app-definition.ts';
 import { DEFAULT_VM_ROOT, guestHostname, tapNameForInstance } from '../vm-image/node-layout.ts';
 import { runJson, stageDir } from '../vm-image/node-ops.ts';
@@ -219,6 +220,7 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
           env: spec.env,
           network: { ...net.ip, dns: opts.network.dns },
           app: source.kind === 'tarball' ? appDefinitionForTarball(source.command) : undefined,
+          volumes: volumeDrives(spec).map((v) => ({ fsUuid: v.fsUuid, mount: v.mount })),
         }),
         0o600,
       );
@@ -231,6 +233,7 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         dir,
         kernel: { vmlinux: kernel.vmlinux, initramfs: kernel.initramfs ?? undefined, bootArgs },
         hasAppDrive: app !== undefined,
+        volumeImages: volumeDrives(spec).map((v) => v.image),
         tap,
         bridge: net.bridge,
         base: {

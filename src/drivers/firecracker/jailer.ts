@@ -193,6 +193,8 @@ export interface StagingInput {
   rootfsPath: string;
   dataDrivePath?: string;
   metadataDrivePath?: string;
+  /** Persistent volume images: hard-linked, so the VM writes the volume itself (same filesystem as the jail). */
+  volumeDrivePaths?: string[];
   tap?: { name: string; netns?: string };
 }
 
@@ -203,6 +205,7 @@ export interface JailPaths {
   rootfs: string;
   data?: string;
   metadata?: string;
+  volumes?: string[];
   metrics: string;
   hostApiSocket: string;
   hostPidFile: string;
@@ -248,6 +251,8 @@ export function chrootStagingPlan(
   if (input.metadataDrivePath !== undefined) {
     jailPaths.metadata = link(input.metadataDrivePath, 'metadata.img', true);
   }
+  if (input.volumeDrivePaths?.length)
+    jailPaths.volumes = input.volumeDrivePaths.map((p, i) => link(p, `volume-${i}.ext4`, true));
   const metrics = path.posix.join(root, 'metrics.ndjson');
   commands.push(
     { description: 'create the metrics file (Firecracker does not create it)', argv: ['touch', metrics] },

@@ -20,6 +20,8 @@ export interface VmLayoutInput {
   dir: string;
   kernel: { vmlinux: string; initramfs?: string; bootArgs: string };
   hasAppDrive: boolean;
+  /** Persistent volume images on the node, attached read-write in this order. */
+  volumeImages?: string[];
   tap: string;
   bridge: string;
   /** machine-config, network and MMDS: the same jailed or not. */
@@ -65,6 +67,7 @@ export function vmLayout(input: VmLayoutInput): VmLayout {
       rootfsPath: `${dir}/disk.ext4`,
       dataDrivePath: input.hasAppDrive ? `${dir}/app.ext4` : undefined,
       metadataDrivePath: `${dir}/meta.tar`,
+      volumeDrivePaths: input.volumeImages,
       tap: { name: tap },
     });
     const p = staged.jailPaths;
@@ -75,6 +78,7 @@ export function vmLayout(input: VmLayoutInput): VmLayout {
         rootfs: { path: p.rootfs },
         dataDrive: p.data === undefined ? undefined : { path: p.data },
         metadataDrive: { path: p.metadata as string },
+        volumeDrives: p.volumes?.map((path) => ({ path })),
         metricsPath: p.metrics,
       },
       run: [
@@ -105,6 +109,7 @@ export function vmLayout(input: VmLayoutInput): VmLayout {
       rootfs: { path: `${dir}/disk.ext4` },
       dataDrive: input.hasAppDrive ? { path: `${dir}/app.ext4` } : undefined,
       metadataDrive: { path: `${dir}/meta.tar` },
+      volumeDrives: input.volumeImages?.map((path) => ({ path })),
       metricsPath: metricsFile,
     },
     run: [

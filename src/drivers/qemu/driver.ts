@@ -15,6 +15,7 @@ import type { RegistryClient } from '../../oci/registry-client.ts';
 import { macAddressForInstance } from '../../domain/ipam.ts';
 import { guestKernelArgs, prepareKernel, type GuestKernelSpec } from '../vm-image/kernel.ts';
 import { buildMetadataTar } from '../vm-image/metadata.ts';
+import { volumeDrives } from '../vm-image/volumes.ts';
 import { appDefinitionForTarball } from '../vm-image/app-definition.ts';
 import { DEFAULT_VM_ROOT, guestHostname, tapNameForInstance } from '../vm-image/node-layout.ts';
 import { runJson, stageDir } from '../vm-image/node-ops.ts';
@@ -64,17 +65,6 @@ function dataOf(h: InstanceHandle): QemuHandleData {
 }
 
 const MIB = 1024 * 1024;
-
-/** The instance's local volumes as drives (image + UUID); a shared volume cannot be one (no virtio-fs). */
-export function volumeDrives(spec: InstanceSpec): Array<{ image: string; fsUuid: string; mount: string }> {
-  return (spec.volumes ?? []).map((v) => {
-    if (v.kind !== 'local' || !v.image || !v.fsUuid)
-      throw new Error(
-        `volume ${v.name}: a microVM takes local volumes as block devices only, not a ${v.kind} path`,
-      );
-    return { image: v.image, fsUuid: v.fsUuid, mount: v.mount };
-  });
-}
 
 export function createQemuMicrovmDriver(opts: QemuMicrovmDriverOptions): RuntimeDriver {
   const vmRoot = opts.vmRoot ?? DEFAULT_VM_ROOT;

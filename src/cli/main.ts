@@ -13,6 +13,7 @@ import { registerVolumeCommands } from './commands/volumes.ts';
 import { registerLabCommands } from './commands/lab.ts';
 import { registerStorageCommands } from './commands/storage.ts';
 import { registerPipelineCommands } from './commands/pipelines.ts';
+import { registerSeaweedCommands } from './commands/seaweedfs.ts';
 import { registerLabNodes } from './lab-register.ts';
 import { reportError } from './output.ts';
 import { registerStatusCommand } from './commands/status.ts';
@@ -39,6 +40,7 @@ registerAppTopCommand(program); // adds `app top` to the group above
 registerVolumeCommands(program);
 registerLabCommands(program, { registerNodes: registerLabNodes });
 registerStorageCommands(program);
+registerSeaweedCommands(program);
 registerStatusCommand(program);
 registerBackupCommands(program, (c) => (exitCode = c));
 registerPipelineCommands(program);

@@ -91,6 +91,7 @@ test('web UI foundation in a real browser', { timeout: 240_000 }, async (t) => {
       'Run',
       'Apps',
       'Storage',
+      'Storage clusters',
       'Jobs',
       'Audit',
       'Users & tokens',

@@ -8,10 +8,14 @@ import assert from 'node:assert/strict';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { withLab } from '../helpers/lab.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { execInNode } from '../../src/lab/lab.ts';
-import { addSeaweedLab, s3Client, waitCluster, weedBinary } from '../helpers/seaweedfs-lab.ts';
+import { waitJob } from '../helpers/apps-lab.ts';
+import { execInNode, linkDown, linkUp } from '../../src/lab/lab.ts';
+import { addSeaweedLab, eventually, s3Client, waitCluster, weedBinary } from '../helpers/seaweedfs-lab.ts';
 
 const ENV = 'lab';
+/** SEAWEED_STEPS=failover,upgrade runs only those later steps (setup always runs); for local debugging. */
+const only = process.env.SEAWEED_STEPS?.split(',');
+const wanted = (key: string) => !only || only.includes(key);
 
 test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900_000 }, async (t) => {
   const weed = weedBinary();
@@ -214,4 +218,259 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
       ['jwt.signing.read'],
     );
   });
+  if (wanted('grant'))
+    await t.test(
+      'an app asks for a bucket: it is deployed with S3 secrets of a key limited to that bucket',
+      async () => {
+        assert.equal(
+          (await call('POST', '/api/groups', { name: 'compute', environment: ENV, nodes: ['n4'] })).status,
+          201,
+        );
+        const created = await call('POST', '/api/apps', {
+          name: 'reader',
+          environment: ENV,
+          group: 'compute',
+          replicas: 1,
+          cpu: '100m',
+          memory: '64Mi',
+          disk: '100Mi',
+          runtime: 'script',
+          source: { kind: 'script', start: 'exec sleep 100000' },
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.json));
+        const g = await call('POST', `${base}/buckets/photos/grant`, { app: 'reader' });
+        assert.equal(g.status, 200, JSON.stringify(g.json));
+        assert.ok(!JSON.stringify(g.json).includes('SECRET'), 'no secret in the answer');
+        const job = await waitJob(a, g.json.jobId);
+        assert.equal(job.status, 'succeeded', JSON.stringify(job));
+        const app = (await call('GET', '/api/apps/reader')).json.app;
+        assert.deepEqual(app.secrets, [
+          'AWS_ACCESS_KEY_ID',
+          'AWS_SECRET_ACCESS_KEY',
+          'S3_BUCKET',
+          'S3_ENDPOINT',
+        ]);
+        // the instance's environment on n4 holds them; with them the app reaches its bucket and nothing else
+        const env = (await execInNode(lab, 4, 'cat /var/lib/grim/apps/*/env')).stdout;
+        const v = (k: string) => new RegExp(`^export ${k}='([^']*)'$`, 'm').exec(env)?.[1] ?? '';
+        assert.equal(v('S3_BUCKET'), 'photos');
+        const c = s3Client(v('S3_ENDPOINT'), {
+          accessKey: v('AWS_ACCESS_KEY_ID'),
+          secretKey: v('AWS_SECRET_ACCESS_KEY'),
+        });
+        await c.send(new PutObjectCommand({ Bucket: 'photos', Key: 'from-app', Body: 'app' }));
+        assert.equal((await call('POST', `${base}/buckets`, { name: 'other' })).status, 200);
+        await assert.rejects(
+          c.send(new PutObjectCommand({ Bucket: 'other', Key: 'x', Body: 'no' })),
+          (e: any) => e.$metadata?.httpStatusCode === 403,
+        );
+        assert.equal((await call('DELETE', '/api/apps/reader')).status < 300, true);
+      },
+    );
+
+  const health = async () => (await call('POST', `${base}/health`)).json.health;
+  const nodeIndex = (name: string) => Number(name.slice(1));
+  /** PUT then GET one object through a gateway; the other gateway when the first does not answer. */
+  const roundTrip = async (key: string, endpoints: string[]) => {
+    let last: unknown;
+    for (const e of endpoints) {
+      try {
+        const c = s3Client(e, rw);
+        await c.send(new PutObjectCommand({ Bucket: 'photos', Key: key, Body: `body of ${key}` }));
+        const g = await c.send(new GetObjectCommand({ Bucket: 'photos', Key: key }));
+        assert.equal(await g.Body!.transformToString(), `body of ${key}`);
+        return e;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  };
+
+  if (wanted('failover'))
+    await t.test('kill the leader master: a new leader is elected and writes continue', async () => {
+      const before = await health();
+      const old = before.leader as string;
+      const node = await a.services.seaweedfs.node(old);
+      const killed = performance.now();
+      // a crash that stays down: the supervisor first (so it does not restart it), then the master, both SIGKILL
+      const dir = '/var/lib/grim/seaweedfs/services/weed-master';
+      await execInNode(
+        lab,
+        nodeIndex(old),
+        `kill -KILL "$(cat ${dir}/supervisor.pid)" "$(cat ${dir}/app.pid)"`,
+      );
+      const leader = await eventually(
+        'a new leader',
+        async () => {
+          const h = await a.services.seaweedfs.pollOnce(ENV);
+          return h.leader && h.leader !== old ? h.leader : undefined;
+        },
+        60_000,
+        100,
+      );
+      const electedMs = Math.round(performance.now() - killed);
+      const down = await a.services.seaweedfs.pollOnce(ENV);
+      assert.ok(
+        down.problems.some((p: any) => p.kind === 'master-down' && p.subject === old),
+        'grim reports it',
+      );
+      let n = 0;
+      await eventually('an S3 write', async () => roundTrip(`failover-${n++}`, rw.endpoints), 60_000, 100);
+      const writesMs = Math.round(performance.now() - killed);
+      console.log(
+        `# leader ${old} killed: ${leader} elected after ${electedMs} ms, S3 writes work again after ${writesMs} ms`,
+      );
+      // started again (as the boot hook would), it rejoins as a follower
+      await a.services.seaweedfs.ops.start(node, 'weed-master');
+      await eventually(
+        'the old leader back as a follower',
+        async () => {
+          const h = await a.services.seaweedfs.pollOnce(ENV);
+          return h.masters.every((m: any) => m.up) && h.problems.length === 0;
+        },
+        60_000,
+      );
+    });
+
+  if (wanted('repair'))
+    await t.test(
+      'replication 001: a volume node link down, reads succeed and grim reports it; repair restores the copies',
+      async () => {
+        for (let i = 0; i < 8; i++) await roundTrip(`spread-${i}`, rw.endpoints);
+        const victim = 'n3';
+        const t0 = performance.now();
+        const at = (what: string) => console.log(`# ${what} at ${Math.round(performance.now() - t0)} ms`);
+        await linkDown(lab, 3);
+        try {
+          const h = await eventually(
+            'grim reporting the volume server down',
+            async () => {
+              const x = await a.services.seaweedfs.pollOnce(ENV);
+              return x.problems.some((p: any) => p.kind === 'volume-server-down' && p.subject === victim)
+                ? x
+                : undefined;
+            },
+            60_000,
+            500,
+          );
+          at('grim reports n3 down');
+          const audit = await call('GET', '/api/audit?action=storage.problem');
+          assert.ok(
+            JSON.stringify(audit.json).includes('volume-server-down'),
+            'the problem is in the audit log',
+          );
+          const metrics = await a.call('GET', '/metrics', { token: a.adminToken });
+          assert.match(
+            String(metrics.json),
+            new RegExp(`grim_storage_up\\{environment="${ENV}",role="volume",node="${victim}"\\} 0`),
+          );
+          assert.ok(h.problems.some((p: any) => p.kind === 'master-down'));
+          // every object is still readable, through the gateway on n1
+          const c = s3Client(rw.endpoints[0], rw);
+          for (let i = 0; i < 8; i++) {
+            const g = await c.send(new GetObjectCommand({ Bucket: 'photos', Key: `spread-${i}` }));
+            assert.equal(await g.Body!.transformToString(), `body of spread-${i}`);
+          }
+          at('every object read with n3 down');
+          // the node comes back with a replaced (empty) disk: its copies are gone
+          await execInNode(lab, 3, 'sh -c "cd /; rm -rf /var/lib/grim/seaweedfs/volume/*"');
+        } finally {
+          await linkUp(lab, 3);
+        }
+        const n3 = await a.services.seaweedfs.node(victim);
+        await a.services.seaweedfs.ops.signal(n3, ['weed-volume'], 'TERM');
+        const under = await eventually(
+          'under-replicated volumes reported',
+          async () => {
+            const x = await a.services.seaweedfs.pollOnce(ENV);
+            return x.underReplicated.length > 0 && x.volumeServers.every((v: any) => v.up && v.heartbeating)
+              ? x.underReplicated.length
+              : undefined;
+          },
+          90_000,
+          500,
+        );
+        at('under-replicated volumes reported');
+        const preview = await call('POST', `${base}/repair`, {});
+        assert.equal(preview.status, 200, JSON.stringify(preview.json));
+        assert.equal(preview.json.applied, false);
+        assert.ok(preview.json.underReplicated > 0, 'a preview changes nothing');
+        const applied = await call('POST', `${base}/repair`, { apply: true });
+        assert.equal(applied.status, 200, JSON.stringify(applied.json));
+        const after = await eventually(
+          'replica count restored',
+          async () => {
+            const x = await a.services.seaweedfs.pollOnce(ENV);
+            return x.underReplicated.length === 0 ? x : undefined;
+          },
+          60_000,
+          500,
+        );
+        console.log(
+          `# repair: ${under} under-replicated volume(s) before, ${after.underReplicated.length} after`,
+        );
+        await eventually(
+          'no problems left',
+          async () => (await a.services.seaweedfs.pollOnce(ENV)).problems.length === 0,
+          60_000,
+          500,
+        );
+      },
+    );
+
+  if (wanted('rotate'))
+    await t.test(
+      'JWT key rotation: one call, SIGHUP on every node, writes and mounts keep working',
+      async () => {
+        const before = (await execInNode(lab, 2, 'cat /etc/seaweedfs/security.toml')).stdout;
+        const r = await call('POST', `${base}/rotate-keys`);
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        assert.equal(r.json.signalled, 3 + 3 + 1, 'masters, volume servers and the filer reloaded');
+        const after = (await execInNode(lab, 2, 'cat /etc/seaweedfs/security.toml')).stdout;
+        assert.notEqual(before, after);
+        // a write needs a token the master mints with the new key and the volume server checks with it
+        await eventually(
+          'a write after rotation',
+          () => roundTrip('after-rotation', [rw.endpoints[0]]),
+          30_000,
+          500,
+        );
+      },
+    );
+
+  if (wanted('upgrade'))
+    await t.test('rolling upgrade to another recorded version with S3 serving throughout', async () => {
+      const r = await call('POST', `${base}/upgrade`, { version: '4.48-rebuild' });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      let ok = 0;
+      const failures: string[] = [];
+      let stop = false;
+      const t0 = performance.now();
+      const traffic = (async () => {
+        for (let i = 0; !stop; i++) {
+          try {
+            await roundTrip(`upgrade-${i}`, rw.endpoints);
+            ok++;
+          } catch (err) {
+            const st = (await call('GET', base)).json.cluster.stateReason;
+            failures.push(`${Math.round(performance.now() - t0)} ms: ${(err as Error).message} (${st})`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
+      })();
+      const c = await waitCluster(a, ENV, 600_000);
+      stop = true;
+      await traffic;
+      console.log(
+        `# rolling upgrade in ${Math.round(performance.now() - t0)} ms: ${ok} S3 put+get round trips succeeded, ${failures.length} failed\n# ${failures.join('\n# ')}`,
+      );
+      assert.equal(c.state, 'ready');
+      assert.match(c.stateReason, /^weed-filer on n1 still on 4.48: the only one of its kind/);
+      assert.equal(c.version, '4.48-rebuild');
+      assert.deepEqual(failures, []);
+      assert.ok(ok > 0);
+      const link = await execInNode(lab, 1, 'readlink /opt/seaweedfs/weed; cat /opt/seaweedfs/previous');
+      assert.equal(link.stdout, '/opt/seaweedfs/4.48-rebuild/weed\n4.48\n');
+    });
 });

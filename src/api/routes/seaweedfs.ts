@@ -204,6 +204,29 @@ export const seaweedRoutes = {
     params: Type.Object({ environment: Name, bucket: Loose(256) }, { additionalProperties: false }),
     response: Ok,
   }),
+  grantStorageBucket: route({
+    method: 'POST',
+    path: '/api/storage/clusters/:environment/buckets/:bucket/grant',
+    summary:
+      'Give an app a key limited to this bucket: deploys it with S3_ENDPOINT, S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY secrets',
+    tag: 'storage',
+    role: 'operator',
+    params: Type.Object({ environment: Name, bucket: Loose(256) }, { additionalProperties: false }),
+    body: Type.Object(
+      { app: Loose(63), actions: Type.Optional(Type.Array(Loose(16), { maxItems: 8 })) },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({
+      key: Type.Object({
+        name: Type.String(),
+        accessKey: Type.String(),
+        bucket: Type.String(),
+        actions: Type.Array(Type.String()),
+      }),
+      release: Type.Integer(),
+      jobId: Type.String(),
+    }),
+  }),
   createStorageKey: route({
     method: 'POST',
     path: '/api/storage/clusters/:environment/keys',
@@ -299,7 +322,17 @@ export const seaweedRoutes = {
     tag: 'storage',
     role: 'admin',
     params: EnvParams,
-    body: Type.Object({ version: Loose(64) }, { additionalProperties: false }),
+    body: Type.Object(
+      {
+        version: Loose(64),
+        includeGateways: Type.Optional(
+          Type.Boolean({
+            description: 'also restart a filer or S3 gateway that is the only one (S3 pauses)',
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
     response: Type.Object({ from: Type.String(), to: Type.String() }),
   }),
 };

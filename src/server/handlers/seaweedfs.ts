@@ -1,4 +1,5 @@
 import type { HandlerMap } from '../handler.ts';
+import { grantBucketToApp } from '../../services/seaweedfs/app-grant.ts';
 
 type Ops =
   | 'listStorageReleases'
@@ -11,6 +12,7 @@ type Ops =
   | 'listStorageBuckets'
   | 'createStorageBucket'
   | 'deleteStorageBucket'
+  | 'grantStorageBucket'
   | 'createStorageKey'
   | 'retireStorageKey'
   | 'createStorageMount'
@@ -70,6 +72,17 @@ export const seaweedHandlers: HandlerMap<Ops> = {
     req.auditDetails = { bucket: params.bucket };
     return services.seaweedAccess.deleteBucket(params.environment, params.bucket);
   },
+  grantStorageBucket: async ({ params, body, services, principal, req }) => {
+    const r = await grantBucketToApp(services.seaweedAccess, services.apps, {
+      environment: params.environment,
+      bucket: params.bucket,
+      app: body.app,
+      actions: body.actions ?? ['Read', 'Write'],
+      by: principal.username,
+    });
+    req.auditDetails = { app: body.app, bucket: params.bucket, key: r.key.name, accessKey: r.key.accessKey };
+    return r;
+  },
   createStorageKey: async ({ params, body, services, req }) => {
     const key = await services.seaweedAccess.createKey(params.environment, body);
     // the audit entry names the key, never its secret
@@ -98,6 +111,11 @@ export const seaweedHandlers: HandlerMap<Ops> = {
     services.seaweedOps.rotateKeys(params.environment, principal.username),
   upgradeStorage: async ({ params, body, services, principal, req }) => {
     req.auditDetails = { version: body.version };
-    return services.seaweedOps.upgrade(params.environment, body.version, principal.username);
+    return services.seaweedOps.upgrade(
+      params.environment,
+      body.version,
+      principal.username,
+      !!body.includeGateways,
+    );
   },
 };

@@ -11,6 +11,8 @@ import { seaweedRepo } from '../../store/seaweedfs-repo.ts';
 import { getJson, getOk, hp } from './health-poll.ts';
 import { randomKey, until, type SeaweedService } from './seaweed-service.ts';
 import { versionProblems } from './releases.ts';
+import { securityToml } from '../../domain/seaweedfs/config-files.ts';
+import type { NodeRow } from '../../store/nodes-repo.ts';
 
 export class SeaweedOperations {
   readonly #s: SeaweedService;
@@ -86,6 +88,37 @@ export class SeaweedOperations {
     );
     const signalled = results.reduce((a, r) => a + r.signalled, 0);
     const ms = Math.round(performance.now() - started);
+    // S3 gateways sign filer requests with the filer key but reload only s3.json on SIGHUP, and a mount signs
+    // its volume reads: both are restarted, gateways one at a time so one of them always serves.
+    for (const g of c.plan.services.filter((x) => x.role === 's3'))
+      await this.restart(c.rows.get(g.node)!, g, c.plan.services);
+    const mounts = await seaweedRepo.mounts(this.#s.d.db, environment);
+    for (const m of mounts) {
+      const node = await this.#s.node(m.node);
+      if (!c.plan.nodes.includes(m.node))
+        await this.#s.ops.configure(node, {
+          SECURITY_TOML: securityToml({ volumeReadKey: secrets.jwt.volumeRead }),
+        });
+      const before = (await this.#s.ops.inspect(node, `weed-mount-${m.name}`)).pid;
+      await this.#s.ops.signal(node, [`weed-mount-${m.name}`], 'TERM');
+      await until(
+        `mount ${m.name} restarted`,
+        async () => {
+          const now = await this.#s.ops.inspect(node, `weed-mount-${m.name}`);
+          return now.pid !== null && now.pid !== before;
+        },
+        60_000,
+        300,
+      );
+      await until(
+        `mount ${m.name} mounted`,
+        async () =>
+          ((await this.#s.ops.run(node, 'weed-mount-check', { DIR: m.dir })).json as { mounted: boolean })
+            .mounted,
+        30_000,
+        300,
+      );
+    }
     await this.#s.d.audit.record({
       actor: user,
       actorKind: 'user',
@@ -98,7 +131,7 @@ export class SeaweedOperations {
   }
 
   /** Starts a rolling upgrade in the background; the cluster's state reason shows its progress. */
-  async upgrade(environment: string, version: string, user: string) {
+  async upgrade(environment: string, version: string, user: string, includeGateways = false) {
     const problems = versionProblems(version).map((message) => ({ path: 'body/version', message }));
     if (problems.length) throw invalid('invalid upgrade', problems);
     const c = await this.#ctx(environment);
@@ -112,11 +145,11 @@ export class SeaweedOperations {
       state: 'upgrading',
       state_reason: `upgrading ${from} -> ${version}`,
     });
-    this.#s.runInBackground(environment, () => this.#roll(environment, from, version, user));
+    this.#s.runInBackground(environment, () => this.#roll(environment, from, version, user, includeGateways));
     return { from, to: version };
   }
 
-  async #roll(environment: string, from: string, to: string, user: string) {
+  async #roll(environment: string, from: string, to: string, user: string, includeGateways: boolean) {
     const steps: string[] = [];
     try {
       const row = await this.#s.row(environment);
@@ -136,19 +169,7 @@ export class SeaweedOperations {
         await seaweedRepo.updateCluster(this.#s.d.db, environment, {
           state_reason: `upgrading ${from} -> ${to}: restarting ${s.id} on ${s.node}`,
         });
-        const before = (await this.#s.ops.inspect(node, s.id)).pid;
-        await this.#s.ops.signal(node, [s.id], 'TERM');
-        // the supervisor starts it again (a volume server first waits its preStopSeconds)
-        await until(
-          `${s.id} on ${s.node} restarted`,
-          async () => {
-            const now = await this.#s.ops.inspect(node, s.id);
-            return now.pid !== null && now.pid !== before;
-          },
-          60_000,
-          500,
-        );
-        await this.#waitBack(s, plan.services);
+        await this.restart(node, s, plan.services);
         steps.push(`${s.id}@${s.node}`);
       };
       // followers first, the leader last: one election at most
@@ -159,11 +180,21 @@ export class SeaweedOperations {
         ...masters.filter((m) => m.node === leader),
       ])
         await restart(m);
-      for (const role of ['volume', 'filer', 's3'] as Role[])
-        for (const s of plan.services.filter((x) => x.role === role)) await restart(s);
+      for (const s of plan.services.filter((x) => x.role === 'volume')) await restart(s);
+      // filers and gateways one at a time where there are several (one keeps serving); a single one
+      // pauses S3 while it restarts, so only on request
+      const pending: string[] = [];
+      for (const role of ['filer', 's3'] as Role[]) {
+        const of = plan.services.filter((x) => x.role === role);
+        for (const s of of)
+          if (of.length > 1 || includeGateways) await restart(s);
+          else pending.push(`${s.id} on ${s.node}`);
+      }
       await seaweedRepo.updateCluster(this.#s.d.db, environment, {
         state: 'ready',
-        state_reason: '',
+        state_reason: pending.length
+          ? `${pending.join(', ')} still on ${from}: the only one of its kind, restarted only with includeGateways (S3 pauses meanwhile)`
+          : '',
         version: to,
         spec: JSON.stringify({ ...JSON.parse(row.spec), version: to }),
       });
@@ -173,7 +204,7 @@ export class SeaweedOperations {
         action: 'storage.upgrade',
         target: environment,
         outcome: 'success',
-        details: { from, to, steps },
+        details: { from, to, steps, pending },
       });
     } catch (err) {
       const reason =
@@ -191,6 +222,23 @@ export class SeaweedOperations {
         details: { from, to, steps, error: reason },
       });
     }
+  }
+
+  /** Restarts one service (TERM: its supervisor starts it again) and waits until it is back and healthy. */
+  async restart(node: NodeRow, s: PlannedService, all: PlannedService[]) {
+    const before = (await this.#s.ops.inspect(node, s.id)).pid;
+    await this.#s.ops.signal(node, [s.id], 'TERM');
+    // the supervisor starts it again (a volume server first waits its preStopSeconds)
+    await until(
+      `${s.id} on ${s.node} restarted`,
+      async () => {
+        const now = await this.#s.ops.inspect(node, s.id);
+        return now.pid !== null && now.pid !== before;
+      },
+      60_000,
+      500,
+    );
+    await this.#waitBack(s, all);
   }
 
   async #leader(masters: PlannedService[]) {

@@ -15,6 +15,8 @@ import { UsersPage } from './users/UsersPage.tsx';
 import { SettingsPage } from './settings/SettingsPage.tsx';
 import { StoragePage } from './storage/StoragePage.tsx';
 import { StorageNodePage } from './storage/StorageNodePage.tsx';
+import { StorageClustersPage } from './storage-clusters/StorageClustersPage.tsx';
+import { StorageClusterPage } from './storage-clusters/StorageClusterPage.tsx';
 
 // xterm.js is large: the terminal page loads on first use, not with every page.
 const TerminalPage = lazy(() =>
@@ -39,6 +41,7 @@ export const PAGES: PageEntry[] = [
   { path: '/run', label: 'Run', component: RunPage },
   { path: '/apps', label: 'Apps', component: AppsPage },
   { path: '/storage', label: 'Storage', component: StoragePage },
+  { path: '/storage-clusters', label: 'Storage clusters', component: StorageClustersPage },
   { path: '/jobs', label: 'Jobs', component: JobsPage },
   { path: '/audit', label: 'Audit', component: AuditPage },
   { path: '/users', label: 'Users & tokens', component: UsersPage },
@@ -55,6 +58,7 @@ const DETAIL_PAGES: Array<{ pattern: string; nav: string; component: ComponentTy
   { pattern: '/apps/new', nav: '/apps', component: DeployPage },
   { pattern: '/apps/:name', nav: '/apps', component: AppPage },
   { pattern: '/storage/:name', nav: '/storage', component: StorageNodePage },
+  { pattern: '/storage-clusters/:environment', nav: '/storage-clusters', component: StorageClusterPage },
 ];
 
 function match(pattern: string, path: string): Record<string, string> | null {

@@ -14,7 +14,11 @@ export function registerFederate(app: FastifyInstance, services: Services) {
     { config: { role: 'viewer' }, schema: { tags: ['system'], security: [{ bearer: [] }] } },
     async (_req, reply) => {
       reply.type(EXPOSITION_CONTENT_TYPE);
-      return (await services.metrics.federate()) + (await fleetExposition(services.db, services.config));
+      // Storage pool health too: the shipped alert rules evaluate grim_zpool_* from here.
+      const storage = (await services.storageHealth.metricsLines()).join('\n') + '\n';
+      return (
+        (await services.metrics.federate()) + (await fleetExposition(services.db, services.config)) + storage
+      );
     },
   );
 }

@@ -314,6 +314,8 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
       assert.ok(JSON.stringify(audit).includes('ONLINE -> DEGRADED'), JSON.stringify(audit).slice(0, 500));
       const metrics = await a.call('GET', '/metrics', { token });
       assert.match(String(metrics.json), /grim_zpool_health\{node="n2",pool="vault",state="DEGRADED"\} 1/);
+      const federate = await a.call('GET', '/metrics/federate', { token });
+      assert.match(String(federate.json), /grim_zpool_health\{node="n2",pool="vault",state="DEGRADED"\} 1/);
 
       const device = victim;
       const preview = await api('POST', '/api/storage/nodes/n2/pools/vault/devices', {

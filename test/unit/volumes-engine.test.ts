@@ -1,0 +1,200 @@
+/**
+ * Volumes in the apps engine on both databases, with the fake driver and fake nodes that also answer the volume
+ * scripts: a stateful app is refused with each node's numbers when its volume fits nowhere; redeploys stay on the
+ * node holding the data and snapshot it first; a rollback with --restore-volumes restores the snapshot taken
+ * when that release was left; failover of a stateful app whose node is lost is not silent (job + instance note
+ * offering a restore) until the data has been restored elsewhere, and then the instance follows it.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../../src/store/db.ts';
+import type { OpCtx } from '../../src/drivers/driver.ts';
+import { DriverSet } from '../../src/drivers/driver-set.ts';
+import { SecretBox } from '../../src/ssh/index.ts';
+import { JobStore } from '../../src/services/jobs.ts';
+import { AppService } from '../../src/services/apps/app-service.ts';
+import { appInstances } from '../../src/store/instances-repo.ts';
+import { appVolumes, setVolumeState, upsertVolume } from '../../src/store/volumes-repo.ts';
+import { skipReason, storeCases } from '../helpers/stores.ts';
+import { FakeDriver, FakeNodes, seedNodes } from '../helpers/fake-engine.ts';
+
+const GI = 1024 ** 3;
+
+/** Fake nodes that keep volumes: free space per node, the scripts grim ran with their parameters. */
+class VolumeNodes extends FakeNodes {
+  free = new Map<string, number>([
+    ['n1', 5 * GI],
+    ['n2', 5 * GI],
+  ]);
+  readonly scripts: Array<{ node: string; name: string; env: Record<string, string> }> = [];
+}
+
+function engine(db: Db, nodes: VolumeNodes) {
+  const driver = new FakeDriver(nodes);
+  const jobs = new JobStore(db, `fake-${randomBytes(4).toString('hex')}`);
+  const ctx = (node: string, log: (l: string) => void): OpCtx => ({
+    node,
+    log,
+    async runScript(name, env) {
+      if (nodes.unreachable.has(node)) throw new Error(`connect ECONNREFUSED ${node}`);
+      nodes.scripts.push({ node, name, env });
+      const result = { exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false };
+      if (name === 'app-health')
+        return { json: { healthy: await driver.health(env.INSTANCE_ID, node) }, result };
+      const json = (() => {
+        switch (name) {
+          case 'app-list':
+            return nodes.listing(node);
+          case 'volume-space':
+            return { backend: 'dir', pool: null, freeBytes: nodes.free.get(node) ?? 0 };
+          case 'volume-create':
+            return {
+              created: true,
+              backend: 'dir',
+              path: `/var/lib/grim/volumes/${env.APP}/${env.NAME}`,
+              image: null,
+              sizeBytes: Number(env.SIZE_BYTES),
+              usedBytes: 0,
+            };
+          case 'volume-snapshot':
+            return { taken: true, kind: 'copy', bytes: 10, reason: '', deleted: [] };
+          case 'volume-restore-snapshot':
+            return { restored: true, kind: 'copy', bytes: 10 };
+          default:
+            throw new Error(`the fake node has no script ${name}`);
+        }
+      })();
+      return { json, result };
+    },
+    async upload() {
+      throw new Error('no uploads');
+    },
+  });
+  const apps = new AppService({
+    db,
+    jobs,
+    box: new SecretBox(randomBytes(32)),
+    drivers: new DriverSet([driver]),
+    nodes: (node, log) => ctx(node.name, log),
+    sleep: async () => undefined,
+  });
+  return { apps, jobs, driver };
+}
+
+async function open(t: TestContext, c: (typeof storeCases)[number]) {
+  const skip = await skipReason(c);
+  if (skip) {
+    t.skip(skip);
+    return undefined;
+  }
+  const { db, cleanup } = await c.open();
+  t.after(cleanup);
+  await seedNodes(db, 2);
+  return db;
+}
+
+async function settle(apps: AppService) {
+  while (apps.running.size) await Promise.all([...apps.running.values()]);
+}
+
+const HEALTH = { type: 'command' as const, command: 'true', intervalSec: 1, timeoutSec: 1, retries: 3 };
+
+for (const c of storeCases) {
+  test(`${c.name}: a stateful app stays with its data, snapshots before deploys, restores on rollback`, async (t) => {
+    const db = await open(t, c);
+    if (!db) return;
+    const nodes = new VolumeNodes();
+    const e = engine(db, nodes);
+    const base = {
+      environment: 'e',
+      group: 'g',
+      cpu: '100m',
+      memory: '64Mi',
+      disk: '100Mi',
+      runtime: 'script',
+      source: { kind: 'script' as const, start: 'exec sleep 1000' },
+      health: HEALTH,
+      failover: 'reschedule' as const,
+    };
+    await e.apps.create(
+      { ...base, name: 'big', volumes: [{ name: 'data', size: '8Gi', mount: '/data' }] },
+      't',
+    );
+    await assert.rejects(e.apps.deploy('big', {}, 't'), (err: any) => {
+      assert.equal(err.code, 'conflict');
+      assert.deepEqual(
+        err.details.map((d: any) => `${d.path}: ${d.message}`),
+        [
+          'nodes/n1: needs 8Gi for new volumes, has 5Gi free',
+          'nodes/n2: needs 8Gi for new volumes, has 5Gi free',
+        ],
+      );
+      return true;
+    });
+
+    await e.apps.create(
+      { ...base, name: 'db', volumes: [{ name: 'data', size: '1Gi', mount: '/data' }] },
+      't',
+    );
+    const homes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await e.apps.deploy('db', { changes: { env: { N: String(i) } } }, 't');
+      await settle(e.apps);
+      const insts = (await appInstances(db, 'db')).filter((x) => x.state === 'running');
+      assert.equal(insts.length, 1);
+      homes.push(insts[0].node);
+    }
+    assert.equal(new Set(homes).size, 1, `always on the same node: ${homes}`);
+    const home = homes[0];
+    const snaps = nodes.scripts
+      .filter((s) => s.name === 'volume-snapshot')
+      .map((s) => `${s.node}:${s.env.SNAPSHOT}`);
+    assert.deepEqual(snaps, [`${home}:pre-r2`, `${home}:pre-r3`]);
+    await e.apps.rollback('db', undefined, false, 't', { restoreVolumes: true });
+    await settle(e.apps);
+    const restores = nodes.scripts.filter((s) => s.name === 'volume-restore-snapshot');
+    assert.deepEqual(
+      restores.map((s) => `${s.node}:${s.env.SNAPSHOT}`),
+      [`${home}:pre-r3`],
+      'rollback to release 2 restores the snapshot taken when release 2 was left',
+    );
+    const order = nodes.scripts.map((s) => s.name).filter((n) => n.startsWith('volume-'));
+    assert.ok(
+      order.lastIndexOf('volume-snapshot') < order.indexOf('volume-restore-snapshot'),
+      'pre-r4 first',
+    );
+
+    // The node holding the data is lost: no silent move, a failed job offers the restore.
+    nodes.unreachable.add(home);
+    const r = await e.apps.reconcile();
+    assert.deepEqual(r.failover, ['db']);
+    await settle(e.apps);
+    const lost = await appInstances(db, 'db');
+    assert.deepEqual(
+      lost.map((i) => [i.node, i.state]),
+      [[home, 'lost']],
+    );
+    assert.match(lost[0].message, /not rescheduled: .* grim volume restore db data --node <node>/);
+    const jobs = await db.all<{ kind: string; status: string }>(
+      "SELECT kind, status FROM jobs WHERE kind = 'app.failover'",
+    );
+    assert.deepEqual(
+      jobs.map((j) => `${j.kind}:${j.status}`),
+      ['app.failover:failed'],
+    );
+
+    // After a restore onto the other node (what `grim volume restore` records), failover follows the data.
+    const other = home === 'n1' ? 'n2' : 'n1';
+    const row = (await appVolumes(db, 'db'))[0];
+    await upsertVolume(db, { ...row, node: other });
+    await setVolumeState(db, 'db', home, 'abandoned');
+    await e.apps.reconcile();
+    await settle(e.apps);
+    const moved = (await appInstances(db, 'db')).filter((i) => i.state === 'running');
+    assert.deepEqual(
+      moved.map((i) => i.node),
+      [other],
+    );
+  });
+}

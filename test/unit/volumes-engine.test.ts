@@ -14,7 +14,7 @@ import { DriverSet } from '../../src/drivers/driver-set.ts';
 import { SecretBox } from '../../src/ssh/index.ts';
 import { JobStore } from '../../src/services/jobs.ts';
 import { AppService } from '../../src/services/apps/app-service.ts';
-import { appInstances } from '../../src/store/instances-repo.ts';
+import { appInstances, type InstanceRow } from '../../src/store/instances-repo.ts';
 import { appVolumes, setVolumeState, upsertVolume } from '../../src/store/volumes-repo.ts';
 import { skipReason, storeCases } from '../helpers/stores.ts';
 import { FakeDriver, FakeNodes, seedNodes } from '../helpers/fake-engine.ts';
@@ -141,7 +141,8 @@ for (const c of storeCases) {
     for (let i = 0; i < 3; i++) {
       await e.apps.deploy('db', { changes: { env: { N: String(i) } } }, 't');
       await settle(e.apps);
-      const insts = (await appInstances(db, 'db')).filter((x) => x.state === 'running');
+      const all: InstanceRow[] = await appInstances(db, 'db');
+      const insts = all.filter((x) => x.state === 'running');
       assert.equal(insts.length, 1);
       homes.push(insts[0].node);
     }

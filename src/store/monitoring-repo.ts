@@ -162,3 +162,10 @@ export async function instanceStateCounts(
   );
   return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
+
+/** Every app's environment and spec JSON (the backup policies of its volumes are in the spec). */
+export async function appSpecs(
+  db: Queryable,
+): Promise<{ name: string; environment: string; spec: string }[]> {
+  return db.all('SELECT name, environment, spec FROM apps ORDER BY name');
+}

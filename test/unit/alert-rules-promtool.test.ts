@@ -110,16 +110,36 @@ const cases: Case[] = [
     fires: [{ job: 'seaweedfs', severity: 'warning' }],
   },
   {
-    // daily backups: the last one succeeded at t=0, evaluated 2 days + 10 min later
+    // daily backups: db's last good one is 2 days + 10 min old and growing, web's is 1 hour old
     series: [
-      { series: 'grim_backup_last_success_timestamp_seconds{app="db",volume="data"}', values: '0x3000' },
-      { series: 'grim_backup_schedule_seconds{app="db",volume="data"}', values: '86400x3000' },
-      { series: 'grim_backup_last_success_timestamp_seconds{app="web",volume="www"}', values: '0+60x3000' },
-      { series: 'grim_backup_schedule_seconds{app="web",volume="www"}', values: '86400x3000' },
+      {
+        series:
+          'grim_volume_last_backup_age_seconds{environment="prod",app="db",volume="data",backed_up="yes"}',
+        values: '172800+60x20',
+      },
+      {
+        series: 'grim_volume_backup_interval_seconds{environment="prod",app="db",volume="data"}',
+        values: '86400x20',
+      },
+      {
+        series:
+          'grim_volume_last_backup_age_seconds{environment="prod",app="web",volume="www",backed_up="yes"}',
+        values: '3600x20',
+      },
+      {
+        series: 'grim_volume_backup_interval_seconds{environment="prod",app="web",volume="www"}',
+        values: '86400x20',
+      },
+      // no schedule: no backups wanted, no alert
+      {
+        series:
+          'grim_volume_last_backup_age_seconds{environment="prod",app="tmp",volume="cache",backed_up="never"}',
+        values: '999999x20',
+      },
     ],
-    at: '2890m',
+    at: '10m',
     alert: 'GrimBackupTooOld',
-    fires: [{ app: 'db', volume: 'data', severity: 'critical' }],
+    fires: [{ environment: 'prod', app: 'db', volume: 'data', severity: 'critical' }],
   },
   {
     series: [

@@ -4,7 +4,8 @@
  *  - grim_node_up, grim_app_instances, grim_tls_certificate_expiry_timestamp_seconds: grim (/metrics/federate)
  *  - grim_zpool_health{state}, grim_zpool_capacity_ratio, grim_disk_smart_passed: grim's storage-node checks
  *  - SeaweedFS_master_*: SeaweedFS masters' own /metrics (names from weed/stats/metrics.go)
- *  - grim_backup_last_success_timestamp_seconds, grim_backup_schedule_seconds: grim's volume backups
+ *  - grim_volume_last_backup_age_seconds (/metrics) and grim_volume_backup_interval_seconds (/metrics/federate):
+ *    grim's volume backups
  */
 import { stringify } from 'yaml';
 
@@ -134,11 +135,11 @@ export function alertRules(o: RuleOptions = {}): { groups: { name: string; rules
           ),
           rule(
             'GrimBackupTooOld',
-            'time() - grim_backup_last_success_timestamp_seconds > 2 * grim_backup_schedule_seconds',
+            'grim_volume_last_backup_age_seconds > on (environment, app, volume) 2 * grim_volume_backup_interval_seconds',
             '5m',
             'critical',
             'The last good backup of {{ $labels.app }}/{{ $labels.volume }} is older than twice its schedule',
-            'Last success {{ $value | humanizeDuration }} ago.',
+            'Last good backup {{ $value | humanizeDuration }} ago.',
           ),
         ],
       },

@@ -4,13 +4,15 @@
  *   grim_node_host_key_mismatch{env,group,node}          1 while grim refuses to talk to the node
  *   grim_app_instances{env,app,state}                    instances per state (running, lost, failed...)
  *   grim_tls_certificate_expiry_timestamp_seconds{path}  notAfter of the certificate grim serves
+ *   grim_volume_backup_interval_seconds{environment,app,volume}  the backup schedule of volumes that have one
+ *     (with grim_volume_last_backup_age_seconds on /metrics, the "backup older than twice its schedule" rule)
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../store/db.ts';
 import { listNodeRows, nodeGroups } from '../../store/nodes-repo.ts';
-import { instanceStateCounts } from '../../store/monitoring-repo.ts';
+import { appSpecs, instanceStateCounts } from '../../store/monitoring-repo.ts';
 import { escapeLabelValue } from '../../integrations/prometheus/exposition.ts';
 import { groupLabel } from '../metrics/labels.ts';
 
@@ -57,6 +59,11 @@ export async function fleetExposition(
       (i) => `grim_app_instances{${lbl({ env: i.environment, app: i.app, state: i.state })}} ${i.n}`,
     ),
   ];
+  out.push(
+    '# HELP grim_volume_backup_interval_seconds How often a volume is backed up (its schedule)',
+    '# TYPE grim_volume_backup_interval_seconds gauge',
+    ...(await backupIntervals(db)),
+  );
   const certPath = servedCertificatePath(config);
   if (certPath) {
     try {
@@ -71,4 +78,22 @@ export async function fleetExposition(
     }
   }
   return out.join('\n') + '\n';
+}
+
+async function backupIntervals(db: Db): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of await appSpecs(db)) {
+    let volumes: { name?: unknown; backup?: { intervalSec?: unknown } }[] = [];
+    try {
+      volumes = (JSON.parse(a.spec) as { volumes?: typeof volumes }).volumes ?? [];
+    } catch {
+      continue;
+    }
+    for (const v of volumes)
+      if (typeof v.name === 'string' && typeof v.backup?.intervalSec === 'number')
+        out.push(
+          `grim_volume_backup_interval_seconds{${lbl({ environment: a.environment, app: a.name, volume: v.name })}} ${v.backup.intervalSec}`,
+        );
+  }
+  return out;
 }

@@ -27,6 +27,11 @@ export interface CortexSettings {
   interfaceNames?: string[];
 }
 
+/** Directories Cortex expects to exist before it starts (its local Alertmanager and ruler stores). */
+export function cortexDirectories(s: Pick<CortexSettings, 'dataDir'>): string[] {
+  return [`${s.dataDir}/alertmanager`, `${s.dataDir}/rules`, `${s.dataDir}/ruler-tmp`];
+}
+
 export function cortexConfig(s: CortexSettings): Record<string, unknown> {
   const ring = { kvstore: { store: 'inmemory' } };
   const blocks =
@@ -72,11 +77,16 @@ export function cortexConfig(s: CortexSettings): Record<string, unknown> {
     frontend_worker: { match_max_concurrent: true },
     ruler: {
       enable_api: true,
+      rule_path: `${s.dataDir}/ruler-tmp`,
       ring,
       ...(s.alertmanagerUrl ? { alertmanager_url: s.alertmanagerUrl } : {}),
     },
     ruler_storage: { backend: 'local', local: { directory: `${s.dataDir}/rules` } },
-    alertmanager: { sharding_ring: { ...ring, replication_factor: 1 } },
+    // target "all" runs Cortex's own Alertmanager too, which refuses to start without its external URL
+    alertmanager: {
+      external_url: `http://127.0.0.1:${s.httpPort}/alertmanager`,
+      sharding_ring: { ...ring, replication_factor: 1 },
+    },
     alertmanager_storage: { backend: 'local', local: { path: `${s.dataDir}/alertmanager` } },
   };
 }

@@ -311,7 +311,8 @@ export class MetricsCollector {
 
 /**
  * Collector settings from the environment: GRIM_METRICS_INTERVAL (seconds, default 15),
- * GRIM_REMOTE_WRITE_URL and, for receivers behind auth, GRIM_REMOTE_WRITE_BEARER_TOKEN.
+ * GRIM_REMOTE_WRITE_URL and, for receivers behind auth, GRIM_REMOTE_WRITE_BEARER_TOKEN; GRIM_REMOTE_WRITE_TENANT
+ * sends X-Scope-OrgID (Cortex with auth enabled).
  */
 export function metricsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): CollectorOptions {
   const opts: CollectorOptions = {};
@@ -331,6 +332,8 @@ export function metricsOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Col
   }
   if (env.GRIM_REMOTE_WRITE_BEARER_TOKEN)
     opts.remoteWriteHeaders = { Authorization: `Bearer ${env.GRIM_REMOTE_WRITE_BEARER_TOKEN}` };
+  if (env.GRIM_REMOTE_WRITE_TENANT)
+    opts.remoteWriteHeaders = { ...opts.remoteWriteHeaders, 'X-Scope-OrgID': env.GRIM_REMOTE_WRITE_TENANT };
   return opts;
 }
 

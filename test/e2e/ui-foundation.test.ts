@@ -90,6 +90,7 @@ test('web UI foundation in a real browser', { timeout: 240_000 }, async (t) => {
       'Nodes',
       'Run',
       'Apps',
+      'Volumes',
       'Storage',
       'Storage clusters',
       'Jobs',
@@ -101,6 +102,15 @@ test('web UI foundation in a real browser', { timeout: 240_000 }, async (t) => {
     assert.match(header, /admin/);
     assert.equal(await page.locator('header .role-badge').textContent(), 'role: admin');
     assert.equal(await nav.getByRole('link', { name: 'Overview' }).getAttribute('aria-current'), 'page');
+  });
+
+  await t.test('the volumes page lists volume copies, and says so when there are none', async () => {
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Volumes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Volumes' }).waitFor();
+    await page.getByText('No volumes yet').waitFor();
+    await nav.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
   });
 
   await t.test('overview and nodes show the empty state for nodes', async () => {

@@ -8,6 +8,7 @@ import { RunPage } from './run/RunPage.tsx';
 import { AppsPage } from './apps/AppsPage.tsx';
 import { AppPage } from './apps/AppPage.tsx';
 import { DeployPage } from './apps/DeployPage.tsx';
+import { VolumesPage } from './volumes/VolumesPage.tsx';
 import { JobsPage } from './jobs/JobsPage.tsx';
 import { JobPage } from './jobs/JobPage.tsx';
 import { AuditPage } from './audit/AuditPage.tsx';
@@ -40,6 +41,7 @@ export const PAGES: PageEntry[] = [
   { path: '/nodes', label: 'Nodes', component: NodesPage },
   { path: '/run', label: 'Run', component: RunPage },
   { path: '/apps', label: 'Apps', component: AppsPage },
+  { path: '/volumes', label: 'Volumes', component: VolumesPage },
   { path: '/storage', label: 'Storage', component: StoragePage },
   { path: '/storage-clusters', label: 'Storage clusters', component: StorageClustersPage },
   { path: '/jobs', label: 'Jobs', component: JobsPage },

@@ -13,6 +13,18 @@ import { PlacementPreview } from './PlacementPreview.tsx';
  * Define an app and deploy it. When the server holds the deploy because nodes would be overcommitted,
  * its per-node numbers show and nothing runs until the operator accepts.
  */
+/** "name:size:mount[:kind]" lines; the server checks every field and lists every problem. */
+function volumeLines(text: string) {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const [name = '', size = '', mount = '', kind] = l.split(':');
+      return { name, size, mount, ...(kind ? { kind: kind as 'local' | 'shared' } : {}) };
+    });
+}
+
 export function DeployPage() {
   const isOperator = useCan('operator');
   const q = useQuery(async (signal) => {
@@ -31,6 +43,7 @@ export function DeployPage() {
   const [image, setImage] = useState('');
   const [size, setSize] = useState('');
   const [replicas, setReplicas] = useState('1');
+  const [volumes, setVolumes] = useState('');
   const [created, setCreated] = useState<string | null>(null);
   const [accepted, setAccepted] = useState(false);
   const act = useAction();
@@ -62,6 +75,7 @@ export function DeployPage() {
             replicas: Number(replicas),
             ...(chosenSize ? { size: chosenSize } : {}),
             source: runtime === 'script' ? { kind: 'script', start } : { kind: 'image', image: image.trim() },
+            ...(volumes.trim() ? { volumes: volumeLines(volumes) } : {}),
           },
         });
         app = c.app.name;
@@ -182,6 +196,21 @@ export function DeployPage() {
             />
           </div>
         )}
+        <div className="field">
+          <label htmlFor="app-volumes">Volumes</label>
+          <textarea
+            id="app-volumes"
+            rows={2}
+            disabled={!!created}
+            spellCheck={false}
+            placeholder="data:10Gi:/var/lib/app"
+            value={volumes}
+            onChange={(e) => setVolumes(e.target.value)}
+          />
+          <p className="muted small">
+            One per line: name:size:mount, or name:size:mount:shared for a volume every replica shares.
+          </p>
+        </div>
         <PlacementPreview
           app={name.trim()}
           group={groups.find((g) => g.name === chosenGroup)}

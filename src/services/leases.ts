@@ -10,6 +10,7 @@
  *   // on shutdown: await stop();
  */
 import { hostname } from 'node:os';
+import { appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 import { fencedDb } from '../store/fenced-db.ts';
@@ -68,6 +69,8 @@ export class LeaseManager {
   private readonly loops = new Map<string, LoopStats>();
   private readonly stopLoops = new Set<() => Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
+  /** GRIM_LOOP_LOG: a file that gets one JSON line per loop round (which instance, token, start, end). */
+  private readonly roundLog = process.env.GRIM_LOOP_LOG || '';
   private renewing: Promise<void> | null = null;
 
   /** SQLite: the data-directory lock guarantees no other instance runs, so every other owner is dead. */
@@ -237,14 +240,29 @@ export class LeaseManager {
         stats.token = lease?.token ?? null;
         if (lease && !stopped) {
           stats.lastRunAt = Date.now();
+          const start = Date.now();
+          let ok = true;
           try {
             await fn(lease);
             stats.runs++;
           } catch (err) {
+            ok = false;
             stats.failures++;
             stats.lastError = (err as Error).message;
             if (!(err instanceof LeaseLostError)) this.log(`${name}: ${(err as Error).message}`);
           }
+          if (this.roundLog)
+            appendFileSync(
+              this.roundLog,
+              JSON.stringify({
+                instance: this.instanceId,
+                loop: name,
+                token: lease.token,
+                start,
+                end: Date.now(),
+                ok,
+              }) + '\n',
+            );
         }
         if (!stopped) await sleep(lease ? opts.everyMs : Math.min(opts.everyMs, this.renewMs));
       }

@@ -30,7 +30,7 @@ export interface GrimServer {
 /** Starts `grim server` as a real process and waits until /healthz answers (at most 10 s). */
 export async function startGrimServer(
   env: Record<string, string> = {},
-  opts: { scheme?: 'http' | 'https'; listenHost?: string; dataDir?: string } = {},
+  opts: { scheme?: 'http' | 'https'; listenHost?: string; dataDir?: string; readyMs?: number } = {},
 ): Promise<GrimServer> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'grim-srv-'));
@@ -48,13 +48,14 @@ export async function startGrimServer(
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
+  const readyMs = opts.readyMs ?? 10_000;
+  const deadline = Date.now() + readyMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`grim server exited early:\n${out}`);
     if (/grim listening on/.test(out)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`grim server not listening within 10 s:\n${out}`);
+      throw new Error(`grim server not listening within ${readyMs / 1000} s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

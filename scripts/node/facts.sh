@@ -3,7 +3,8 @@
 # result: {"os":{"id","version","prettyName"},"kernel","arch","hostname","cpus","memoryBytes",
 # result:  "disks":[{"name","sizeBytes","rotational","model","serial"}],"kvm","tools":{"firecracker",...},
 # result:  "cgroup":"v1"|"v2","init":"systemd"|"openrc"|"none",
-# result:  "zpools":[{"name","sizeBytes","freeBytes","health"}]}
+# result:  "zpools":[{"name","sizeBytes","freeBytes","health"}],"kvmUsable":bool,"fuse":bool}
+# kvmUsable: /dev/kvm is a character device this user can open read-write (what Firecracker needs).
 # Disks: block devices from /sys/block, except loop, ram and zram devices and empty (size 0) ones.
 set -u
 
@@ -125,6 +126,8 @@ init_system() {
 
 if [ -e /sys/fs/cgroup/cgroup.controllers ]; then cgroup=v2; else cgroup=v1; fi
 if [ -c /dev/kvm ]; then kvm=1; else kvm=0; fi
+if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then kvm_usable=1; else kvm_usable=0; fi
+if [ -c /dev/fuse ]; then fuse=1; else fuse=0; fi
 host=$(cat /proc/sys/kernel/hostname 2>/dev/null || hostname)
 
 printf '{"os":{"id":%s,"version":%s,"prettyName":%s},' \
@@ -132,5 +135,6 @@ printf '{"os":{"id":%s,"version":%s,"prettyName":%s},' \
 printf '"kernel":%s,"arch":%s,"hostname":%s,"cpus":%s,"memoryBytes":%s,' \
 	"$(json_str "$(uname -r)")" "$(json_str "$(uname -m)")" "$(json_str "$host")" \
 	"$(json_num "$(cpu_count)")" "$(memory_bytes)"
-printf '"disks":%s,"kvm":%s,"tools":%s,"cgroup":"%s","init":"%s","zpools":%s}\n' \
+printf '"disks":%s,"kvm":%s,"tools":%s,"cgroup":"%s","init":"%s","zpools":%s,' \
 	"$(disks_json)" "$(json_bool "$kvm")" "$(tools_json)" "$cgroup" "$(init_system)" "$(zpools_json)"
+printf '"kvmUsable":%s,"fuse":%s}\n' "$(json_bool "$kvm_usable")" "$(json_bool "$fuse")"

@@ -6,7 +6,10 @@
  */
 import type { ExecResult } from '../ssh/index.ts';
 
-export type RuntimeKind = 'script' | 'container' | 'qemu-microvm' | 'firecracker';
+import type { Runtime } from '../domain/runtimes.ts';
+
+/** The runtimes, declared once in the domain. */
+export type RuntimeKind = Runtime;
 
 export interface Resources {
   cpuMillis: number;

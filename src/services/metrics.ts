@@ -207,28 +207,49 @@ export class MetricsService {
   }
 
   async #nodeCapacity(n: NodeView, now: number): Promise<NodeCapacity> {
+    const [used, requested] = await Promise.all([this.#usedOf(n, now), this.#providers.requested(n.name)]);
+    return {
+      node: n.name,
+      state: n.state,
+      cores: Number(n.facts.cpus ?? 0),
+      allocatable: n.allocatable,
+      requested: { cpuMillis: requested.cpuMillis, memoryBytes: requested.memoryBytes },
+      used,
+    };
+  }
+
+  /** Recent CPU (average over the usage window) and memory (latest) of one node. */
+  async #usedOf(n: NodeView, now: number): Promise<NodeCapacity['used']> {
     const cores = Number(n.facts.cpus ?? 0);
     const window = { kind: 'node' as const, entityId: n.name, from: now - USAGE_WINDOW_MS, to: now };
-    const [cpu, mem, requested] = await Promise.all([
+    const [cpu, mem] = await Promise.all([
       querySeries(this.#d.db, { ...window, metric: 'cpu_busy_pct' }, now),
       querySeries(this.#d.db, { ...window, metric: 'mem_used_bytes' }, now),
-      this.#providers.requested(n.name),
     ]);
     const cpuAvg = cpu.points.length ? cpu.points.reduce((a, p) => a + p.value, 0) / cpu.points.length : null;
     const lastMem = mem.points.at(-1);
     const at = Math.max(cpu.points.at(-1)?.ts ?? -Infinity, lastMem?.ts ?? -Infinity);
     return {
-      node: n.name,
-      state: n.state,
-      cores,
-      allocatable: n.allocatable,
-      requested: { cpuMillis: requested.cpuMillis, memoryBytes: requested.memoryBytes },
-      used: {
-        cpuMillis: cpuAvg === null ? null : Math.round((cpuAvg / 100) * cores * 1000),
-        memoryBytes: lastMem ? lastMem.value : null,
-        at: Number.isFinite(at) ? at : null,
-      },
+      cpuMillis: cpuAvg === null ? null : Math.round((cpuAvg / 100) * cores * 1000),
+      memoryBytes: lastMem ? lastMem.value : null,
+      at: Number.isFinite(at) ? at : null,
     };
+  }
+
+  /** Recent use of the named nodes only (the apps planner's overcommit numbers): nodes without samples are left out. */
+  async recentUsage(
+    names: readonly string[],
+    now = Date.now(),
+  ): Promise<Map<string, { cpuMillis: number; memoryBytes: number }>> {
+    const out = new Map<string, { cpuMillis: number; memoryBytes: number }>();
+    await Promise.all(
+      names.map(async (name) => {
+        const u = await this.#usedOf(await this.#d.nodes.get(name), now);
+        if (u.cpuMillis !== null && u.memoryBytes !== null)
+          out.set(name, { cpuMillis: u.cpuMillis, memoryBytes: u.memoryBytes });
+      }),
+    );
+    return out;
   }
 
   /** The newest values per node, for `grim node top`. */

@@ -142,21 +142,3 @@ export async function activateRelease(q: Queryable, app: string, n: number) {
   if ((await getRelease(q, app, n))?.status === 'active')
     await q.run('UPDATE apps SET current_release = ?, updated_at = ? WHERE name = ?', [n, Date.now(), app]);
 }
-
-/** The specs of the given releases, by `app/number`. */
-export async function releaseSpecs(
-  q: Queryable,
-  keys: ReadonlyArray<{ app: string; release: number }>,
-): Promise<Map<string, AppSpec>> {
-  const out = new Map<string, AppSpec>();
-  for (const k of keys) {
-    const key = `${k.app}/${k.release}`;
-    if (out.has(key)) continue;
-    const rel = await q.get<{ spec: string }>('SELECT spec FROM app_releases WHERE app = ? AND number = ?', [
-      k.app,
-      k.release,
-    ]);
-    if (rel) out.set(key, appSpec(rel));
-  }
-  return out;
-}

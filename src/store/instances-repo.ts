@@ -1,6 +1,7 @@
 /** App instances on nodes and the host ports they hold (tables app_instances, app_ports). */
 import type { Queryable } from './db.ts';
-import { moveInstance, type AppInstanceState } from '../domain/apps/states.ts';
+import { countsTowardReplicas, moveInstance, type AppInstanceState } from '../domain/apps/states.ts';
+import type { AppSpec } from '../domain/apps/model.ts';
 import type { InstanceHandle } from '../drivers/driver.ts';
 
 export interface InstanceRow {
@@ -47,12 +48,45 @@ export async function appsWithInstancesIn(q: Queryable, state: AppInstanceState)
   ).map((r) => r.app);
 }
 
-/** What every instance (but those of `exceptApp`) is: app, release, node and state. */
-export const instancePlacements = (q: Queryable, exceptApp: string) =>
-  q.all<{ app: string; release: number; node: string; state: AppInstanceState }>(
-    'SELECT app, release, node, state FROM app_instances WHERE app <> ?',
-    [exceptApp],
+/**
+ * CPU and memory requested per node by the instances that count there (every app but `exceptApp`), in one
+ * query; only `nodes` when given.
+ */
+export async function requestedPerNode(
+  q: Queryable,
+  f: { exceptApp?: string; nodes?: readonly string[] } = {},
+): Promise<Map<string, { cpuMillis: number; memoryBytes: number }>> {
+  const where: string[] = [];
+  const params: string[] = [];
+  if (f.exceptApp !== undefined) {
+    where.push('i.app <> ?');
+    params.push(f.exceptApp);
+  }
+  if (f.nodes) {
+    if (f.nodes.length === 0) return new Map();
+    where.push(`i.node IN (${f.nodes.map(() => '?').join(', ')})`);
+    params.push(...f.nodes);
+  }
+  const rows = await q.all<{ node: string; state: AppInstanceState; spec: string }>(
+    `SELECT i.node, i.state, r.spec FROM app_instances i
+     JOIN app_releases r ON r.app = i.app AND r.number = i.release
+     ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`,
+    params,
   );
+  const specs = new Map<string, AppSpec['resources']>();
+  const out = new Map<string, { cpuMillis: number; memoryBytes: number }>();
+  for (const r of rows) {
+    if (!countsTowardReplicas(r.state)) continue;
+    let res = specs.get(r.spec);
+    if (!res) specs.set(r.spec, (res = (JSON.parse(r.spec) as AppSpec).resources));
+    const cur = out.get(r.node) ?? { cpuMillis: 0, memoryBytes: 0 };
+    out.set(r.node, {
+      cpuMillis: cur.cpuMillis + res.cpuMillis,
+      memoryBytes: cur.memoryBytes + res.memoryBytes,
+    });
+  }
+  return out;
+}
 
 /** Move an instance to a new state (checked against the state machine); false when the row is gone. */
 export async function setInstanceState(q: Queryable, id: string, state: AppInstanceState, message = '') {

@@ -8,7 +8,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../src/store/db.ts';
-import type { InstanceHandle, InstanceSpec, OpCtx, RuntimeDriver } from '../../src/drivers/driver.ts';
+import type {
+  InstanceHandle,
+  InstanceSpec,
+  OpCtx,
+  RuntimeDriver,
+  RuntimeKind,
+} from '../../src/drivers/driver.ts';
 import { DriverSet } from '../../src/drivers/driver-set.ts';
 import { SecretBox } from '../../src/ssh/index.ts';
 import { JobStore } from '../../src/services/jobs.ts';
@@ -72,12 +78,13 @@ export class FakeNodes {
 type Fault = { mode: 'fail' | 'hang'; which: (id: string) => boolean; times: number };
 
 export class FakeDriver implements RuntimeDriver {
-  readonly kind = 'script' as const;
+  readonly kind: RuntimeKind;
   private readonly faults = new Map<Phase, Fault>();
   readonly nodes: FakeNodes;
 
-  constructor(nodes: FakeNodes) {
+  constructor(nodes: FakeNodes, kind: RuntimeKind = 'script') {
     this.nodes = nodes;
+    this.kind = kind;
   }
 
   /** Make `phase` fail (or hang) `times` times (default: always) for the instances `which` picks (default: all). */
@@ -136,7 +143,7 @@ export class FakeDriver implements RuntimeDriver {
         restarts: 0,
         ports: spec.ports.map((p) => p.hostPort),
       });
-    return { driver: 'script', instanceId: spec.instanceId, node: ctx.node, data: { fake: true } };
+    return { driver: this.kind, instanceId: spec.instanceId, node: ctx.node, data: { fake: true } };
   }
 
   async start(h: InstanceHandle, ctx: OpCtx): Promise<void> {
@@ -204,8 +211,8 @@ export interface FakeEngine {
 }
 
 /** One grim "process": an AppService on `db` with the fake driver over `nodes`. */
-export function fakeEngine(db: Db, nodes: FakeNodes, key: Buffer): FakeEngine {
-  const driver = new FakeDriver(nodes);
+export function fakeEngine(db: Db, nodes: FakeNodes, key: Buffer, kind: RuntimeKind = 'script'): FakeEngine {
+  const driver = new FakeDriver(nodes, kind);
   const jobs = new JobStore(db, `fake-${randomBytes(4).toString('hex')}`);
   const apps = new AppService({
     db,
@@ -218,8 +225,23 @@ export function fakeEngine(db: Db, nodes: FakeNodes, key: Buffer): FakeEngine {
   return { apps, driver, jobs };
 }
 
-/** Environment `e`, ready nodes n1..nN (4 CPUs, 8 GiB each) in group `g`. */
-export async function seedNodes(db: Db, count: number): Promise<string[]> {
+/** What facts.sh reports on a node with every runtime tool and a usable KVM. */
+export const FULL_FACTS = {
+  cpus: 4,
+  memoryBytes: 8 * 2 ** 30,
+  kvm: true,
+  kvmUsable: true,
+  fuse: true,
+  zpools: [],
+  tools: { firecracker: true, jailer: true, 'qemu-system-x86_64': true, crun: true, runc: true },
+};
+
+/** Environment `e`, ready nodes n1..nN (4 CPUs, 8 GiB each) in group `g`; `facts(i)` changes node i's facts. */
+export async function seedNodes(
+  db: Db,
+  count: number,
+  facts: (i: number) => Record<string, unknown> = () => ({}),
+): Promise<string[]> {
   const now = Date.now();
   await db.run('INSERT INTO environments (name, created_at) VALUES (?, ?)', ['e', now]);
   await db.run('INSERT INTO node_groups (name, environment, created_at) VALUES (?, ?, ?)', ['g', 'e', now]);
@@ -229,7 +251,7 @@ export async function seedNodes(db: Db, count: number): Promise<string[]> {
     await db.run(
       `INSERT INTO nodes (name, environment, address, port, ssh_user, roles, labels, host_key_fingerprint, state, facts, created_at)
        VALUES (?, 'e', ?, 22, 'root', '[]', '{}', 'SHA256:x', 'ready', ?, ?)`,
-      [name, `127.0.0.${i + 1}`, JSON.stringify({ cpus: 4, memoryBytes: 8 * 2 ** 30 }), now],
+      [name, `127.0.0.${i + 1}`, JSON.stringify({ ...FULL_FACTS, ...facts(i) }), now],
     );
     await db.run('INSERT INTO group_members (group_name, node_name) VALUES (?, ?)', ['g', name]);
     names.push(name);

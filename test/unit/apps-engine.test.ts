@@ -131,6 +131,36 @@ for (const c of storeCases) {
     });
   }
 
+  test(`${c.name}: a roll failing after replacing one instance brings that one back from the stored revert`, async (t) => {
+    const db = await open(t, c);
+    if (!db) return;
+    const nodes = new FakeNodes();
+    const e = fakeEngine(db, nodes, secretKey());
+    await createApp(e);
+    await deploy(e, 'one');
+    const seen: string[] = [];
+    e.driver.breakAt('health', {
+      which: (id) => {
+        if (!ofRelease(2)(id)) return false;
+        if (!seen.includes(id)) seen.push(id);
+        return seen.indexOf(id) === 1; // the second new instance fails; the first finished its unit
+      },
+    });
+    const r = await deploy(e, 'two');
+    assert.equal(r.job.status, 'failed');
+    assert.match(r.job.summary, /rolled back to release 1/);
+    const s = await stored(db);
+    assert.equal(s.current, 1);
+    assert.deepEqual(s.instances, ['1:running', '1:running']);
+    assert.deepEqual(
+      (await appInstances(db, 'web')).map((i) => i.node).sort(),
+      ['n1', 'n2'],
+      'one instance per node again',
+    );
+    assert.deepEqual(nodes.present(), s.ids);
+    assert.equal(s.ports.length, 2);
+  });
+
   test(`${c.name}: a first deploy failing at create leaves no instance, no port and no current release`, async (t) => {
     const db = await open(t, c);
     if (!db) return;

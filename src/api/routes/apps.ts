@@ -1,6 +1,7 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { route } from '../route.ts';
 import { Name, NameParams, Timestamp } from '../common.ts';
+import { RUNTIMES, type Runtime } from '../../domain/runtimes.ts';
 
 const AppName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$' });
 const AppParams = Type.Object({ name: AppName }, { additionalProperties: false });
@@ -9,6 +10,16 @@ const Script = Type.String({ minLength: 1, maxLength: 65536 });
 const EnvMap = Type.Record(Type.String({ maxLength: 128 }), Type.String({ maxLength: 32768 }), {
   maxProperties: 256,
 });
+
+/** The runtimes, from the domain's one list. */
+const RuntimeSchema = Type.Enum([...RUNTIMES]);
+/** Compile-time check that the schema and the domain name the same runtimes, both ways. */
+export const _runtimesMatch: [Runtime, Static<typeof RuntimeSchema>] extends [
+  Static<typeof RuntimeSchema>,
+  Runtime,
+]
+  ? true
+  : never = true;
 
 const Source = Type.Union([
   Type.Object(
@@ -80,14 +91,7 @@ const AppFields = {
   cpu: Type.Optional(Quantity),
   memory: Type.Optional(Quantity),
   disk: Type.Optional(Quantity),
-  runtime: Type.Optional(
-    Type.Union([
-      Type.Literal('script'),
-      Type.Literal('container'),
-      Type.Literal('qemu-microvm'),
-      Type.Literal('firecracker'),
-    ]),
-  ),
+  runtime: Type.Optional(RuntimeSchema),
   source: Type.Optional(Source),
   network: Type.Optional(
     Type.Union([Type.Literal('nat'), Type.Literal('bridged')], {

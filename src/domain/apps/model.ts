@@ -12,10 +12,11 @@ import {
   type VolumeSpec,
 } from '../volumes/spec.ts';
 
-export const APP_RUNTIMES = ['script', 'container', 'qemu-microvm', 'firecracker'] as const;
-export type AppRuntime = (typeof APP_RUNTIMES)[number];
-/** MicroVM runtimes: their instances get a network mode (nat: private subnet + published ports; bridged: LAN IP). */
-export const VM_RUNTIMES: readonly AppRuntime[] = ['qemu-microvm', 'firecracker'];
+import { RUNTIMES, VM_RUNTIMES, type Runtime } from '../runtimes.ts';
+
+export { VM_RUNTIMES };
+export const APP_RUNTIMES = RUNTIMES;
+export type AppRuntime = Runtime;
 export type VmNetworkMode = 'nat' | 'bridged';
 export type Failover = 'report' | 'reschedule';
 

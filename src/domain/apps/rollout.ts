@@ -14,12 +14,21 @@ export type CurrentInstance = { id: string; node: string; release: number; state
 
 export type RolloutUnit = { node: string; newId: string; oldId: string | null };
 
+/** What a failed rollout returns to: the previous release, with a stand-in for every old instance it replaces. */
+export type RevertSpec = {
+  target: number | null;
+  /** For each unit that replaces an old instance: the instance of `target` that takes the old one's place. */
+  restores: Array<{ unit: string; node: string; newId: string }>;
+};
+
 export type RolloutPlan = {
   target: number;
   units: RolloutUnit[];
   /** Instances removed once every unit is done. */
   removals: string[];
   maxParallel: number;
+  /** How to undo it when it fails (plan-deploy.ts), stored with the rollout; absent on reverts and deletes. */
+  revert?: RevertSpec;
 };
 
 /** Instances of the target release that stay, and the excess of them to remove (most crowded node first). */

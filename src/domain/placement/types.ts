@@ -22,6 +22,8 @@ export type SnapshotNode = {
   volumeHolder?: boolean;
   /** Free bytes for new local volumes on the node; undefined when unknown. */
   volumeFreeBytes?: number;
+  /** Why the app's runtime cannot run on this node (from its recorded facts); absent when it can. */
+  cannotRun?: string;
 };
 
 export type PlacementSnapshot = { nodes: readonly SnapshotNode[] };
@@ -47,6 +49,9 @@ export type SkippedNode = {
   reason: string;
   appInstances: number;
 };
+
+/** A ready node that cannot run the app (its runtime is missing there): it takes no new instance. */
+export type ExcludedNode = { nodeId: string; nodeName: string; reason: string; appInstances: number };
 
 export type OvercommittedNode = {
   nodeId: string;
@@ -74,6 +79,8 @@ export type PlacementPlan = {
   held: boolean;
   overcommit: { held: boolean; nodes: OvercommittedNode[] };
   skipped: SkippedNode[];
+  /** Ready nodes left out because the app's runtime cannot run there, each with the reason. */
+  excluded: ExcludedNode[];
   /** Human-readable notes: one per overcommitted node, and instances counted on skipped nodes. */
   warnings: string[];
   /** Stateful apps only: per node, whether an instance returns to its data, gets new volumes, or why not. */
@@ -92,6 +99,7 @@ export type PlacementFailure = {
   skipped: SkippedNode[];
   /** pinned / no-space: every node of the group with its verdict and numbers. */
   volumeNodes?: VolumeNodeVerdict[];
+  excluded: ExcludedNode[];
 };
 
 export type PlacementResult = PlacementPlan | PlacementFailure;

@@ -194,16 +194,17 @@ export class AppService {
       ? appSpec({ spec: o.newRelease.spec })
       : appSpec((await getRelease(db, a.name, o.target)) ?? { spec: a.spec });
     const replicas = appSpec(o.appUpdate ?? a).replicas;
+    const previous = a.current_release === null ? null : Number(a.current_release);
     this.d.drivers.get(releaseSpec.runtime); // fail early when the runtime has no driver
     const { plan, warnings } = await planFor(db, {
       app: a.name,
       group: a.group_name,
       spec: releaseSpec,
       target: o.target,
+      previous: o.kind === 'deploy' || o.kind === 'rollback' ? previous : null,
       replicas,
-      instances: await appInstances(db, a.name),
       acceptOvercommit: o.acceptOvercommit,
-      newId: () => newInstanceId(a.name, o.target),
+      newId: (release) => newInstanceId(a.name, release),
       usage: this.d.usage,
       unreachable: o.unreachable,
       volumeFacts: (nodes) => this.volumes.placementFacts(a.name, releaseSpec, nodes),
@@ -233,7 +234,7 @@ export class AppService {
           jobId,
           kind: o.kind,
           target: o.target,
-          previous: a.current_release === null ? null : Number(a.current_release),
+          previous,
           plan,
           portNames: releaseSpec.ports.map((p) => p.name),
           by: o.by,

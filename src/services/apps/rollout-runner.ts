@@ -11,12 +11,11 @@ import { getNodeRow } from '../../store/nodes-repo.ts';
 import type { Queryable } from '../../store/db.ts';
 import { newId } from '../ids.ts';
 import type { AppRuntime } from './context.ts';
-import { newInstanceId } from './context.ts';
 import { healthTarget, waitHealthy } from './health.ts';
 import { VM_RUNTIMES } from '../../domain/apps/model.ts';
 import { buildInstanceSpec, handleOf } from './instances.ts';
-import { planFor } from './planner.ts';
 import { VolumeService } from '../volumes/volume-service.ts';
+import { revertPlan } from '../../domain/apps/plan-deploy.ts';
 import {
   activateRelease,
   appSpec,
@@ -26,7 +25,6 @@ import {
   getRelease,
 } from '../../store/apps-repo.ts';
 import {
-  appInstances,
   dropInstance,
   getInstance,
   instancePorts,
@@ -144,7 +142,7 @@ export class RolloutRunner {
       return this.succeed(ro, plan);
     }
     await writes;
-    return this.fail(ro, failed);
+    return this.fail(ro, failed, phases);
   }
 
   /** One unit: create + start the new instance, wait until healthy, remove the old one. true, or why it failed. */
@@ -280,7 +278,11 @@ export class RolloutRunner {
   }
 
   /** The roll stopped: mark it, then restore the release that was active before (or remove what was started). */
-  private async fail(ro: RolloutRow, why: string): Promise<{ ok: boolean; summary: string }> {
+  private async fail(
+    ro: RolloutRow,
+    why: string,
+    phases: Readonly<Record<string, UnitPhase>>,
+  ): Promise<{ ok: boolean; summary: string }> {
     const db = this.d.db;
     await this.setStatus(ro.id, 'failed', why);
     await failRelease(db, ro.app, ro.target_release);
@@ -288,44 +290,13 @@ export class RolloutRunner {
       return { ok: false, summary: `${ro.kind} failed: ${why}` };
     const app = await getApp(db, ro.app);
     if (!app) return { ok: false, summary: why };
-    const back = ro.kind === 'deploy' || ro.kind === 'rollback' ? ro.previous_release : null;
-    const backRel = back === null ? undefined : await getRelease(db, ro.app, back);
-    const instances = await appInstances(db, ro.app);
-    let plan: RolloutPlan;
-    let target: number;
-    if (backRel) {
-      target = backRel.number;
-      plan = (
-        await planFor(db, {
-          app: ro.app,
-          group: app.group_name,
-          spec: appSpec(backRel),
-          target,
-          replicas: appSpec(app).replicas,
-          instances,
-          acceptOvercommit: true,
-          newId: () => newInstanceId(ro.app, target),
-          usage: this.d.usage,
-          volumeFacts: this.d.volumes
-            ? (nodes) => (this.d.volumes as VolumeService).placementFacts(ro.app, appSpec(backRel), nodes)
-            : undefined,
-        })
-      ).plan;
-    } else {
-      // Nothing to go back to: remove what this roll started (pending, starting or unhealthy).
-      target = ro.target_release;
-      const started = new Set(rolloutPlan(ro).units.map((u) => u.newId));
-      plan = {
-        target,
-        units: [],
-        removals: instances.filter((i) => started.has(i.id) && i.state !== 'running').map((i) => i.id),
-        maxParallel: 1,
-      };
-    }
+    // The revert was planned when this rollout was recorded; the phases reached say which part of it applies.
+    const { target, plan } = revertPlan(rolloutPlan(ro), phases, ro.target_release);
+    const backRel = target !== ro.target_release ? await getRelease(db, ro.app, target) : undefined;
     this.log(
       ro.job_id,
       '',
-      `${why}; ${backRel ? `rolling back to release ${target}` : 'removing the instances it started'}`,
+      `${why}; ${backRel ? `rolling back to release ${target}` : 'removing the instances that did not finish'}`,
     );
     const revertId = await db.transaction((tx) =>
       recordRollout(tx, {

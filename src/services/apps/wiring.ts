@@ -5,11 +5,10 @@ import type { JobStore } from '../jobs.ts';
 import type { MetricsService } from '../metrics.ts';
 import type { LeaseManager } from '../leases.ts';
 import { AppService } from './app-service.ts';
-import { requestedPerNode } from './planner.ts';
 import { instanceCgroupsOn, instanceVmmMetricsOn } from './instance-cgroups.ts';
 import { builtinDrivers, DriverSet, microvmDrivers } from '../../drivers/driver-set.ts';
 import { appExists } from '../../store/apps-repo.ts';
-import { instanceApp, instanceIdsOf } from '../../store/instances-repo.ts';
+import { instanceApp, instanceIdsOf, requestedPerNode } from '../../store/instances-repo.ts';
 import { nodeCtx } from './node-ctx.ts';
 import type { GuestKernelSpec } from '../../drivers/vm-image/kernel.ts';
 import { vmNetworkFor } from './vm-network.ts';
@@ -66,18 +65,13 @@ function accelFromEnv(v: string | undefined): 'auto' | 'kvm' | 'tcg' | undefined
  * membership back.
  */
 export function connectAppsToMetrics(apps: AppService, metrics: MetricsService, db: Db): void {
-  apps.setUsage(async (nodes) => {
-    const cap = await metrics.capacity();
-    const out = new Map<string, { cpuMillis: number; memoryBytes: number }>();
-    for (const n of cap.nodes)
-      if (nodes.includes(n.node) && n.used.cpuMillis !== null && n.used.memoryBytes !== null)
-        out.set(n.node, { cpuMillis: n.used.cpuMillis, memoryBytes: n.used.memoryBytes });
-    return out;
-  });
+  // Only the group's nodes, and no detour back into the apps' requested resources.
+  apps.setUsage((nodes) => metrics.recentUsage(nodes));
   metrics.setProviders({
     instanceCgroups: (node) => instanceCgroupsOn(db, node),
     instanceVmmMetrics: (node) => instanceVmmMetricsOn(db, node),
-    requested: async (node) => (await requestedPerNode(db, '')).get(node) ?? { cpuMillis: 0, memoryBytes: 0 },
+    requested: async (node) =>
+      (await requestedPerNode(db, { nodes: [node] })).get(node) ?? { cpuMillis: 0, memoryBytes: 0 },
     instanceApp: (id) => instanceApp(db, id),
     appInstances: async (app) => ((await appExists(db, app)) ? instanceIdsOf(db, app) : null),
   });

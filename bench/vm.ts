@@ -1,16 +1,19 @@
 // MicroVM benchmark (run as root): npm run bench:vm
-// On one Debian lab node: image -> root disk build time for a ~50 MB OCI image, cold and cached;
+// On one Debian lab node, through grim's SSH pool: layer upload rate and image -> root disk build time for a
+// ~50 MB OCI image, cold (with the old chunked upload path and the new one-channel path, in the same run) and cached;
 // boot-to-healthy (first HTTP 200 from the host) for qemu-microvm under TCG; per-VM memory overhead
 // of the VMM on the node (QEMU anonymous memory outside the guest-RAM mapping). Firecracker cannot boot
 // here (no nested KVM), so its published figures are quoted for comparison.
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labUp, execInNode } from '../src/lab/lab.ts';
 import { createQemuMicrovmDriver } from '../src/drivers/qemu/driver.ts';
 import { ensureOciRootfs } from '../src/drivers/vm-image/pipeline.ts';
-import type { InstanceSpec } from '../src/drivers/driver.ts';
+import type { InstanceSpec, OpCtx } from '../src/drivers/driver.ts';
+import { SshPool, runScript, uploadFile, type SshTarget } from '../src/ssh/index.ts';
+import { withChunkedUpload } from './old-upload.ts';
 import { RegistryClient } from '../src/oci/registry-client.ts';
 import { parseImageReference } from '../src/oci/reference.ts';
 import { IpamStore } from '../src/services/ipam-store.ts';
@@ -44,15 +47,57 @@ async function main(): Promise<void> {
     const node = lab.nodes[0];
     execFileSync('ip', ['netns', 'exec', node.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     const ctx = labOpCtx(lab, node);
-    const pipe = { vmRoot: '/var/lib/grim/vm', headroomMb: 64 };
+    // grim's own path to the node: the pooled SSH connection, scripts and uploads as the server runs them.
+    const pool = new SshPool({ privateKey: readFileSync(lab.clientKeyPath, 'utf8') });
+    const target: SshTarget = {
+      nodeId: node.name,
+      address: node.address,
+      port: 22,
+      user: 'root',
+      hostKeyFingerprint: node.hostKeyFingerprint,
+    };
+    const newCtx: OpCtx = {
+      node: node.name,
+      log: () => {},
+      runScript: (name, env, opts) =>
+        runScript(pool, target, name, env, { timeoutMs: opts?.timeoutMs ?? 300_000 }),
+      upload: async (path, data, mode, sha256) => {
+        await uploadFile(pool, target, path, data, { mode, sha256 });
+      },
+    };
+    const oldCtx = withChunkedUpload(newCtx);
+    const imageRef = `${registry.host}/bench/alpine-50m:1`;
 
+    // Layer upload: the largest layer, both ways (warm connection: one small script first).
+    await newCtx.runScript('app-list', {});
+    const layer = [...image.layers].sort((a, b) => b.descriptor.size - a.descriptor.size)[0];
+    const rate = async (c: OpCtx, path: string) => {
+      const t0 = performance.now();
+      await c.upload(path, layer.data, 0o600, layer.descriptor.digest);
+      const s = (performance.now() - t0) / 1000;
+      return { s, mbps: layer.descriptor.size / 1e6 / s };
+    };
+    const oldUpload = await rate(oldCtx, '/var/lib/grim/bench/layer-old');
+    const newUpload = await rate(newCtx, '/var/lib/grim/bench/layer-new');
+    await execInNode(lab, 1, 'rm -rf /var/lib/grim/bench');
+
+    // Image -> root disk, cold: each path builds into its own (empty) VM root, so neither finds the other's cache.
     let t = performance.now();
-    const cold = await ensureOciRootfs(ctx, client, `${registry.host}/bench/alpine-50m:1`, pipe);
+    const coldOld = await ensureOciRootfs(oldCtx, client, imageRef, {
+      vmRoot: '/var/lib/grim/vm-old',
+      headroomMb: 64,
+    });
+    const coldOldMs = performance.now() - t;
+    await execInNode(lab, 1, 'rm -rf /var/lib/grim/vm-old');
+    const pipe = { vmRoot: '/var/lib/grim/vm', headroomMb: 64 };
+    t = performance.now();
+    const cold = await ensureOciRootfs(newCtx, client, imageRef, pipe);
     const coldMs = performance.now() - t;
     t = performance.now();
-    const warm = await ensureOciRootfs(ctx, client, `${registry.host}/bench/alpine-50m:1`, pipe);
+    const warm = await ensureOciRootfs(newCtx, client, imageRef, pipe);
     const warmMs = performance.now() - t;
-    if (cold.cached || !warm.cached)
+    pool.close();
+    if (coldOld.cached || cold.cached || !warm.cached)
       throw new Error('cache did not behave (cold must build, second must hit)');
 
     const db = openSqlite(join(work, 'grim.db'));
@@ -114,8 +159,15 @@ async function main(): Promise<void> {
     console.log('| measure | grim here | Firecracker published |');
     console.log('|---|---|---|');
     console.log(
-      `| image -> root disk, cold (${(imageBytes / 1e6).toFixed(1)} MB compressed, ${(cold.contentBytes / 1e6).toFixed(1)} MB unpacked, disk ${(cold.sizeBytes / 1e6).toFixed(0)} MB) | ${ms(coldMs)} | - |`,
+      `| layer upload to the lab node, old path (one exec per 48 KiB, base64; ${(layer.descriptor.size / 1e6).toFixed(1)} MB) | ${oldUpload.mbps.toFixed(1)} MB/s (${oldUpload.s.toFixed(2)} s) | - |`,
     );
+    console.log(
+      `| layer upload to the lab node, new path (one SSH channel, sha256 checked) | ${newUpload.mbps.toFixed(1)} MB/s (${newUpload.s.toFixed(2)} s) | - |`,
+    );
+    console.log(
+      `| image -> root disk, cold, old upload path (${(imageBytes / 1e6).toFixed(1)} MB compressed, ${(cold.contentBytes / 1e6).toFixed(1)} MB unpacked, disk ${(cold.sizeBytes / 1e6).toFixed(0)} MB) | ${ms(coldOldMs)} | - |`,
+    );
+    console.log(`| image -> root disk, cold, new upload path | ${ms(coldMs)} | - |`);
     console.log(`| image -> root disk, cached (same digest) | ${ms(warmMs)} | - |`);
     console.log(
       `| qemu-microvm (TCG) start -> guest init (guest uptime at PID 1, median of ${initAt.length}) | ${ms(median(initAt))} | <= 125 ms to guest init (KVM) |`,

@@ -1,5 +1,6 @@
 #!/bin/sh
-# app-upload.sh - writes one file on the node for a runtime driver, from base64, in chunks: the first chunk
+# app-upload.sh - the old upload path, kept only for `npm run bench:vm` to compare against file-receive.sh:
+# writes one file on the node from base64, in chunks: the first chunk
 # starts <path>.part, later chunks append to it, and the chunk marked last moves it into place atomically.
 # param: FILE_PATH - absolute path to write; it must be under /var/lib/grim/
 # param: FILE_DATA_B64 - this chunk's content, base64

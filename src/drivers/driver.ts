@@ -100,8 +100,11 @@ export interface OpCtx {
     env: Record<string, string>,
     opts?: { timeoutMs?: number; stdin?: never },
   ): Promise<{ json: unknown; result: ExecResult }>;
-  /** Copy bytes to a file on the node (through the SSH connection, e.g. `cat > path` with the data on stdin). */
-  upload(path: string, data: Buffer | NodeJS.ReadableStream, mode?: number): Promise<void>;
+  /**
+   * Copy bytes to a file on the node: one SSH channel with the data on stdin, written to a temporary file,
+   * checked against `sha256` (hex or "sha256:<hex>"; computed when absent, buffering a stream), then renamed.
+   */
+  upload(path: string, data: Buffer | NodeJS.ReadableStream, mode?: number, sha256?: string): Promise<void>;
   log(line: string): void;
   signal?: AbortSignal;
 }

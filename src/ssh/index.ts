@@ -19,3 +19,4 @@ export type { ShellOptions, SshPoolOptions, SshPoolStats, SshTarget } from './po
 export { envAssignments, isEnvName, quoteArgv, shellQuote } from './quote.ts';
 export { assertSucceeded, runScript } from './run-script.ts';
 export { loadMasterKey, masterKeyPath, openSecretBox, SecretBox } from './secret-box.ts';
+export { uploadFile, type UploadOptions } from './upload.ts';

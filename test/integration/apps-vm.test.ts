@@ -139,7 +139,8 @@ test(
     });
     assert.equal(wrong.status, 400, JSON.stringify(wrong.json));
 
-    // Firecracker cannot run here (no firecracker binary / no usable /dev/kvm): the deploy fails and says why.
+    // Firecracker cannot run here (no firecracker binary in the lab): the node's recorded facts say so, and the
+    // deploy is refused before anything is recorded or run, naming the node and the reason.
     const fc = await call('POST', '/api/apps', {
       name: `${APP}f`,
       environment: 'lab',
@@ -151,12 +152,16 @@ test(
       source: { kind: 'image', image: `${registry.host}/grim-test/alpine-http:1` },
     });
     assert.equal(fc.status, 201, JSON.stringify(fc.json));
-    const fcJob = await waitJob(a, (await call('POST', `/api/apps/${APP}f/deploy`, {})).json.jobId);
-    assert.equal(fcJob.status, 'failed');
-    assert.match(
-      JSON.stringify(fcJob),
-      /firecracker is not available on n1: (firecracker is not installed|Firecracker needs a usable \/dev\/kvm)/,
+    const refused = await call('POST', `/api/apps/${APP}f/deploy`, {});
+    assert.equal(refused.status, 503, JSON.stringify(refused.json));
+    assert.equal(refused.json.error.code, 'unavailable');
+    assert.match(refused.json.error.message, /no node in the group can run app/);
+    assert.deepEqual(
+      refused.json.error.details.map((d: { path: string }) => d.path),
+      [`nodes/${node.name}`],
     );
+    assert.match(refused.json.error.details[0].message, /firecracker: firecracker is not installed/);
+    assert.equal((await call('GET', `/api/apps/${APP}f`)).json.app.releases.length, 0, 'no release recorded');
     assert.equal(
       (await waitJob(a, (await call('DELETE', `/api/apps/${APP}f`)).json.jobId)).status,
       'succeeded',

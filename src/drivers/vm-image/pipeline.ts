@@ -93,7 +93,7 @@ export async function ensureOciRootfs(
         throw new Error(`layer ${layer.digest}: zstd layers are not supported on nodes yet`);
       const path = `${dir}/layer-${i}`;
       ctx.log(`uploading layer ${i + 1}/${resolved.layers.length} (${layer.size} bytes) to ${ctx.node}`);
-      await ctx.upload(path, await registry.openBlobStream(resolved.reference, layer), 0o600);
+      await ctx.upload(path, await registry.openBlobStream(resolved.reference, layer), 0o600, layer.digest);
       layers.push(`${path}:${compression}`);
     }
     const unpack = `${dir}/oci-unpack.sh`;
@@ -134,7 +134,7 @@ async function ensureFromTarball(
   const dir = await stageDir(ctx, o.vmRoot, stage);
   try {
     const path = `${dir}/source.tar`;
-    await ctx.upload(path, createReadStream(tarball), 0o600);
+    await ctx.upload(path, createReadStream(tarball), 0o600, await sha256File(tarball));
     const init = kind === 'root' ? await uploadGuestScript(ctx, dir, 'init') : undefined;
     return await buildDisk(ctx, o, { KEY: key, SOURCE_TARBALL: path, KIND: kind, GUEST_INIT: init });
   } finally {

@@ -43,7 +43,10 @@ case $mode in
     ;;
   *)
     if ! supervised; then
-      GRIM_INSTANCE=$INSTANCE_ID GRIM_INSTANCE_DIR=$dir setsid sh "$bin/supervisor.sh" </dev/null >>"$dir/supervisor.log" 2>&1 &
+      # A clean environment: the app gets only its own env file, never this SSH session's variables.
+      env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        GRIM_INSTANCE="$INSTANCE_ID" GRIM_INSTANCE_DIR="$dir" \
+        setsid sh "$bin/supervisor.sh" </dev/null >>"$dir/supervisor.log" 2>&1 &
       started=true
     fi
     ;;

@@ -29,7 +29,10 @@ for d in "$apps"/*/; do
   [ "$(cat "$d/wanted" 2>/dev/null)" = run ] || continue
   [ "$(cat "$d/mode" 2>/dev/null)" = sh ] || continue
   if supervised "$id"; then continue; fi
-  GRIM_INSTANCE=$id GRIM_INSTANCE_DIR=${d%/} setsid sh "$bin/supervisor.sh" </dev/null >>"$d/supervisor.log" 2>&1 &
+  # A clean environment: the app gets only its own env file, not the boot script's variables.
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    GRIM_INSTANCE="$id" GRIM_INSTANCE_DIR="${d%/}" \
+    setsid sh "$bin/supervisor.sh" </dev/null >>"$d/supervisor.log" 2>&1 &
   started=$((started + 1))
 done
 echo "{\"started\":$started}"

@@ -90,7 +90,7 @@ while [ -z "$stopping" ] && [ -d "$GRIM_INSTANCE_DIR" ]; do
   setsid sh -c 'for f in $GRIM_CGROUP_PROCS; do
       { echo $$ >"$f"; } 2>/dev/null || echo "supervisor: cgroup: could not join $f"
     done
-    unset GRIM_CGROUP_PROCS; set -a; . ./env; set +a; exec sh ./run' </dev/null >>log 2>&1 &
+    unset GRIM_CGROUP_PROCS OLDPWD; set -a; . ./env; set +a; exec sh ./run' </dev/null >>log 2>&1 &
   child=$!
   echo "$child" >app.pid
   status=0

@@ -109,6 +109,23 @@ export interface OpCtx {
   signal?: AbortSignal;
 }
 
+/** Where grim looks at a running instance; services ask the driver instead of reading `handle.data`. */
+export interface InstanceObservation {
+  /** cgroup paths (relative to the cgroup root, as metrics.sh takes them) holding the instance's processes. */
+  cgroups: string[];
+  /** The VMM's metrics file on the node (Firecracker). */
+  vmmMetricsFile?: string;
+  /** Set when the app answers on its own ports at another address than the node's (a bridged microVM). */
+  endpoint?: { address: string };
+}
+
+/** A bridged microVM answers on its own LAN address (recorded in the handle by the VM drivers). */
+export function vmEndpoint(h: InstanceHandle): InstanceObservation['endpoint'] {
+  return h.data.mode === 'bridged' && typeof h.data.address === 'string'
+    ? { address: h.data.address }
+    : undefined;
+}
+
 export interface RuntimeDriver {
   readonly kind: RuntimeKind;
   capabilities(): DriverCapabilities;
@@ -120,6 +137,8 @@ export interface RuntimeDriver {
   /** Stop if needed and remove every trace: files, cgroups, TAPs, ports, addresses. */
   destroy(h: InstanceHandle, ctx: OpCtx): Promise<void>;
   inspect(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus>;
+  /** Where its usage and health are read (cgroups, VMM metrics file, endpoint); no I/O. */
+  observe(h: InstanceHandle): InstanceObservation;
   /** The tail of the instance's output. */
   logs?(h: InstanceHandle, ctx: OpCtx, tailLines: number): Promise<string>;
 }

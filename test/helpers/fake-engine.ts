@@ -173,6 +173,10 @@ export class FakeDriver implements RuntimeDriver {
     return { state: i.supervised ? ('running' as const) : ('stopped' as const), restarts: i.restarts };
   }
 
+  observe() {
+    return { cgroups: [] };
+  }
+
   async logs(h: InstanceHandle, ctx: OpCtx): Promise<string> {
     return `logs of ${h.instanceId} on ${ctx.node}\n`;
   }

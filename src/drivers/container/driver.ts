@@ -331,6 +331,12 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Runtim
       await run(ctx, 'container-destroy', { STATE_DIR: d.stateDir, INSTANCE_ID: h.instanceId });
     },
 
+    observe(h: InstanceHandle) {
+      const path =
+        typeof h.data.cgroupsPath === 'string' ? h.data.cgroupsPath : containerCgroupsPath(h.instanceId);
+      return { cgroups: [path] };
+    },
+
     async inspect(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus> {
       const d = data(h);
       const r = await run(ctx, 'container-inspect', { STATE_DIR: d.stateDir, INSTANCE_ID: h.instanceId });

@@ -87,6 +87,10 @@ export function createSupervisedContainerDriver(opts: SupervisedContainerOptions
       await inner.destroy(full, ctx);
     },
 
+    observe(h: InstanceHandle) {
+      return inner.observe(h);
+    },
+
     async inspect(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus> {
       const full = complete(h);
       const [container, supervised] = await Promise.all([

@@ -8,6 +8,7 @@
 // reconciler's app-list.sh sees them. Stop: vm-fc-stop.sh sends SendCtrlAltDel and waits a grace period,
 // then the supervisor ends the session (TERM, then KILL) and the driver runs the cleanup.
 import type { InstanceHandle, InstanceSpec, InstanceStatus, OpCtx, RuntimeDriver } from '../driver.ts';
+import { vmEndpoint } from '../driver.ts';
 import type { RegistryClient } from '../../oci/registry-client.ts';
 import { macAddressForInstance } from '../../domain/ipam.ts';
 import { scriptFor } from '../../scripts/loader.ts';
@@ -338,6 +339,14 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         VM_ROOT: vmRoot,
       });
       await opts.network.ipam.release(h.instanceId);
+    },
+
+    observe(h) {
+      return {
+        cgroups: typeof h.data.cgroup === 'string' ? [h.data.cgroup] : [],
+        ...(typeof h.data.metricsFile === 'string' ? { vmmMetricsFile: h.data.metricsFile } : {}),
+        endpoint: vmEndpoint(h),
+      };
     },
 
     async inspect(h, ctx): Promise<InstanceStatus> {

@@ -11,6 +11,7 @@ import type {
   OpCtx,
   RuntimeDriver,
 } from '../driver.ts';
+import { vmEndpoint } from '../driver.ts';
 import type { RegistryClient } from '../../oci/registry-client.ts';
 import { macAddressForInstance } from '../../domain/ipam.ts';
 import { guestKernelArgs, prepareKernel, type GuestKernelSpec } from '../vm-image/kernel.ts';
@@ -203,6 +204,10 @@ export function createQemuMicrovmDriver(opts: QemuMicrovmDriverOptions): Runtime
       );
       await runJson(ctx, 'vm-instance-destroy', { INSTANCE: h.instanceId, TAP: d.tap, VM_ROOT: d.vmRoot });
       await opts.network.ipam.release(h.instanceId);
+    },
+
+    observe(h) {
+      return { cgroups: [], endpoint: vmEndpoint(h) };
     },
 
     async inspect(h, ctx): Promise<InstanceStatus> {

@@ -18,6 +18,7 @@ import type {
   OpCtx,
   RuntimeDriver,
 } from '../driver.ts';
+import { vmEndpoint } from '../driver.ts';
 import {
   destroySupervised,
   inspectSupervised,
@@ -95,6 +96,10 @@ export function createSupervisedQemuDriver(opts: SupervisedQemuOptions): Runtime
       const full = complete(h);
       await destroySupervised(full, ctx);
       await inner.destroy(full, ctx);
+    },
+
+    observe(h: InstanceHandle) {
+      return { cgroups: [vmCgroupPath(h.instanceId)], endpoint: vmEndpoint(h) }; // the VMM process (best effort)
     },
 
     async inspect(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus> {

@@ -9,6 +9,7 @@ import type {
   DriverCapabilities,
   DriverFingerprint,
   InstanceHandle,
+  InstanceObservation,
   InstanceSpec,
   InstanceStatus,
   OpCtx,
@@ -73,6 +74,10 @@ export class ScriptDriver implements RuntimeDriver {
 
   destroy(h: InstanceHandle, ctx: OpCtx): Promise<void> {
     return destroySupervised(h, ctx);
+  }
+
+  observe(h: InstanceHandle): InstanceObservation {
+    return { cgroups: [scriptCgroupPath(h.instanceId)] }; // the supervisor's cgroup (best effort)
   }
 
   inspect(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus> {

@@ -52,6 +52,10 @@ export class AppService {
   readonly ipam: IpamStore;
   readonly runner: RolloutRunner;
   readonly reconciler: Reconciler;
+  /** The runtime drivers this service was given. */
+  get drivers() {
+    return this.d.drivers;
+  }
   /** App volumes (placement facts, snapshots, creation on nodes). */
   readonly volumes: VolumeService;
   /** restic backups of app volumes, backup targets, scheduled backups. */

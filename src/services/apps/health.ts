@@ -59,10 +59,12 @@ export function healthTarget(
   hostPorts: Record<string, number>,
   spec: AppSpec,
   handle: InstanceHandle,
+  driver: RuntimeDriver,
 ): { address: string; hostPorts: Record<string, number> } {
-  if (handle.data.mode === 'bridged' && typeof handle.data.address === 'string')
+  const endpoint = driver.observe(handle).endpoint;
+  if (endpoint)
     return {
-      address: handle.data.address,
+      address: endpoint.address,
       hostPorts: Object.fromEntries(spec.ports.map((p) => [p.name, p.port])),
     };
   return { address: nodeAddress, hostPorts };

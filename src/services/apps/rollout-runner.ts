@@ -199,7 +199,7 @@ export class RolloutRunner {
         const r = await waitHealthy(
           spec.health,
           {
-            ...healthTarget(node.address, instancePorts(fresh), spec, handleOf(fresh, spec.runtime)),
+            ...healthTarget(node.address, instancePorts(fresh), spec, handleOf(fresh, spec.runtime), driver),
             instanceId: inst.id,
             ctx,
           },

@@ -68,8 +68,8 @@ export function connectAppsToMetrics(apps: AppService, metrics: MetricsService, 
   // Only the group's nodes, and no detour back into the apps' requested resources.
   apps.setUsage((nodes) => metrics.recentUsage(nodes));
   metrics.setProviders({
-    instanceCgroups: (node) => instanceCgroupsOn(db, node),
-    instanceVmmMetrics: (node) => instanceVmmMetricsOn(db, node),
+    instanceCgroups: (node) => instanceCgroupsOn(db, apps.drivers, node),
+    instanceVmmMetrics: (node) => instanceVmmMetricsOn(db, apps.drivers, node),
     requested: async (node) =>
       (await requestedPerNode(db, { nodes: [node] })).get(node) ?? { cpuMillis: 0, memoryBytes: 0 },
     instanceApp: (id) => instanceApp(db, id),

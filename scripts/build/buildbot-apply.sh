@@ -6,7 +6,7 @@
 # param: BB_DIR - the master's base directory
 # param: NEW_CFG - path of the candidate master.cfg
 # param: MASTER_PID_FILE (optional) - pid file of the running master (the supervisor's app.pid); when it
-#   names a live process the master is sent SIGHUP and this waits (30 s at most) for its log to say the
+#   names a live process the master is sent SIGHUP and this waits (60 s at most) for its log to say the
 #   configuration update completed or failed
 # result: {"ok":true,"reloaded":true|false}; on a bad file, checkconfig's output on stderr and exit 1
 set -eu
@@ -29,11 +29,11 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
   before=$(wc -c <"$log" 2>/dev/null) || before=0
   kill -HUP "$pid"
   n=0
-  while [ $n -lt 300 ]; do
+  while [ $n -lt 600 ]; do
     news=$(tail -c +$((before + 1)) "$log" 2>/dev/null) || news=
     case $news in
     *"configuration update complete"*) reloaded=true && break ;;
-    *"configuration update aborted"* | *"configuration update failed"* | *"reconfig aborted"*)
+    *"configuration update aborted"* | *"configuration update failed"* | *"reconfig aborted"* | *"partially applied"*)
       printf '%s\n' "$news" >&2
       echo "the master refused the new configuration" >&2
       exit 1
@@ -42,6 +42,11 @@ if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     sleep 0.1
     n=$((n + 1))
   done
-  if [ "$reloaded" != true ]; then echo "the master did not confirm the reload within 30 s" >&2 && exit 1; fi
+  if [ "$reloaded" != true ]; then
+    tail -c +$((before + 1)) "$log" | grep -v 'gitpoller: processing changes' | tail -n 40 >&2
+    echo "(SIGHUP went to pid $pid: $(tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null))" >&2
+    echo "the master did not confirm the reload within 60 s" >&2
+    exit 1
+  fi
 fi
 echo "{\"ok\":true,\"reloaded\":$reloaded}"

@@ -270,6 +270,14 @@ export async function startServer(
     },
   );
   const stopLogShipping = startLogShipping(services, print);
+  // Build failures are reported (audit + /metrics) by one instance at a time.
+  const stopBuildWatch = services.leases.runUnderLease(
+    'loop:pipeline-builds',
+    () => services.pipelines.watchOnce(),
+    {
+      everyMs: Number(process.env.GRIM_PIPELINE_WATCH_MS) || 15_000,
+    },
+  );
   print(
     `grim listening on ${address} (${services.db.dialect}${tls?.caCertPath ? `, CA ${tls.caCertPath}` : ''})`,
   );
@@ -284,6 +292,7 @@ export async function startServer(
     await stopSeaweed();
     await stopBackups();
     await stopLogShipping();
+    await stopBuildWatch();
     await app.close();
     await services.leases.stop();
     await markControlInstanceStopped(services.db, services.leases.instanceId).catch(() => undefined);

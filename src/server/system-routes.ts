@@ -61,6 +61,7 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services, m
         ...seaweedMetricLines(await services.seaweedfs.latestHealth()),
         ...(await volumeBackupMetrics(services)),
         ...(services.logShipping ? shipperExposition(services.logShipping.stats) : []),
+        ...services.pipelines.metricsLines(),
       ];
       reply.type('text/plain; version=0.0.4');
       return metrics.render(extra);

@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execInNode } from '../../src/lab/node-control.ts';
@@ -21,8 +21,21 @@ import { addLab, fetchText } from '../helpers/apps-lab.ts';
 import { grim, cliEnv } from '../helpers/grim-process.ts';
 import { withLab } from '../helpers/lab.ts';
 import { freePort, registryBinaryAvailable } from '../helpers/registry.ts';
+import { labOpCtx } from './vm-support.ts';
 
 const APP = `pw${randomBytes(3).toString('hex')}`;
+const VM_APP = `${APP}v`;
+const ALPINE =
+  process.env.GRIM_ALPINE_ROOTFS ?? '/work/shared/fixtures/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz';
+
+/** What the tarball part (a qemu-microvm app under TCG) needs; undefined when everything is there. */
+function vmMissing(): string | undefined {
+  const k = existsSync('/boot') ? readdirSync('/boot').find((f) => f.startsWith('vmlinuz-')) : undefined;
+  if (!k) return 'no /boot/vmlinuz-* (apt-get install linux-image-amd64)';
+  if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed';
+  if (!existsSync(ALPINE)) return `Alpine minirootfs not found at ${ALPINE} (GRIM_ALPINE_ROOTFS)`;
+  return undefined;
+}
 const VENV = process.env.GRIM_BUILDBOT_VENV || '/opt/grim-venv';
 
 const DOCKERFILE = `FROM scratch
@@ -97,6 +110,29 @@ test(
     await execInNode(lab, 1, SETUP_REPO(n1.address));
     const repo = `git://${n1.address}/web.git`;
 
+    // The tarball app runs as a qemu-microvm: the guest kernel goes to both nodes, the Alpine runtime is named.
+    const noVm = vmMissing();
+    if (noVm && process.env.CI) assert.fail(noVm);
+    if (noVm) console.log(`# skip the tarball part: ${noVm}`);
+    else {
+      const k = readdirSync('/boot')
+        .find((f) => f.startsWith('vmlinuz-'))!
+        .slice('vmlinuz-'.length);
+      for (const node of lab.nodes) {
+        execFileSync('ip', ['netns', 'exec', node.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+        await labOpCtx(lab, node).upload(
+          `/var/lib/grim/vm/boot/vmlinuz-${k}`,
+          createReadStream(`/boot/vmlinuz-${k}`),
+          0o644,
+        );
+      }
+      Object.assign(process.env, {
+        GRIM_VM_KERNEL: `/var/lib/grim/vm/boot/vmlinuz-${k}`,
+        GRIM_VM_KERNEL_MODULES: `/lib/modules/${k}`,
+        GRIM_VM_ACCEL: 'tcg',
+        GRIM_VM_RUNTIMES: `alpine=3.20:${ALPINE}`,
+      });
+    }
     const grimPort = await freePort();
     Object.assign(process.env, {
       GRIM_BUILDBOT_VENV: VENV,
@@ -161,6 +197,11 @@ test(
     assert.equal(applied.status, 200, JSON.stringify(applied.json));
     assert.equal(applied.json.started, true);
     assert.equal((await call('GET', '/api/build-config')).json.pending, false);
+    assert.deepEqual(
+      await a.services.pipelines.watchOnce(),
+      [],
+      'the build watcher starts with nothing to report',
+    );
 
     const serving = async (text: string) => {
       const app = (await call('GET', `/api/apps/${APP}`)).json.app;
@@ -265,6 +306,17 @@ test(
       [['test', 'failed']],
       'the build stopped at the test step',
     );
+    // The build watcher reports each failure once: audit entries, and /metrics for alert rules.
+    assert.deepEqual(
+      (await a.services.pipelines.watchOnce()).map((f) => f.number).sort(),
+      [bBroken.number, bTest.number].sort(),
+    );
+    assert.deepEqual(await a.services.pipelines.watchOnce(), [], 'reported once');
+    const failures = (await call('GET', '/api/audit?action=pipeline.build-failed&limit=10')).json.entries;
+    assert.equal(failures.length, 2);
+    assert.ok(
+      a.services.pipelines.metricsLines().includes('grim_pipeline_last_build_failed{pipeline="web"} 1'),
+    );
     const still = await serving('hello v2\n');
     assert.ok(still, 'v2 still serves');
     assert.equal(still.currentRelease, release2, 'no new release');
@@ -340,5 +392,82 @@ test(
         listed.some((x: any) => JSON.stringify(x) === JSON.stringify(want)),
         JSON.stringify(listed),
       );
+
+    // 5. A tarball pipeline: `git archive` of the commit → a tarball + Alpine runtime app (qemu-microvm) → serving.
+    if (noVm) return;
+    const vmCreated = await call('POST', '/api/apps', {
+      name: VM_APP,
+      environment: 'lab',
+      group: 'pair',
+      replicas: 1,
+      cpu: '500m',
+      memory: '128Mi',
+      disk: '256Mi',
+      runtime: 'qemu-microvm',
+      network: 'nat',
+      source: {
+        kind: 'tarball',
+        tarball: '/nonexistent.tar.gz',
+        runtime: 'alpine',
+        command: ['/bin/sh', '/app/serve.sh'],
+      },
+      ports: [{ name: 'http', port: 80 }],
+      health: { type: 'http', path: '/', intervalSec: 2, timeoutSec: 2, retries: 90 },
+    });
+    assert.equal(vmCreated.status, 201, JSON.stringify(vmCreated.json));
+    // The branch exists before the pipeline (a poller's first look records the head; later pushes build).
+    await execInNode(lab, 1, 'cd /srv/work && git push -q origin HEAD:refs/heads/vm');
+    const tarPipeline = await call('POST', '/api/pipelines', {
+      name: 'vm',
+      repo,
+      branch: 'vm',
+      app: VM_APP,
+      build: { kind: 'tarball', runtime: 'alpine', command: ['/bin/sh', '/app/serve.sh'] },
+      testCommand: 'test -x bin/busybox',
+      pollSeconds: 2,
+    });
+    assert.equal(tarPipeline.status, 201, JSON.stringify(tarPipeline.json));
+    const vmApplied = await call('POST', '/api/build-config/apply');
+    assert.equal(vmApplied.json.reloaded, true, JSON.stringify(vmApplied.json));
+    await delay(3000); // the new poller's first poll records the branch head
+    const vmPushedAt = Date.now();
+    const tarCommit = (
+      await execInNode(
+        lab,
+        1,
+        COMMIT(
+          'vm',
+          "mkdir -p bin && cp rootfs/bin/busybox bin/ && echo 'tarball v1' > index.html && printf '#!/bin/sh\\nmkdir -p /srv/www && cp /app/index.html /srv/www/ && exec /app/bin/busybox httpd -f -p 80 -h /srv/www\\n' > serve.sh",
+          'tarball app',
+        ),
+      )
+    ).stdout.trim();
+    const vmServing = await eventually(
+      'the tarball app serving',
+      async () => {
+        const app = (await call('GET', `/api/apps/${VM_APP}`)).json.app;
+        const i = app.instances.find((x: any) => x.state === 'running');
+        return i && (await fetchText(`http://${i.address}:${i.ports.http}/`)) === 'tarball v1\n'
+          ? app
+          : false;
+      },
+      300_000,
+    ).catch(async (err) => {
+      const builds = await buildsOf('vm');
+      const logs = [];
+      for (const b of builds) logs.push((await call('GET', `/api/pipelines/vm/builds/${b.number}`)).json);
+      throw new Error(`${err.message}: ${JSON.stringify(builds)} ${JSON.stringify(logs).slice(-3000)}`);
+    });
+    console.log(`# push → tarball microVM app serving: ${((Date.now() - vmPushedAt) / 1000).toFixed(1)} s`);
+    const bTar = await buildOf('vm', tarCommit);
+    assert.equal(bTar.state, 'succeeded');
+    const source = vmServing.source as { kind: string; tarball: string };
+    assert.equal(source.kind, 'tarball');
+    assert.equal(source.tarball.split('/').pop(), `${bTar.digest.slice('sha256:'.length)}.tar.gz`);
+    const vmBuilds = (await call('GET', `/api/apps/${VM_APP}/release-builds`)).json.builds;
+    assert.deepEqual(
+      vmBuilds.map((r: any) => [r.pipeline, r.commit, r.digest]),
+      [['vm', tarCommit, bTar.digest]],
+    );
   },
 );

@@ -11,6 +11,7 @@ import { appExists } from '../../store/apps-repo.ts';
 import { instanceApp, instanceIdsOf, requestedPerNode } from '../../store/instances-repo.ts';
 import { nodeCtx } from './node-ctx.ts';
 import type { GuestKernelSpec } from '../../drivers/vm-image/kernel.ts';
+import type { RuntimeImage } from '../../drivers/vm-image/pipeline.ts';
 import { vmNetworkFor } from './vm-network.ts';
 import { netboxSettingsFromEnv, type NetboxSettings } from '../../integrations/netbox/settings.ts';
 
@@ -38,6 +39,7 @@ export function createAppService(d: {
     qemuKernel: kernelFromEnv(process.env.GRIM_VM_KERNEL, process.env.GRIM_VM_KERNEL_MODULES),
     firecrackerKernel: kernelFromEnv(process.env.GRIM_FC_KERNEL),
     accel: accelFromEnv(process.env.GRIM_VM_ACCEL),
+    runtimes: runtimesFromEnv(process.env.GRIM_VM_RUNTIMES),
   });
   for (const v of vms) drivers.register(v);
   return apps;
@@ -75,4 +77,19 @@ export function connectAppsToMetrics(apps: AppService, metrics: MetricsService, 
     instanceApp: (id) => instanceApp(db, id),
     appInstances: async (app) => ((await appExists(db, app)) ? instanceIdsOf(db, app) : null),
   });
+}
+
+/**
+ * Runtimes tarball apps may name, from GRIM_VM_RUNTIMES: `name=version:/path/rootfs.tar.gz`, comma separated
+ * (e.g. `alpine=3.20:/srv/grim/alpine-minirootfs-3.20.3-x86_64.tar.gz`); the tarballs are on the control node.
+ */
+export function runtimesFromEnv(v: string | undefined): Record<string, RuntimeImage> | undefined {
+  if (!v) return undefined;
+  const out: Record<string, RuntimeImage> = {};
+  for (const item of v.split(',').filter(Boolean)) {
+    const m = /^([a-z0-9][a-z0-9._-]*)=([A-Za-z0-9._-]+):(\/.+)$/.exec(item.trim());
+    if (!m) throw new Error(`GRIM_VM_RUNTIMES: expected name=version:/path/rootfs.tar.gz, got "${item}"`);
+    out[m[1]] = { name: m[1], version: m[2], tarball: m[3] };
+  }
+  return out;
 }

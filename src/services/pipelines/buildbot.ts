@@ -93,7 +93,7 @@ export class Buildbot {
           NEW_CFG: candidate,
           MASTER_PID_FILE: join(this.master.dir, 'app.pid'),
         },
-        60_000,
+        90_000,
       );
       return { reloaded: r.json?.reloaded === true, checkOutput: r.stderr };
     } catch (err) {

@@ -99,6 +99,7 @@ def add_pipeline(name, repo, branch, app, environment, poll_seconds, build, buil
     if poll_seconds:
         c["change_source"].append(
             changes.GitPoller(
+                name="poll-" + name,  # the default name is the URL: two pipelines may poll one repository
                 repourl=repo,
                 branches=[branch],
                 pollInterval=poll_seconds,

@@ -347,6 +347,68 @@ export class PipelineService {
     await recordReleaseBuild(this.d.db, { app, release, ...build });
   }
 
+  /** Latest finished build per pipeline (for /metrics) and the failures already reported. */
+  private lastBuild = new Map<string, { number: number; failed: boolean }>();
+  private reported = new Set<string>();
+  private watched = false;
+
+  /**
+   * One round of the build watcher (run under a lease by the server): every finished build that failed is
+   * reported once, as an audit entry `pipeline.build-failed` (the alerting path reads /metrics:
+   * grim_pipeline_last_build_failed). Failures already there at the first round are not reported again.
+   */
+  async watchOnce(): Promise<Array<{ pipeline: string; number: number }>> {
+    if (!this.buildbot.master.running()) return [];
+    const reported: Array<{ pipeline: string; number: number }> = [];
+    const first = !this.watched;
+    for (const p of await listPipelineRows(this.d.db)) {
+      let builds;
+      try {
+        builds = await this.buildbot.builds(p.name, 10);
+      } catch {
+        continue; // Buildbot is restarting: next round
+      }
+      const done = builds.filter((b) => b.state !== 'running');
+      if (done[0])
+        this.lastBuild.set(p.name, { number: done[0].number, failed: done[0].state !== 'succeeded' });
+      for (const b of done) {
+        const key = `${p.name}#${b.number}`;
+        if (b.state === 'succeeded' || b.state === 'cancelled' || this.reported.has(key)) continue;
+        this.reported.add(key);
+        if (first) continue;
+        reported.push({ pipeline: p.name, number: b.number });
+        await this.d.audit.record({
+          actor: 'buildbot',
+          actorKind: 'system',
+          action: 'pipeline.build-failed',
+          target: p.name,
+          outcome: 'failure',
+          details: { build: b.number, commit: b.commit, summary: b.summary.slice(0, 500) },
+        });
+      }
+    }
+    this.watched = true;
+    return reported;
+  }
+
+  /** Prometheus lines: whether each pipeline's latest finished build failed, and its number. */
+  metricsLines(): string[] {
+    if (!this.lastBuild.size) return [];
+    const out = [
+      '# HELP grim_pipeline_last_build_failed 1 when the latest finished build of the pipeline failed',
+      '# TYPE grim_pipeline_last_build_failed gauge',
+    ];
+    for (const [p, b] of this.lastBuild)
+      out.push(`grim_pipeline_last_build_failed{pipeline="${p}"} ${b.failed ? 1 : 0}`);
+    out.push(
+      '# HELP grim_pipeline_last_build_number Number of the latest finished build',
+      '# TYPE grim_pipeline_last_build_number gauge',
+    );
+    for (const [p, b] of this.lastBuild)
+      out.push(`grim_pipeline_last_build_number{pipeline="${p}"} ${b.number}`);
+    return out;
+  }
+
   releaseBuilds(app: string) {
     return releaseBuildsOf(this.d.db, { app });
   }

@@ -18,6 +18,7 @@ import { StoragePage } from './storage/StoragePage.tsx';
 import { StorageNodePage } from './storage/StorageNodePage.tsx';
 import { StorageClustersPage } from './storage-clusters/StorageClustersPage.tsx';
 import { StorageClusterPage } from './storage-clusters/StorageClusterPage.tsx';
+import { PipelinesPage } from './pipelines/PipelinesPage.tsx';
 
 // xterm.js is large: the terminal page loads on first use, not with every page.
 const TerminalPage = lazy(() =>
@@ -44,6 +45,7 @@ export const PAGES: PageEntry[] = [
   { path: '/volumes', label: 'Volumes', component: VolumesPage },
   { path: '/storage', label: 'Storage', component: StoragePage },
   { path: '/storage-clusters', label: 'Storage clusters', component: StorageClustersPage },
+  { path: '/pipelines', label: 'Pipelines', component: PipelinesPage },
   { path: '/jobs', label: 'Jobs', component: JobsPage },
   { path: '/audit', label: 'Audit', component: AuditPage },
   { path: '/users', label: 'Users & tokens', component: UsersPage },

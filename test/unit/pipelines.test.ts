@@ -211,6 +211,9 @@ test('API: a hostile pipeline is refused listing every problem, nothing is store
     (await a.call('GET', '/api/build-config', { token: a.adminToken })).json.generated,
     /# \(none yet\)/,
   );
+  const apply = await a.call('POST', '/api/build-config/apply', { token: a.adminToken });
+  assert.equal(apply.status, 409, 'nothing to apply: Buildbot and the registry are not started');
+  assert.equal(a.services.pipelines.buildbot.master.running(), false);
   assert.equal(
     (await a.call('GET', '/api/tokens', { token: a.adminToken })).json.tokens.length,
     1,

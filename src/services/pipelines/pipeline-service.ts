@@ -207,6 +207,9 @@ export class PipelineService {
    * `buildbot checkconfig`, then starts them or reloads the running master (running builds continue).
    */
   async apply(): Promise<{ reloaded: boolean; started: boolean }> {
+    // Nothing to build: nothing is started (Buildbot and the registry come with the first pipeline).
+    if (!(await listPipelineRows(this.d.db)).length && !this.buildbot.master.running())
+      throw conflict('there are no pipelines to apply: create one first (grim pipeline create)');
     await this.d.registry.ensureRunning();
     const bb = this.buildbot;
     await bb.setup();

@@ -1,0 +1,272 @@
+// Two real `grim server` processes on one PostgreSQL database and a 3-node lab. A deploy goes through A;
+// A is killed with SIGKILL mid-rollout; B takes the rollout over (after A's lease expires) and the app serves
+// one release within 30 s; nodes match the database. A restarted leaves B's running job alone. Then both run
+// side by side (GRIM_HA_SOAK_MS, default 20 s; 300000 for the 5-minute soak): no instance is duplicated or
+// removed, and reconciler rounds (GRIM_LOOP_LOG) never overlap between the two instances.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
+import { withLab } from '../helpers/lab.ts';
+import { cliEnv, grim, startGrimServer, type GrimServer } from '../helpers/grim-process.ts';
+import { TEST_PG_URL, postgresUnavailable } from '../helpers/stores.ts';
+import { execInNode, type LabState } from '../../src/lab/lab.ts';
+
+const START = `mkdir -p www
+printf 'hello %s %s\\n' "$GRIM_RELEASE" "$GREETING" > www/index.html
+exec busybox httpd -f -p "$PORT" -h www
+`;
+const ADMIN = 'ha-admin-password';
+const TTL_MS = 3000;
+
+async function nodeIds(lab: LabState, index: number) {
+  const r = await execInNode(lab, index, 'ls /var/lib/grim/apps 2>/dev/null | tr "\\n" " "', {
+    allowFailure: true,
+  });
+  return r.stdout.trim().split(/\s+/).filter(Boolean).sort();
+}
+
+test(
+  'two grim instances on PostgreSQL: takeover after SIGKILL, restart, soak',
+  { timeout: 900_000 },
+  async (t) => {
+    const why = await postgresUnavailable();
+    if (why) {
+      if (process.env.CI) throw new Error(why);
+      t.skip(why);
+      return;
+    }
+    const lab = await withLab(t, { nodes: 3, os: 'debian' });
+    if (!lab) return;
+    const dbName = `grim_ha_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: TEST_PG_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    const url = new URL(TEST_PG_URL);
+    url.pathname = `/${dbName}`;
+    const work = mkdtempSync(join(tmpdir(), 'grim-ha-'));
+    const loopLog = join(work, 'loops.jsonl');
+    const env = {
+      GRIM_DATABASE_URL: url.toString(),
+      GRIM_MASTER_KEY: randomBytes(32).toString('base64'), // shared by every instance
+      GRIM_ADMIN_PASSWORD: ADMIN,
+      GRIM_LEASE_TTL_MS: String(TTL_MS),
+      GRIM_RECONCILE_MS: '2000',
+      GRIM_LOOP_LOG: loopLog,
+    };
+    const servers: GrimServer[] = [];
+    const start = async (name: string) => {
+      const s = await startGrimServer(env, { dataDir: join(work, name), readyMs: 60_000 });
+      servers.push(s);
+      return s;
+    };
+    t.after(async () => {
+      for (const s of servers)
+        if (s.proc.exitCode === null && s.proc.signalCode === null)
+          await s.stop('SIGKILL').catch(() => undefined);
+      const a = new pg.Client({ connectionString: TEST_PG_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      await a.end();
+      rmSync(work, { recursive: true, force: true });
+    });
+    let A = await start('a');
+    const B = await start('b');
+    const cli = cliEnv();
+    assert.equal(
+      (await grim(['login', '--server', A.url, '--username', 'admin', '--password-stdin'], cli, ADMIN)).code,
+      0,
+    );
+    const token = JSON.parse(
+      (await grim(['token', 'create', '--name', 't', '--role', 'admin', '--json'], cli)).stdout,
+    ).secret;
+    const api = async (srv: GrimServer, method: string, path: string, body?: unknown) => {
+      const r = await fetch(srv.url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: r.status, json: (await r.json()) as any };
+    };
+    assert.equal((await api(A, 'POST', '/api/environments', { name: 'lab' })).status, 201);
+    const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
+    for (const n of lab.nodes)
+      assert.equal(
+        (
+          await api(A, 'POST', '/api/nodes', {
+            name: n.name,
+            environment: 'lab',
+            address: n.address,
+            hostKeyFingerprint: n.hostKeyFingerprint,
+            credential: { privateKey },
+          })
+        ).status,
+        201,
+      );
+    assert.equal(
+      (await api(B, 'POST', '/api/groups', { name: 'g', environment: 'lab', nodes: ['n1', 'n2', 'n3'] }))
+        .status,
+      201,
+    );
+    const startFile = join(work, 'start.sh');
+    writeFileSync(startFile, START);
+    const created = await grim(
+      [
+        'app',
+        'create',
+        'kv',
+        '--environment',
+        'lab',
+        '--group',
+        'g',
+        '--replicas',
+        '3',
+        '--size',
+        'xs',
+        '--start',
+        startFile,
+        '--port',
+        'http:8080',
+        '--env',
+        'GREETING=v0',
+        '--health',
+        'http:/',
+        '--health-interval',
+        '1',
+        '--health-retries',
+        '30',
+      ],
+      cli,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await grim(['app', 'deploy', 'kv'], cli)).code, 0);
+
+    /** The app through `srv`, once no rollout runs and every instance runs; then the nodes must match. */
+    const settled = async (srv: GrimServer, ms = 120_000) => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const a = (await api(srv, 'GET', '/api/apps/kv')).json.app;
+        if (
+          a.rollout &&
+          a.rollout.status !== 'running' &&
+          a.instances.length === 3 &&
+          a.instances.every((i: any) => i.state === 'running')
+        )
+          return a;
+        if (Date.now() > end) throw new Error(`kv did not settle: ${JSON.stringify(a)}`);
+        await delay(250);
+      }
+    };
+    const matches = async (a: any, label: string) => {
+      assert.deepEqual(
+        a.instances.map((i: any) => i.node).sort(),
+        ['n1', 'n2', 'n3'],
+        `${label}: one per node`,
+      );
+      assert.ok(
+        a.instances.every((i: any) => i.release === a.currentRelease),
+        `${label}: one release`,
+      );
+      for (const n of lab.nodes) {
+        const ids = a.instances
+          .filter((i: any) => i.node === n.name)
+          .map((i: any) => i.id)
+          .sort();
+        assert.deepEqual(await nodeIds(lab, n.index), ids, `${label} ${n.name}: instances on the node = DB`);
+        for (const i of a.instances.filter((x: any) => x.node === n.name)) {
+          const body = await (await fetch(`http://${i.address}:${i.ports.http}/`)).text();
+          assert.match(body, new RegExp(`^hello ${a.currentRelease} `), `${label}: serves its release`);
+        }
+      }
+    };
+    await matches(await settled(B), 'first deploy');
+
+    // 1. Deploy through A, SIGKILL A while its rollout runs.
+    const d = await api(A, 'POST', '/api/apps/kv/deploy', { env: { GREETING: 'v1' } });
+    assert.equal(d.status, 202, JSON.stringify(d.json));
+    for (let i = 0; i < 100; i++) {
+      const a = (await api(A, 'GET', '/api/apps/kv')).json.app;
+      if (a.instances.some((x: any) => x.release === d.json.release)) break;
+      await delay(50);
+    }
+    const killedAt = Date.now();
+    await A.stop('SIGKILL');
+    const a1 = await settled(B, TTL_MS + 60_000);
+    const recoveredMs = Date.now() - killedAt;
+    await matches(a1, 'after SIGKILL');
+    const jobs = (await api(B, 'GET', '/api/jobs?limit=50')).json.jobs;
+    const killedJob = jobs.find((j: any) => j.id === d.json.jobId);
+    const resumed = jobs.find((j: any) => j.spec.resumeOf === d.json.jobId);
+    assert.equal(killedJob.status, 'interrupted', JSON.stringify(killedJob));
+    assert.ok(resumed && resumed.status !== 'running', 'B took the rollout over under a job of its own');
+    const cp = (await api(B, 'GET', '/api/control-plane')).json;
+    assert.equal(resumed.owner, cp.self, 'the resumed job belongs to B');
+    console.log(
+      `# B finished A's rollout ${recoveredMs} ms after the SIGKILL (lease ttl ${TTL_MS} ms): ${resumed.summary}`,
+    );
+    assert.ok(
+      recoveredMs - TTL_MS < 30_000,
+      `serving one release ${recoveredMs - TTL_MS} ms after the lease expired`,
+    );
+
+    // 2. A restarts while B runs a rollout: A leaves B's job alone.
+    const d2 = await api(B, 'POST', '/api/apps/kv/deploy', { env: { GREETING: 'v2' } });
+    assert.equal(d2.status, 202);
+    A = await start('a2');
+    const a2 = await settled(B);
+    await matches(a2, "restart of A during B's rollout");
+    const j2 = (await api(A, 'GET', `/api/jobs/${d2.json.jobId}`)).json.job;
+    assert.equal(j2.status, 'succeeded', JSON.stringify(j2));
+    assert.equal(j2.owner, cp.self, "still B's job");
+    assert.ok(
+      !(await api(A, 'GET', '/api/jobs?limit=50')).json.jobs.some(
+        (j: any) => j.spec.resumeOf === d2.json.jobId,
+      ),
+    );
+
+    // 3. Soak: both up. Instances never change; reconciler rounds never overlap across instances.
+    const soakMs = Number(process.env.GRIM_HA_SOAK_MS ?? 20_000);
+    const soakStart = Date.now();
+    const ids = a2.instances.map((i: any) => i.id).sort();
+    while (Date.now() - soakStart < soakMs) {
+      const srv = Math.random() < 0.5 ? A : B;
+      const now = (await api(srv, 'GET', '/api/apps/kv')).json.app;
+      assert.deepEqual(
+        now.instances.map((i: any) => i.id).sort(),
+        ids,
+        'no instance added or removed during the soak',
+      );
+      await delay(1000);
+    }
+    await matches(await settled(A), 'after the soak');
+    const rounds = readFileSync(loopLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { instance: string; loop: string; token: number; start: number; end: number },
+      )
+      .filter((r) => r.loop === 'loop:reconciler' && r.end >= soakStart);
+    const byInstance = new Map<string, number>();
+    for (const r of rounds) byInstance.set(r.instance, (byInstance.get(r.instance) ?? 0) + 1);
+    const sorted = [...rounds].sort((x, y) => x.start - y.start);
+    for (let i = 1; i < sorted.length; i++)
+      if (sorted[i].instance !== sorted[i - 1].instance)
+        assert.ok(
+          sorted[i].start >= sorted[i - 1].end,
+          `two reconcilers at once: ${JSON.stringify([sorted[i - 1], sorted[i]])}`,
+        );
+    console.log(
+      `# soak ${soakMs} ms: ${rounds.length} reconciler rounds, by instance ${JSON.stringify(Object.fromEntries(byInstance))}, none overlapping`,
+    );
+    assert.ok(rounds.length >= Math.floor(soakMs / 2000) - 2, 'the reconciler kept running');
+    assert.ok(existsSync(loopLog));
+  },
+);

@@ -64,6 +64,8 @@ if [ "$want_test" = 1 ]; then
   if [ "$($AS_POSTGRES psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'grim_test'")" != 1 ]; then
     $AS_POSTGRES psql -qc 'CREATE DATABASE grim_test OWNER grim'
   fi
+  # Test databases are dropped WITH (FORCE), which must also end an autovacuum worker (no role) inside them.
+  $AS_POSTGRES psql -qc 'GRANT pg_signal_backend TO grim'
   echo "PostgreSQL ready: postgres://grim:grim@127.0.0.1:5432/grim_test"
 fi
 

@@ -27,7 +27,7 @@ export interface GrimServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `grim server` as a real process and waits until /healthz answers (at most 10 s). */
+/** Starts `grim server` as a real process and waits until /healthz answers (at most 30 s: a busy CI machine starts it slowly). */
 export async function startGrimServer(
   env: Record<string, string> = {},
   opts: { scheme?: 'http' | 'https'; listenHost?: string; dataDir?: string; readyMs?: number } = {},
@@ -48,7 +48,7 @@ export async function startGrimServer(
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = `${opts.scheme ?? 'http'}://127.0.0.1:${port}`;
-  const readyMs = opts.readyMs ?? 10_000;
+  const readyMs = opts.readyMs ?? 30_000;
   const deadline = Date.now() + readyMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`grim server exited early:\n${out}`);

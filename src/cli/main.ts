@@ -19,10 +19,13 @@ import { reportError } from './output.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerSshCommands } from './commands/ssh.ts';
+import { registerInstallCommands } from './commands/install.ts';
+import { GRIM_VERSION } from '../server/version.ts';
 
 const program = new Command()
   .name('grim')
   .description('grim: run servers and apps over plain SSH')
+  .version(GRIM_VERSION)
   .showHelpAfterError()
   .exitOverride();
 
@@ -45,6 +48,7 @@ registerStatusCommand(program);
 registerBackupCommands(program, (c) => (exitCode = c));
 registerPipelineCommands(program);
 registerSshCommands(program);
+registerInstallCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,7 +15,7 @@ const dir = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 export async function loadMigrations(): Promise<Migration[]> {
   const files = readdirSync(dir)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.ts$/.test(f))
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.[jt]s$/.test(f)) // .js once compiled into an installed package
     .sort();
   const out: Migration[] = [];
   for (const f of files) {

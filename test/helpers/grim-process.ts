@@ -30,11 +30,19 @@ export interface GrimServer {
 /** Starts `grim server` as a real process and waits until /healthz answers (at most 30 s: a busy CI machine starts it slowly). */
 export async function startGrimServer(
   env: Record<string, string> = {},
-  opts: { scheme?: 'http' | 'https'; listenHost?: string; dataDir?: string; readyMs?: number } = {},
+  opts: {
+    scheme?: 'http' | 'https';
+    listenHost?: string;
+    dataDir?: string;
+    readyMs?: number;
+    /** The command that runs the CLI (default this checkout's src/cli/main.ts on this Node). */
+    command?: string[];
+  } = {},
 ): Promise<GrimServer> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'grim-srv-'));
-  const proc = spawn(process.execPath, [CLI, 'server'], {
+  const [cmd, ...pre] = opts.command ?? [process.execPath, CLI];
+  const proc = spawn(cmd, [...pre, 'server'], {
     env: {
       ...process.env,
       GRIM_DATA_DIR: dataDir,

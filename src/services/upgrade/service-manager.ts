@@ -28,23 +28,22 @@ export function detectServiceManager(): ServiceManagerKind {
   return 'process';
 }
 
-export function systemdManager(): ServiceManager {
+/** A service run by an init system: stopped and started through its own command. */
+function initManager(
+  kind: 'systemd' | 'openrc',
+  cmd: string,
+  args: (verb: string) => string[],
+): ServiceManager {
   return {
-    kind: 'systemd',
-    stop: async () => void (await run('systemctl', ['stop', 'grim.service'])),
-    start: async () => void (await run('systemctl', ['start', 'grim.service'])),
-    describe: () => 'systemd unit grim.service',
+    kind,
+    stop: async () => void (await run(cmd, args('stop'))),
+    start: async () => void (await run(cmd, args('start'))),
+    describe: () => `${kind} service grim`,
   };
 }
 
-export function openrcManager(): ServiceManager {
-  return {
-    kind: 'openrc',
-    stop: async () => void (await run('rc-service', ['grim', 'stop'])),
-    start: async () => void (await run('rc-service', ['grim', 'start'])),
-    describe: () => 'OpenRC service grim',
-  };
-}
+export const systemdManager = () => initManager('systemd', 'systemctl', (verb) => [verb, 'grim.service']);
+export const openrcManager = () => initManager('openrc', 'rc-service', (verb) => ['grim', verb]);
 
 interface ServerProcess {
   pid: number;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildRuntimeSpec } from '../../src/drivers/container/runtime-spec.ts';
 import { buildMetadataTar } from '../../src/drivers/vm-image/metadata.ts';
 import { volumeDrives } from '../../src/drivers/vm-image/volumes.ts';
-import { vmLayout } from '../../src/drivers/firecracker/vm-layout.ts';
+import { commandLine, vmLayout } from '../../src/drivers/firecracker/vm-layout.ts';
 import { bootPlan } from '../../src/drivers/firecracker/boot-plan.ts';
 import { volumeFsUuid } from '../../src/services/volumes/volume-service.ts';
 import type { InstanceSpec } from '../../src/drivers/driver.ts';
@@ -164,8 +164,96 @@ test(
         assert.deepEqual(issues, [], `${r.method} ${r.path}: ${formatIssues(issues)}`);
       }
     }
-    // Jailed: the volume image is hard-linked into the chroot (the VM writes the volume itself, not a copy).
-    const links = jailedLayout.run.filter((l) => l.startsWith("'ln' '-f'") && l.includes('volume'));
-    assert.equal(links.length, 2, jailedLayout.run.join('\n'));
+    // Jailed: each volume drive is bind-mounted into the chroot (never hard-linked: a ZFS dataset is another
+    // filesystem), owned by the VM user; the cleanup unmounts it before it removes the jail directory.
+    const root = '/srv/jailer/firecracker/db-1-abcde/root';
+    assert.ok(!jailedLayout.run.some((l) => l.startsWith("'ln'") && l.includes('volume')));
+    input.volumeImages.forEach((image, i) => {
+      const at = `${root}/volume-${i}.ext4`;
+      const mount = jailedLayout.run.indexOf(`'mount' '--bind' '${image}' '${at}' || exit 1`);
+      assert.ok(mount > 0, jailedLayout.run.join('\n'));
+      assert.ok(jailedLayout.run.indexOf(`'chown' '900001:900001' '${at}' || exit 1`) > mount);
+    });
+    const cleanup = jailedLayout.cleanup.map((c) => c.argv.join(' '));
+    assert.deepEqual(cleanup.slice(0, 2), [`umount ${root}/volume-0.ext4`, `umount ${root}/volume-1.ext4`]);
+    assert.match(cleanup.at(-1) as string, /^rm -rf -- \/srv\/jailer\/firecracker\/db-1-abcde$/);
+  },
+);
+
+test(
+  "jailed volume drives for real: a bind mount crosses filesystems where a hard link fails, the jailer's recursive bind sees it, cleanup leaves the data",
+  { skip: process.getuid?.() === 0 || process.env.CI ? false : 'needs root (mount)' },
+  () => {
+    // The volume lives on tmpfs (like a ZFS dataset: not the chroot base's filesystem).
+    const volDir = mkdtempSync('/dev/shm/grim-vol-');
+    const base = mkdtempSync(join(tmpdir(), 'grim-jail-'));
+    try {
+      const image = join(volDir, 'volume.ext4');
+      writeFileSync(image, 'volume data\n');
+      const layout = vmLayout({
+        instanceId: 'db-1-abcde',
+        dir: base,
+        kernel: { vmlinux: image, bootArgs: '' },
+        hasAppDrive: false,
+        volumeImages: [image],
+        tap: 'gvtabc',
+        bridge: 'br0',
+        base: { instanceId: 'db-1-abcde', size: { cpu: '500m', memoryMib: 128 } } as any,
+        firecrackerPath: '/usr/local/bin/firecracker',
+        jail: {
+          host: {
+            jailerPath: '/j',
+            firecrackerPath: '/usr/local/bin/firecracker',
+            chrootBaseDir: base,
+            idRange: { first: 65534, count: 1 },
+          } as any,
+          uid: 65534,
+        },
+      });
+      const root = join(base, 'firecracker', 'db-1-abcde', 'root');
+      const sh = (lines: string[]) => execFileSync('sh', ['-c', lines.join('\n')], { encoding: 'utf8' });
+      assert.throws(
+        () => execFileSync('ln', ['-f', image, join(base, 'x')], { stdio: 'pipe' }),
+        /Invalid cross-device link/,
+      );
+      // The staging lines for the jail root and the volume (kernel links and the TAP are beside the point here).
+      const staging = layout.run.filter(
+        (l) => l.includes(`${root}/volume-0.ext4`) || l.startsWith("'mkdir' '-p'"),
+      );
+      sh(staging);
+      sh(staging); // re-run before a restart: the stale mount is replaced, not stacked
+      const inJail = join(root, 'volume-0.ext4');
+      assert.equal(
+        execFileSync('grep', ['-c', ` ${inJail} `, '/proc/self/mounts'], { encoding: 'utf8' }),
+        '1\n',
+      );
+      // What the jailer does (jailer.md): a new mount namespace, chroot_dir bound onto itself with MS_REC.
+      const seen = execFileSync(
+        'unshare',
+        [
+          '-m',
+          '--propagation',
+          'slave',
+          'sh',
+          '-c',
+          `mount --rbind "$0" "$0" && cat "$0/volume-0.ext4"`,
+          root,
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(seen, 'volume data\n');
+      sh([`printf 'written by the VM\\n' >> ${inJail}`]);
+      assert.equal(execFileSync('stat', ['-c', '%u %a', image], { encoding: 'utf8' }), '65534 600\n');
+      sh(layout.cleanup.filter((c) => c.argv[0] === 'umount' || c.argv[0] === 'rm').map(commandLine));
+      assert.equal(execFileSync('cat', [image], { encoding: 'utf8' }), 'volume data\nwritten by the VM\n');
+      assert.ok(!execFileSync('cat', ['/proc/self/mounts'], { encoding: 'utf8' }).includes(inJail));
+    } finally {
+      execFileSync('sh', [
+        '-c',
+        `umount "$0"/firecracker/*/root/volume-* 2>/dev/null; rm -rf "$0" "$1"`,
+        base,
+        volDir,
+      ]);
+    }
   },
 );

@@ -16,6 +16,7 @@ import { JobStore } from '../../src/services/jobs.ts';
 import { AppService } from '../../src/services/apps/app-service.ts';
 import { appInstances, type InstanceRow } from '../../src/store/instances-repo.ts';
 import { appVolumes, setVolumeState, upsertVolume } from '../../src/store/volumes-repo.ts';
+import { scheduledBackupsTick } from '../../src/services/volumes/schedule.ts';
 import { skipReason, storeCases } from '../helpers/stores.ts';
 import { FakeDriver, FakeNodes, seedNodes } from '../helpers/fake-engine.ts';
 
@@ -61,6 +62,8 @@ function engine(db: Db, nodes: VolumeNodes) {
             return { taken: true, kind: 'copy', bytes: 10, reason: '', deleted: [] };
           case 'volume-restore-snapshot':
             return { restored: true, kind: 'copy', bytes: 10 };
+          case 'volume-backup':
+            return { snapshotId: 'abcd1234', bytes: 100, files: 2, added: 100, durationMs: 5, forgotten: 0 };
           default:
             throw new Error(`the fake node has no script ${name}`);
         }
@@ -196,6 +199,69 @@ for (const c of storeCases) {
     assert.deepEqual(
       moved.map((i) => i.node),
       [other],
+    );
+  });
+
+  test(`${c.name}: scheduled backups run when due, the backup age is reported, passwords and keys stay sealed`, async (t) => {
+    const db = await open(t, c);
+    if (!db) return;
+    const nodes = new VolumeNodes();
+    const e = engine(db, nodes);
+    await e.apps.create(
+      {
+        name: 'db',
+        environment: 'e',
+        group: 'g',
+        cpu: '100m',
+        memory: '64Mi',
+        disk: '100Mi',
+        runtime: 'script',
+        source: { kind: 'script', start: 'exec sleep 1000' },
+        health: HEALTH,
+        volumes: [{ name: 'data', size: '1Gi', mount: '/data', backup: { schedule: '6h', keep: 4 } }],
+      },
+      't',
+    );
+    await e.apps.deploy('db', {}, 't');
+    await settle(e.apps);
+    // The server's loop runs scheduledBackupsTick under the 'loop:volume-backups' lease; here with a given clock.
+    const tick = (now: number) => scheduledBackupsTick(e.apps, now);
+    await assert.rejects(
+      tick(Date.now() + 7 * 3600_000).then((r) => {
+        if (r[0]?.status === 'failed') throw new Error(r[0].message);
+      }),
+      /no backup target/,
+    );
+    await e.apps.backups.putTarget({
+      name: 'sea',
+      kind: 's3',
+      endpoint: 'http://10.0.0.5:8333',
+      bucket: 'grim-backups',
+      accessKeyId: 'AKID',
+      secretAccessKey: 'the-secret',
+    });
+    const now = Date.now();
+    assert.deepEqual(await tick(now + 3600_000), [], 'not due yet');
+    const ran = await tick(now + 7 * 3600_000);
+    assert.deepEqual(
+      ran.map((b) => [b.volume, b.status, b.resticId, b.target]),
+      [['data', 'succeeded', 'abcd1234', 'sea']],
+    );
+    const call = nodes.scripts.filter((s) => s.name === 'volume-backup').pop()!;
+    assert.equal(call.env.KEEP, '4');
+    assert.equal(call.env.RESTIC_REPOSITORY, 's3:http://10.0.0.5:8333/grim-backups/grim/e/db');
+    assert.equal(call.env.AWS_SECRET_ACCESS_KEY, 'the-secret');
+    assert.ok(call.env.RESTIC_PASSWORD.length >= 40, 'a random per-app password');
+    const stored =
+      JSON.stringify(await db.all('SELECT * FROM backup_targets')) +
+      JSON.stringify(await db.all('SELECT * FROM volume_passwords'));
+    assert.ok(!stored.includes('the-secret') && !stored.includes(call.env.RESTIC_PASSWORD), 'sealed at rest');
+    assert.deepEqual(await tick(Date.now() + 5 * 3600_000), [], 'the next one is due 6h after this attempt');
+    const ages = await e.apps.backups.lastBackupAges(Date.now() + 60_000);
+    assert.equal(ages.length, 1);
+    assert.ok(
+      ages[0].lastGood !== null && ages[0].ageSeconds >= 59 && ages[0].ageSeconds < 120,
+      JSON.stringify(ages),
     );
   });
 }

@@ -193,7 +193,12 @@ export interface StagingInput {
   rootfsPath: string;
   dataDrivePath?: string;
   metadataDrivePath?: string;
-  /** Persistent volume images: hard-linked, so the VM writes the volume itself (same filesystem as the jail). */
+  /**
+   * Persistent volume drives (an ext4 image file, or a zvol's block device): bind-mounted onto an empty file in
+   * the jail, so the VM writes the volume itself wherever it lives (a ZFS dataset is another filesystem than the
+   * chroot base, so a hard link fails; a copy would fork the data). The jailer bind-mounts chroot_dir onto
+   * itself recursively (MS_BIND | MS_REC) before pivot_root, so the file mount is inside its jail.
+   */
   volumeDrivePaths?: string[];
   tap?: { name: string; netns?: string };
 }
@@ -252,7 +257,21 @@ export function chrootStagingPlan(
     jailPaths.metadata = link(input.metadataDrivePath, 'metadata.img', true);
   }
   if (input.volumeDrivePaths?.length)
-    jailPaths.volumes = input.volumeDrivePaths.map((p, i) => link(p, `volume-${i}.ext4`, true));
+    jailPaths.volumes = input.volumeDrivePaths.map((source, i) => {
+      const name = volumeDriveName(i);
+      const target = path.posix.join(root, name);
+      commands.push(
+        { description: `unmount a stale ${name}`, argv: ['umount', target], ignoreFailure: true },
+        { description: `create the mount point of ${name}`, argv: ['touch', target] },
+        {
+          description: `bind-mount volume drive ${i} onto ${name}`,
+          argv: ['mount', '--bind', source, target],
+        },
+        { description: `give ${name} to the VM user`, argv: ['chown', owner, target] },
+        { description: `restrict ${name} to the VM user`, argv: ['chmod', '0600', target] },
+      );
+      return `/${name}`;
+    });
   const metrics = path.posix.join(root, 'metrics.ndjson');
   commands.push(
     { description: 'create the metrics file (Firecracker does not create it)', argv: ['touch', metrics] },
@@ -278,17 +297,28 @@ export function chrootStagingPlan(
   return { commands, jailPaths };
 }
 
+/** The jail file a volume drive is bind-mounted onto. */
+const volumeDriveName = (index: number) => `volume-${index}.ext4`;
+
 /**
- * Host commands that remove what a stopped VM leaves behind: the TAP device, the jailer's cgroup
- * (<cgroup_root>/<exec_file_name>/<id>, rmdir only works once the process is gone) and the jail
- * directory (hard links only; the source images stay). Every step tolerates an absent target.
+ * Host commands that remove what a stopped VM leaves behind: the volume drives' bind mounts, the TAP device,
+ * the jailer's cgroup (<cgroup_root>/<exec_file_name>/<id>, rmdir only works once the process is gone) and the
+ * jail directory (hard links only; the source images stay). Every step but the last tolerates an absent
+ * target; should an unmount fail, rm cannot unlink a mount point (EBUSY), so a volume is never deleted.
  */
 export function jailCleanupPlan(
   host: JailerHostConfig,
-  input: { jailId: string; tap?: { name: string; netns?: string } },
+  input: { jailId: string; tap?: { name: string; netns?: string }; volumeDrives?: number },
 ): HostCommand[] {
   checkJailId(host, input.jailId);
   const commands: HostCommand[] = [];
+  const root = jailRoot(host, input.jailId);
+  for (let i = 0; i < (input.volumeDrives ?? 0); i++)
+    commands.push({
+      description: `unmount volume drive ${i}`,
+      argv: ['umount', path.posix.join(root, volumeDriveName(i))],
+      ignoreFailure: true,
+    });
   if (input.tap !== undefined) {
     commands.push({
       description: 'delete the TAP device',

@@ -89,7 +89,11 @@ export function vmLayout(input: VmLayoutInput): VmLayout {
           .map(shellQuote)
           .join(' ')} >serial.log 2>&1`,
       ],
-      cleanup: jailCleanupPlan(host, { jailId, tap: { name: tap } }),
+      cleanup: jailCleanupPlan(host, {
+        jailId,
+        tap: { name: tap },
+        volumeDrives: input.volumeImages?.length,
+      }),
       apiSocket: p.hostApiSocket,
       metricsFile: `${jailRoot(host, jailId)}${p.metrics}`,
       cgroup: jailCgroupPath(host, jailId),

@@ -6,7 +6,10 @@
 import type { AppService } from '../apps/app-service.ts';
 import { appSpec, listApps } from '../../store/apps-repo.ts';
 
-export async function scheduledBackupsTick(apps: AppService) {
+export async function scheduledBackupsTick(apps: AppService, now = Date.now()) {
   const rows = await listApps(apps.volumes.db);
-  return apps.backups.tick(rows.map((a) => ({ name: a.name, spec: appSpec(a) })));
+  return apps.backups.tick(
+    rows.map((a) => ({ name: a.name, spec: appSpec(a) })),
+    now,
+  );
 }

@@ -2,6 +2,8 @@
 # volume-backup.sh - backs up one local volume with restic (initialising the repository on first use), then
 # applies retention with `restic forget --keep-last KEEP --prune` for that volume's backups. The repository is a
 # local path or an S3 URL (s3:http://host:port/bucket/prefix); it is encrypted with RESTIC_PASSWORD.
+# A zvol volume (volume-create.sh left .NAME.zvol naming its device) is streamed as the file /volume.ext4, the
+# name a file-backed block volume has in its backups, so either kind restores into the other.
 # param: APP - app name (the backup's host)
 # param: NAME - volume name (tagged vol:NAME)
 # param: RESTIC_REPOSITORY - repository: a path or s3:URL
@@ -39,7 +41,14 @@ now_ms() {
 }
 started=$(now_ms)
 # Back up the volume's content as ".", so it restores into any directory.
-summary=$(cd "$path" && restic backup --json --host "$APP" --tag "vol:$NAME" . | grep '"message_type":"summary"' | tail -n 1)
+zvol=$(cat "$root/$APP/.$NAME.zvol" 2>/dev/null) || zvol=
+if [ -n "$zvol" ]; then
+  [ -b "$zvol" ] || [ -f "$zvol" ] || fail "the zvol $zvol of $APP/$NAME is missing" 4
+  summary=$(restic backup --json --host "$APP" --tag "vol:$NAME" --stdin --stdin-filename volume.ext4 <"$zvol" |
+    grep '"message_type":"summary"' | tail -n 1)
+else
+  summary=$(cd "$path" && restic backup --json --host "$APP" --tag "vol:$NAME" . | grep '"message_type":"summary"' | tail -n 1)
+fi
 [ -n "$summary" ] || fail "restic backup gave no summary" 6
 field() { printf '%s' "$summary" | sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" | tr -d '"'; }
 before=$(restic snapshots --json --host "$APP" --tag "vol:$NAME" | grep -o '"short_id"' | wc -l)

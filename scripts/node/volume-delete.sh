@@ -36,6 +36,6 @@ if [ -d "$path" ]; then
   rm -rf "$path"
 fi
 rm -rf "$root/.snapshots/$APP/$NAME"
-rm -f "$root/$APP/.$NAME.size"
+rm -f "$root/$APP/.$NAME.size" "$root/$APP/.$NAME.zvol" "$root/$APP/.$NAME.resize"
 rmdir "$root/$APP" 2>/dev/null || true
 printf '{"existed":%s}\n' "$existed"

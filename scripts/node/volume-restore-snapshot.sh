@@ -2,14 +2,15 @@
 # volume-restore-snapshot.sh - returns one local volume to a snapshot taken by volume-snapshot.sh: copies the
 # snapshot's files back (from DATASET/.zfs/snapshot/SNAPSHOT for a ZFS dataset, or through a temporary clone of
 # the snapshot where there is no snapshot directory, as with zfs-fuse; from the copy for a directory volume).
-# Later snapshots are kept, so the restore itself can be undone.
+# Later snapshots are kept, so the restore itself can be undone. A zvol is copied back from a temporary clone
+# of its snapshot, block for block.
 # The instances using the volume must be stopped first.
 # param: APP - app name
 # param: NAME - volume name
 # param: SNAPSHOT - snapshot name
 # param: VOLUME_POOL (optional) - ZFS pool for volumes; "none" forces directories; default: the first pool
 # param: VOLUMES_ROOT (optional) - where volumes are mounted (default /var/lib/grim/volumes)
-# result: {"restored":true,"kind":"zfs"|"zfs-clone"|"copy","bytes":N}; exits 3 when the snapshot is missing
+# result: {"restored":true,"kind":"zfs"|"zfs-clone"|"zvol-clone"|"copy","bytes":N}; exits 3 when the snapshot is missing
 set -eu
 fail() {
   printf '%s\n' "$1" >&2
@@ -39,7 +40,19 @@ replace_from() {
 
 if [ -n "$pool" ] && zfs list -H -o name "$ds" >/dev/null 2>&1; then
   zfs list -H -o name "$ds@$SNAPSHOT" >/dev/null 2>&1 || fail "snapshot $SNAPSHOT of $APP/$NAME does not exist" 3
-  if [ -d "$path/.zfs/snapshot/$SNAPSHOT" ]; then
+  if [ "$(zfs get -H -o value type "$ds")" = volume ]; then
+    kind=zvol-clone
+    clone=$pool/grim-volumes/$APP/restore-$NAME
+    zfs list -H -o name "$clone" >/dev/null 2>&1 && zfs destroy "$clone"
+    zfs clone -o volmode=dev "$ds@$SNAPSHOT" "$clone"
+    i=0
+    while [ ! -b "/dev/zvol/$clone" ] && [ $i -lt 50 ]; do
+      sleep 0.2
+      i=$((i + 1))
+    done
+    dd if="/dev/zvol/$clone" of="/dev/zvol/$ds" bs=1M conv=fsync 2>/dev/null
+    zfs destroy "$clone"
+  elif [ -d "$path/.zfs/snapshot/$SNAPSHOT" ]; then
     kind=zfs
     replace_from "$path/.zfs/snapshot/$SNAPSHOT"
   else

@@ -1,7 +1,8 @@
 #!/bin/sh
 # volume-restore.sh - restores a restic backup of an app volume into that volume on this node (created before
 # by volume-create.sh, possibly on another node than the backup's). The volume must be empty unless
-# REPLACE=yes, which first removes its content. Reports the restored bytes and how long it took.
+# REPLACE=yes, which first removes its content. Reports the restored bytes and how long it took. Into a zvol
+# volume (.NAME.zvol names its device), the backup's /volume.ext4 is written onto the device.
 # param: APP - app name
 # param: NAME - volume name
 # param: BACKUP - restic snapshot id, or "latest"
@@ -30,7 +31,10 @@ export RESTIC_REPOSITORY RESTIC_PASSWORD
 export RESTIC_CACHE_DIR=/var/cache/grim/restic
 path=$root/$APP/$NAME
 [ -d "$path" ] || fail "volume $APP/$NAME does not exist on this node: create it first" 4
-if [ "${REPLACE:-}" = yes ]; then
+zvol=$(cat "$root/$APP/.$NAME.zvol" 2>/dev/null) || zvol=
+if [ -n "$zvol" ]; then
+  [ "${REPLACE:-}" = yes ] || fail "volume $APP/$NAME is a zvol: a restore overwrites it whole (REPLACE=yes)" 5
+elif [ "${REPLACE:-}" = yes ]; then
   find "$path" -mindepth 1 -maxdepth 1 ! -name .zfs -exec rm -rf {} +
 elif [ -n "$(find "$path" -mindepth 1 -maxdepth 1 ! -name .zfs ! -name lost+found | head -n 1)" ]; then
   fail "volume $APP/$NAME on this node is not empty (restore with REPLACE=yes to overwrite it)" 5
@@ -47,7 +51,14 @@ now_ms() {
   case $t in *N) echo $(($(date +%s) * 1000)) ;; *) echo $((t / 1000000)) ;; esac
 }
 started=$(now_ms)
-restic restore "$id" --host "$APP" --target "$path" >&2
-ms=$(($(now_ms) - started))
-bytes=$(($(du -sk "$path" | awk '{ print $1 }') * 1024))
+if [ -n "$zvol" ]; then
+  restic dump "$id" /volume.ext4 >"$zvol"
+  ms=$(($(now_ms) - started))
+  # shellcheck disable=SC2012 # the size of one file grim named
+  bytes=$(if [ -b "$zvol" ]; then blockdev --getsize64 "$zvol"; else ls -ln "$zvol" | awk '{ print $5 }'; fi)
+else
+  restic restore "$id" --host "$APP" --target "$path" >&2
+  ms=$(($(now_ms) - started))
+  bytes=$(($(du -sk "$path" | awk '{ print $1 }') * 1024))
+fi
 printf '{"restored":"%s","bytes":%s,"durationMs":%s}\n' "$id" "$bytes" "$ms"

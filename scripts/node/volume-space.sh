@@ -4,7 +4,9 @@
 # param: VOLUME_POOL (optional) - ZFS pool (or dataset) for volumes; "none" forces directories; default: the
 #   node's first imported pool, when the zfs tools and daemon answer
 # param: VOLUMES_ROOT (optional) - where volumes are mounted (default /var/lib/grim/volumes)
-# result: {"backend":"zfs"|"dir","pool":"..."|null,"freeBytes":N,"root":"..."}
+# result: {"backend":"zfs"|"dir","pool":"..."|null,"freeBytes":N,"root":"...","zvols":true|false}
+#   (zvols: block volumes of microVMs become zvols; OpenZFS names its kernel module in `zfs version`, zfs-fuse
+#   has no zvols and no such command)
 set -eu
 root=${VOLUMES_ROOT:-/var/lib/grim/volumes}
 case $root in /*) ;; *) echo "VOLUMES_ROOT must be absolute" >&2 && exit 2 ;; esac
@@ -16,9 +18,11 @@ if [ -z "$pool" ] && command -v zpool >/dev/null 2>&1; then
 fi
 [ "$pool" = none ] && pool=
 if [ -n "$pool" ] && avail=$(zfs get -Hp -o value available "$pool" 2>/dev/null); then
-  printf '{"backend":"zfs","pool":"%s","freeBytes":%s,"root":"%s"}\n' "$pool" "$avail" "$root"
+  zvols=false
+  zfs version 2>/dev/null | grep -q '^zfs-kmod-' && zvols=true
+  printf '{"backend":"zfs","pool":"%s","freeBytes":%s,"root":"%s","zvols":%s}\n' "$pool" "$avail" "$root" "$zvols"
   exit 0
 fi
 mkdir -p "$root"
 kb=$(df -Pk "$root" | awk 'NR == 2 { print $4 }')
-printf '{"backend":"dir","pool":null,"freeBytes":%s,"root":"%s"}\n' "$((kb * 1024))" "$root"
+printf '{"backend":"dir","pool":null,"freeBytes":%s,"root":"%s","zvols":false}\n' "$((kb * 1024))" "$root"

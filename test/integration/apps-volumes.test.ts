@@ -1,9 +1,11 @@
-// Volumes of script apps on a 2-node Debian lab, through the API: hostile volume specs refused with every
-// problem, a deploy whose volume fits nowhere refused with per-node numbers, a counter app redeployed 3 times
-// reaching 3 on the same node, `rollback --restore-volumes` returning the snapshot's data, a restic backup to a
-// real SeaweedFS bucket restored onto the other node after the volume was wiped (identical checksums, restore
-// time printed), the app following its data there, backup age on /metrics, and deleting the app keeping its
-// volume (listed as orphaned) unless asked.
+// Volumes of script apps on a 2-node Debian storage lab whose nodes each have a real zfs-fuse pool, through the
+// API: hostile volume specs refused with every problem, a deploy whose volume fits nowhere refused with per-node
+// numbers, a counter app redeployed 3 times reaching 3 on the same node in a ZFS dataset whose quota holds,
+// ZFS snapshots before each deploy and `rollback --restore-volumes` returning the snapshot's data, growing the
+// volume raising the quota, a restic backup (on demand, then by the schedule) to a real SeaweedFS bucket restored
+// onto the other node after the volume was wiped (identical checksums, restore time printed), the app following
+// its data there, backup age on /metrics, and deleting the app keeping its volume (orphaned) unless asked.
+// (Directory volumes in the lab: apps-volumes-runtimes.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execInNode } from '../../src/lab/node-control.ts';
@@ -11,6 +13,7 @@ import { startTestApp } from '../helpers/app.ts';
 import { addLab, fetchText, waitJob } from '../helpers/apps-lab.ts';
 import { withLab } from '../helpers/lab.ts';
 import { startSeaweed } from '../helpers/seaweed.ts';
+import { scheduledBackupsTick } from '../../src/services/volumes/schedule.ts';
 
 const START = `d="$GRIM_VOLUME_DATA"
 n=$(cat "$d/counter" 2>/dev/null || echo 0)
@@ -26,13 +29,23 @@ test(
   'volumes of script apps: pinning, snapshots, rollback, backup to SeaweedFS and restore on another node',
   { timeout: 900_000 },
   async (t) => {
-    const lab = await withLab(t, { nodes: 2, os: 'debian' });
+    const lab = await withLab(t, {
+      nodes: 2,
+      os: 'debian',
+      storageDisks: { count: 1, sizeBytes: 256 * 1024 * 1024 },
+    });
     if (!lab) return;
     const a = await startTestApp(t);
     await addLab(a, lab, 'pair');
     const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
     const idx = (node: string) => lab.nodes.findIndex((n) => n.name === node) + 1;
     const sh = async (node: string, cmd: string) => (await execInNode(lab, idx(node), cmd)).stdout.trim();
+    // A pool on each node's disk: volumes become datasets with quota = size.
+    for (const n of lab.nodes)
+      await sh(
+        n.name,
+        'zpool create gvol "/dev/disk/by-id/$(ls /dev/disk/by-id | grep GRIM_LAB_DISK | head -n 1)"',
+      );
 
     // Hostile volume specs: every problem listed, nothing created.
     const hostile = await call('POST', '/api/apps', {
@@ -113,8 +126,19 @@ test(
     const listed = (await call('GET', '/api/volumes?app=counter')).json.volumes;
     assert.deepEqual(
       listed.map((v: any) => [v.node, v.backend, v.sizeBytes, v.snapshots.map((s: any) => s.name)]),
-      [[home, 'dir', 64 * 1024 * 1024, ['pre-r2', 'pre-r3']]],
+      [[home, 'zfs', 64 * 1024 * 1024, ['pre-r2', 'pre-r3']]],
     );
+    assert.equal(
+      await sh(home, 'zfs list -H -t snapshot -o name -r gvol/grim-volumes/counter/data | tr "\\n" " "'),
+      'gvol/grim-volumes/counter/data@pre-r2 gvol/grim-volumes/counter/data@pre-r3',
+      'real ZFS snapshots',
+    );
+    // The quota holds: 100 MiB do not fit in the 64Mi volume.
+    assert.match(
+      await sh(home, `dd if=/dev/zero of=${volPath}/big bs=1M count=100 2>&1; echo "exit $?"`),
+      /Disk quota exceeded[\s\S]*exit 1$/,
+    );
+    await sh(home, `rm -f ${volPath}/big`);
 
     // Roll back with --restore-volumes: the data returns to the snapshot taken when release 2 was left (counter 2,
     // history r1 r2), then the rolled-back release starts and counts itself.
@@ -154,13 +178,26 @@ test(
       `head -c 3000000 /dev/urandom > ${volPath}/blob; mkdir -p ${volPath}/sub; echo deep > ${volPath}/sub/f`,
     );
     const checksum = `cd ${volPath} && find . -type f ! -path './lost+found/*' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64`;
-    const before = await sh(home, checksum);
+    let before = await sh(home, checksum);
     const backup = await call('POST', '/api/volumes/counter/data/backups', {});
     assert.equal(backup.status, 200, JSON.stringify(backup.json));
     assert.equal(backup.json.backup.status, 'succeeded', JSON.stringify(backup.json));
     assert.equal(backup.json.backup.node, home);
     const listedBackups = (await call('GET', '/api/volumes/counter/data/backups')).json.backups;
     assert.equal(listedBackups[0].resticId, backup.json.backup.resticId);
+    // The schedule (1d) is due a day later: the server's loop round runs restic on the node too.
+    await sh(home, `echo scheduled > ${volPath}/sub/g`);
+    const scheduled = await scheduledBackupsTick(a.services.apps, Date.now() + 25 * 3600_000);
+    assert.deepEqual(
+      scheduled.map((b) => [b.volume, b.status, b.node, b.createdBy]),
+      [['data', 'succeeded', home, 'schedule']],
+      JSON.stringify(scheduled),
+    );
+    assert.notEqual(scheduled[0].resticId, backup.json.backup.resticId);
+    assert.equal((await call('GET', '/api/volumes/counter/data/backups')).json.backups.length, 2);
+    assert.deepEqual(await scheduledBackupsTick(a.services.apps, Date.now() + 3600_000), [], 'not due again');
+    assert.notEqual(await sh(home, checksum), before);
+    before = await sh(home, checksum);
     const metrics = await call('GET', '/metrics');
     assert.match(
       String(metrics.json ?? (metrics as any).body ?? ''),
@@ -182,13 +219,24 @@ test(
     const moved = await deploy();
     assert.equal(moved.node, other);
     assert.equal(moved.body, '4\n', 'the restored counter (3) plus this start');
+    // Growing the volume raises the dataset's quota there; the data stays.
+    const grown = await deploy({
+      volumes: [
+        { name: 'data', size: '128Mi', mount: '/var/lib/counter', backup: { schedule: '1d', keep: 3 } },
+      ],
+    });
+    assert.deepEqual([grown.node, grown.body], [other, '5\n']);
+    assert.equal(
+      await sh(other, 'zfs get -Hp -o value quota gvol/grim-volumes/counter/data'),
+      String(128 * 1024 * 1024),
+    );
 
     // Deleting an app keeps its volumes (orphaned) unless asked.
     const del = await call('DELETE', '/api/apps/counter');
     assert.equal((await waitJob(a, del.json.jobId)).status, 'succeeded');
     const orphans = (await call('GET', '/api/volumes?orphaned=true')).json.volumes;
     assert.ok(orphans.some((v: any) => v.app === 'counter' && v.node === other));
-    assert.equal(await sh(other, `cat ${volPath}/counter`), '4');
+    assert.equal(await sh(other, `cat ${volPath}/counter`), '5');
     const gone = await call('DELETE', `/api/volumes/counter/data?node=${other}`);
     assert.equal(gone.status, 200, JSON.stringify(gone.json));
     assert.equal(await sh(other, `test -e ${volPath}; echo $?`), '1');

@@ -56,10 +56,9 @@ zvols_offered() {
 }
 # Whether a process holds the drive open (a VMM) or a loop device is backed by it: then it must not be resized.
 in_use() {
-  for fd in /proc/[0-9]*/fd/*; do
-    [ "$(readlink "$fd" 2>/dev/null)" = "$1" ] && return 0
-  done
-  cat /sys/block/loop*/loop/backing_file 2>/dev/null | grep -qxF "$1"
+  # shellcheck disable=SC2012 # one listing of every open file's link target
+  ls -l /proc/[0-9]*/fd 2>/dev/null | sed -n 's/.* -> //p' | grep -qxF -- "$1" ||
+    cat /sys/block/loop*/loop/backing_file 2>/dev/null | grep -qxF -- "$1"
 }
 # Grows the ext4 filesystem on $1 to its device or file size, now or (in use) at the next call.
 grow_fs() {

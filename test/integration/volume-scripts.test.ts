@@ -4,7 +4,9 @@
 // mount namespace (quota enforced, snapshots, restore through a clone that keeps later snapshots).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync as listDir, readlinkSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,8 +50,31 @@ function treeChecksum(dir: string): string {
 
 const shells = [['dash'], ['busybox', 'sh']];
 
+/** The files a process holds open. */
+function readlinkAll(pid: number): string[] {
+  try {
+    return listDir(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+async function waitFor(ok: () => boolean, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await delay(20);
+  }
+}
+
 for (const shell of shells) {
-  test(`directory volumes under ${shell.join(' ')}: create, size check, snapshots, restore, delete`, () => {
+  test(`directory volumes under ${shell.join(' ')}: create, size check, grow, snapshots, restore, delete`, async () => {
     const root = mkdtempSync(join(tmpdir(), 'grim-vol-'));
     try {
       const base = { VOLUMES_ROOT: root, VOLUME_POOL: 'none' };
@@ -72,6 +97,25 @@ for (const shell of shells) {
       );
       const hostile = run(shell, 'volume-create', { ...base, APP: '../etc', NAME: 'x', SIZE_BYTES: '1' });
       assert.equal(hostile.status, 2);
+      // Growing: a directory volume grows when the filesystem has room for the increase; it never shrinks.
+      const grown = ok(shell, 'volume-create', { ...base, APP: 'web', NAME: 'data', SIZE_BYTES: '33554432' });
+      assert.deepEqual([grown.created, grown.grown, grown.sizeBytes], [false, 'yes', 33554432]);
+      const shrink = run(shell, 'volume-create', {
+        ...base,
+        APP: 'web',
+        NAME: 'data',
+        SIZE_BYTES: '16777216',
+      });
+      assert.equal(shrink.status, 4);
+      assert.match(shrink.stderr, /is 33554432 bytes: it cannot shrink to 16777216 bytes/);
+      const noRoom = run(shell, 'volume-create', {
+        ...base,
+        APP: 'web',
+        NAME: 'data',
+        SIZE_BYTES: String(space.freeBytes * 4),
+      });
+      assert.equal(noRoom.status, 4);
+      assert.match(noRoom.stderr, /cannot grow to \d+ bytes: it uses \d+ bytes and .* has \d+ bytes free/);
 
       writeFileSync(`${c.path}/counter`, '1\n');
       const s1 = ok(shell, 'volume-snapshot', {
@@ -131,13 +175,54 @@ for (const shell of shells) {
       assert.match(fsinfo, /Filesystem UUID:\s+1b4e28ba-2fa1-41d2-883f-0016d3cca427/);
       assert.match(fsinfo, /Filesystem volume name:\s+grim-vol/);
       assert.ok(statSync(blk.image).blocks * 512 < 8 * 1024 * 1024, 'the image is sparse');
+      const blocks = (img: string) =>
+        Number(
+          /Block count:\s+(\d+)/.exec(spawnSync('dumpe2fs', ['-h', img], { encoding: 'utf8' }).stdout)?.[1],
+        );
+      const fsBytes = (img: string) =>
+        blocks(img) *
+        Number(
+          /Block size:\s+(\d+)/.exec(spawnSync('dumpe2fs', ['-h', img], { encoding: 'utf8' }).stdout)?.[1],
+        );
+      writeFileSync(join(root, 'probe'), ''); // (a file to check the image's data survives growth below)
+      spawnSync('debugfs', ['-w', '-R', `write ${join(root, 'probe')} kept`, blk.image]);
+      assert.equal(fsBytes(blk.image), 32 * 1024 * 1024);
+      // Growing a block volume: the file and its ext4 grow (resize2fs) while no process holds the image...
+      const growDisk = (size: number) =>
+        ok(shell, 'volume-create', {
+          ...base,
+          APP: 'web',
+          NAME: 'disk',
+          SIZE_BYTES: String(size),
+          FORMAT: 'block',
+          FS_UUID: '1b4e28ba-2fa1-41d2-883f-0016d3cca427',
+        });
+      assert.equal(growDisk(48 * 1024 * 1024).grown, 'yes');
+      assert.equal(fsBytes(blk.image), 48 * 1024 * 1024);
+      // ...and while a VMM holds it open, at the next start.
+      const holder = spawn('sh', ['-c', 'exec 3<>"$0"; exec sleep 30', blk.image], { stdio: 'ignore' });
+      try {
+        await waitFor(() => readlinkAll(holder.pid as number).includes(blk.image));
+        assert.equal(growDisk(64 * 1024 * 1024).grown, 'pending');
+        assert.equal(fsBytes(blk.image), 48 * 1024 * 1024, 'not resized under a running VM');
+      } finally {
+        holder.kill();
+      }
+      await waitFor(() => holder.exitCode !== null || holder.signalCode !== null);
+      assert.equal(growDisk(64 * 1024 * 1024).grown, 'yes', 'the pending resize runs at the next start');
+      assert.equal(fsBytes(blk.image), 64 * 1024 * 1024);
+      assert.match(
+        spawnSync('debugfs', ['-R', 'ls -l', blk.image], { encoding: 'utf8' }).stdout,
+        /kept/,
+        'the data survives growing',
+      );
 
       const list = ok(shell, 'volume-list', base).volumes;
       assert.deepEqual(
         list.map((v: any) => [v.app, v.name, v.sizeBytes, v.snapshots.map((s: any) => s.name)]),
         [
-          ['web', 'data', 16777216, ['pre-r3', 'pre-r4']],
-          ['web', 'disk', 32 * 1024 * 1024, []],
+          ['web', 'data', 33554432, ['pre-r3', 'pre-r4']],
+          ['web', 'disk', 64 * 1024 * 1024, []],
         ],
       );
       assert.equal(ok(shell, 'volume-delete', { ...base, APP: 'web', NAME: 'data' }).existed, true);
@@ -151,6 +236,23 @@ for (const shell of shells) {
     }
   });
 }
+
+test('zvols are detected from `zfs version` as OpenZFS prints it (zfs-fuse: see the ZFS test)', () => {
+  const bin = mkdtempSync(join(tmpdir(), 'grim-openzfs-'));
+  try {
+    // OpenZFS 2.1 (Debian 12's zfsutils-linux) answers `zfs version` with its userland and kernel module.
+    writeFileSync(
+      join(bin, 'zfs'),
+      '#!/bin/sh\ncase $1 in version) printf "zfs-2.1.11-1\\nzfs-kmod-2.1.11-1\\n" ;; get) echo 1073741824 ;; *) exit 1 ;; esac\n',
+      { mode: 0o755 },
+    );
+    const env = { PATH: `${bin}:${process.env.PATH}`, VOLUME_POOL: 'tank', VOLUMES_ROOT: join(bin, 'v') };
+    for (const shell of shells) assert.equal(ok(shell, 'volume-space', env).zvols, true);
+    assert.equal(ok(['dash'], 'volume-space', { ...env, VOLUME_POOL: 'none' }).zvols, false);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
 
 test('restic backups of a volume restore elsewhere with identical checksums, and retention prunes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'grim-restic-'));
@@ -202,6 +304,29 @@ test('restic backups of a volume restore elsewhere with identical checksums, and
     });
     assert.notEqual(wrong.status, 0, 'the repository is encrypted with the app password');
     assert.throws(() => statSync('/tmp/pwned'));
+
+    // A zvol is streamed (restic --stdin as /volume.ext4) and dumped back onto the device. The device here is a
+    // file named by the same .NAME.zvol marker volume-create.sh leaves (no zvols on this machine).
+    const disk = { APP: 'db', NAME: 'disk', SIZE_BYTES: '8388608', FORMAT: 'block' };
+    const src = ok(['dash'], 'volume-create', { ...a, ...disk }).image as string;
+    spawnSync('debugfs', ['-w', '-R', 'mkdir from-the-zvol', src]);
+    writeFileSync(`${dir}/a/db/.disk.zvol`, `${src}\n`);
+    const zb = ok(['dash'], 'volume-backup', { ...a, ...repo, APP: 'db', NAME: 'disk' });
+    assert.equal(zb.files, 1);
+    const dst = ok(['dash'], 'volume-create', { ...b, ...disk }).image as string;
+    writeFileSync(`${dir}/b/db/.disk.zvol`, `${dst}\n`);
+    const zr = ok(['busybox', 'sh'], 'volume-restore', {
+      ...b,
+      ...repo,
+      APP: 'db',
+      NAME: 'disk',
+      BACKUP: 'latest',
+      REPLACE: 'yes',
+    });
+    assert.equal(zr.restored, zb.snapshotId);
+    assert.equal(zr.bytes, 8388608);
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+    assert.equal(sha(dst), sha(src));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -240,6 +365,11 @@ test('ZFS volumes on a real zfs-fuse pool: dataset with quota, snapshots, restor
         `dd if=/dev/zero of=${root}/web/data/big bs=1M count=100 2>/dev/null && echo '{"quotaHeld":false}' || echo '{"quotaHeld":true}'`,
         `rm -f ${root}/web/data/big`,
         `dash ${S}/volume-list.sh`,
+        // A block volume: zfs-fuse offers no zvols, so a sparse ext4 file in a dataset; growing it.
+        `APP=web NAME=disk SIZE_BYTES=67108864 FORMAT=block dash ${S}/volume-create.sh`,
+        `APP=web NAME=disk SIZE_BYTES=100663296 FORMAT=block busybox sh ${S}/volume-create.sh`,
+        `zfs get -Hp -o value quota,type tvol/grim-volumes/web/disk | tr '\\n' ' ' | sed 's/^\\([0-9]*\\) \\([a-z]*\\) $/{"quota":\\1,"type":"\\2"}\\n/'`,
+        `APP=web NAME=disk dash ${S}/volume-delete.sh 2>/dev/null`,
         `APP=web NAME=data dash ${S}/volume-delete.sh 2>/dev/null`,
       ].join('\n'),
     );
@@ -264,8 +394,14 @@ test('ZFS volumes on a real zfs-fuse pool: dataset with quota, snapshots, restor
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l));
-    const [space, created, again, quota, snap2, snap3, restored, counter, held, list, deleted] = out;
-    assert.deepEqual([space.backend, space.pool], ['zfs', 'tvol']);
+    const [space, created, again, quota, snap2, snap3, restored, counter, held, list, ...rest] = out;
+    const [blk, blkGrown, blkDs, , deleted] = rest;
+    assert.deepEqual([space.backend, space.pool, space.zvols], ['zfs', 'tvol', false]);
+    assert.deepEqual(
+      [blk.backend, blk.image, blkGrown.grown, blkDs.type, blkDs.quota],
+      ['zfs', `${root}/web/disk/volume.ext4`, 'yes', 'filesystem', 100663296],
+      'no zvol on zfs-fuse: an ext4 file in a dataset, grown with its quota',
+    );
     assert.deepEqual([created.created, created.backend, again.created], [true, 'zfs', false]);
     assert.equal(quota.quota, 67108864);
     assert.deepEqual([snap2.kind, snap3.kind], ['zfs', 'zfs']);

@@ -74,6 +74,15 @@ grow_fs() {
 }
 [ -e "$root/$APP/.$NAME.resize" ] && [ "$grown" = no ] && grown=yes
 
+# Before a new dataset or zvol: the pool has SIZE_BYTES available, and the parent datasets exist.
+zfs_room_and_parents() {
+  avail=$(zfs get -Hp -o value available "$pool")
+  [ "$avail" -ge "$SIZE_BYTES" ] ||
+    fail "volume $APP/$NAME needs $SIZE_BYTES bytes; pool $pool has $avail bytes available" 4
+  zfs list -H -o name "$pool/grim-volumes" >/dev/null 2>&1 || zfs create -o mountpoint=none "$pool/grim-volumes"
+  zfs list -H -o name "$pool/grim-volumes/$APP" >/dev/null 2>&1 || zfs create -o mountpoint=none "$pool/grim-volumes/$APP"
+}
+
 ds=$pool/grim-volumes/$APP/$NAME
 if [ -n "$pool" ] && [ "$format" = block ] && {
   [ "$(zfs get -H -o value type "$ds" 2>/dev/null)" = volume ] ||
@@ -82,11 +91,7 @@ if [ -n "$pool" ] && [ "$format" = block ] && {
   backend=zvol
   dev=/dev/zvol/$ds
   if ! zfs list -H -o name "$ds" >/dev/null 2>&1; then
-    avail=$(zfs get -Hp -o value available "$pool")
-    [ "$avail" -ge "$SIZE_BYTES" ] ||
-      fail "volume $APP/$NAME needs $SIZE_BYTES bytes; pool $pool has $avail bytes available" 4
-    zfs list -H -o name "$pool/grim-volumes" >/dev/null 2>&1 || zfs create -o mountpoint=none "$pool/grim-volumes"
-    zfs list -H -o name "$pool/grim-volumes/$APP" >/dev/null 2>&1 || zfs create -o mountpoint=none "$pool/grim-volumes/$APP"
+    zfs_room_and_parents
     # volsize must be a multiple of the block size (8K by default)
     zfs create -V "$(((SIZE_BYTES + 8191) / 8192 * 8192))" -o volmode=dev "$ds"
     created=true
@@ -119,11 +124,7 @@ fi
 if [ -n "$pool" ]; then
   backend=zfs
   if ! zfs list -H -o name "$ds" >/dev/null 2>&1; then
-    avail=$(zfs get -Hp -o value available "$pool")
-    [ "$avail" -ge "$SIZE_BYTES" ] ||
-      fail "volume $APP/$NAME needs $SIZE_BYTES bytes; pool $pool has $avail bytes available" 4
-    zfs list -H -o name "$pool/grim-volumes" >/dev/null 2>&1 || zfs create -o mountpoint=none "$pool/grim-volumes"
-    zfs list -H -o name "$pool/grim-volumes/$APP" >/dev/null 2>&1 || zfs create -o mountpoint=none "$pool/grim-volumes/$APP"
+    zfs_room_and_parents
     mkdir -p "$path"
     zfs create -o quota="$SIZE_BYTES" -o mountpoint="$path" "$ds"
     created=true

@@ -81,39 +81,23 @@ for (const shell of shells) {
       const space = ok(shell, 'volume-space', base);
       assert.equal(space.backend, 'dir');
       assert.ok(space.freeBytes > 0);
-      const tooBig = run(shell, 'volume-create', {
-        ...base,
-        APP: 'web',
-        NAME: 'data',
-        SIZE_BYTES: String(space.freeBytes * 4),
-      });
+      const createData = (size: number) =>
+        run(shell, 'volume-create', { ...base, APP: 'web', NAME: 'data', SIZE_BYTES: String(size) });
+      const tooBig = createData(space.freeBytes * 4);
       assert.equal(tooBig.status, 4);
       assert.match(tooBig.stderr, new RegExp(`needs ${space.freeBytes * 4} bytes; .* has \\d+ bytes free`));
-      const c = ok(shell, 'volume-create', { ...base, APP: 'web', NAME: 'data', SIZE_BYTES: '16777216' });
+      const c = createData(16777216).json;
       assert.deepEqual([c.created, c.backend, c.path], [true, 'dir', `${root}/web/data`]);
-      assert.equal(
-        ok(shell, 'volume-create', { ...base, APP: 'web', NAME: 'data', SIZE_BYTES: '16777216' }).created,
-        false,
-      );
+      assert.equal(createData(16777216).json.created, false);
       const hostile = run(shell, 'volume-create', { ...base, APP: '../etc', NAME: 'x', SIZE_BYTES: '1' });
       assert.equal(hostile.status, 2);
       // Growing: a directory volume grows when the filesystem has room for the increase; it never shrinks.
-      const grown = ok(shell, 'volume-create', { ...base, APP: 'web', NAME: 'data', SIZE_BYTES: '33554432' });
+      const grown = createData(33554432).json;
       assert.deepEqual([grown.created, grown.grown, grown.sizeBytes], [false, 'yes', 33554432]);
-      const shrink = run(shell, 'volume-create', {
-        ...base,
-        APP: 'web',
-        NAME: 'data',
-        SIZE_BYTES: '16777216',
-      });
+      const shrink = createData(16777216);
       assert.equal(shrink.status, 4);
       assert.match(shrink.stderr, /is 33554432 bytes: it cannot shrink to 16777216 bytes/);
-      const noRoom = run(shell, 'volume-create', {
-        ...base,
-        APP: 'web',
-        NAME: 'data',
-        SIZE_BYTES: String(space.freeBytes * 4),
-      });
+      const noRoom = createData(space.freeBytes * 4);
       assert.equal(noRoom.status, 4);
       assert.match(noRoom.stderr, /cannot grow to \d+ bytes: it uses \d+ bytes and .* has \d+ bytes free/);
 

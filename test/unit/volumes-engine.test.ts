@@ -102,6 +102,16 @@ async function settle(apps: AppService) {
 }
 
 const HEALTH = { type: 'command' as const, command: 'true', intervalSec: 1, timeoutSec: 1, retries: 3 };
+const SCRIPT_APP = {
+  environment: 'e',
+  group: 'g',
+  cpu: '100m',
+  memory: '64Mi',
+  disk: '100Mi',
+  runtime: 'script',
+  source: { kind: 'script' as const, start: 'exec sleep 1000' },
+  health: HEALTH,
+};
 
 for (const c of storeCases) {
   test(`${c.name}: a stateful app stays with its data, snapshots before deploys, restores on rollback`, async (t) => {
@@ -110,14 +120,7 @@ for (const c of storeCases) {
     const nodes = new VolumeNodes();
     const e = engine(db, nodes);
     const base = {
-      environment: 'e',
-      group: 'g',
-      cpu: '100m',
-      memory: '64Mi',
-      disk: '100Mi',
-      runtime: 'script',
-      source: { kind: 'script' as const, start: 'exec sleep 1000' },
-      health: HEALTH,
+      ...SCRIPT_APP,
       failover: 'reschedule' as const,
     };
     await e.apps.create(
@@ -209,15 +212,8 @@ for (const c of storeCases) {
     const e = engine(db, nodes);
     await e.apps.create(
       {
+        ...SCRIPT_APP,
         name: 'db',
-        environment: 'e',
-        group: 'g',
-        cpu: '100m',
-        memory: '64Mi',
-        disk: '100Mi',
-        runtime: 'script',
-        source: { kind: 'script', start: 'exec sleep 1000' },
-        health: HEALTH,
         volumes: [{ name: 'data', size: '1Gi', mount: '/data', backup: { schedule: '6h', keep: 4 } }],
       },
       't',

@@ -162,6 +162,16 @@ const cases: Case[] = [
     alert: 'GrimTlsCertificateExpiring',
     fires: [{ path: '/tls/server.crt', severity: 'warning' }],
   },
+  {
+    // web's last build failed; api's failed once and the next one passed
+    series: [
+      { series: 'grim_pipeline_last_build_failed{pipeline="web"}', values: '0 0 1 1' },
+      { series: 'grim_pipeline_last_build_failed{pipeline="api"}', values: '0 1 0 0' },
+    ],
+    at: '3m',
+    alert: 'GrimPipelineBuildFailed',
+    fires: [{ pipeline: 'web', severity: 'warning' }],
+  },
 ];
 
 test(
@@ -173,7 +183,7 @@ test(
       writeFileSync(join(dir, 'rules.yml'), alertRulesYaml());
       const r = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /SUCCESS: 11 rules found/);
+      assert.match(r.stdout, /SUCCESS: 12 rules found/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@
  *  - SeaweedFS_master_*: SeaweedFS masters' own /metrics (names from weed/stats/metrics.go)
  *  - grim_volume_last_backup_age_seconds (/metrics) and grim_volume_backup_interval_seconds (/metrics/federate):
  *    grim's volume backups
+ *  - grim_pipeline_last_build_failed (/metrics): grim's build watcher over Buildbot's builds
  */
 import { stringify } from 'yaml';
 
@@ -140,6 +141,19 @@ export function alertRules(o: RuleOptions = {}): { groups: { name: string; rules
             'critical',
             'The last good backup of {{ $labels.app }}/{{ $labels.volume }} is older than twice its schedule',
             'Last good backup {{ $value | humanizeDuration }} ago.',
+          ),
+        ],
+      },
+      {
+        name: 'grim-pipelines',
+        rules: [
+          rule(
+            'GrimPipelineBuildFailed',
+            'grim_pipeline_last_build_failed == 1',
+            '0m',
+            'warning',
+            'The last build of pipeline {{ $labels.pipeline }} failed',
+            'Nothing was deployed from it; the build log is on the pipeline page (grim pipeline builds {{ $labels.pipeline }}).',
           ),
         ],
       },

@@ -5,85 +5,38 @@
 //   - a commit pushed to main is polled, built, pushed and deployed with no further action (push → serving time);
 //   - applying a new configuration while that build runs reloads Buildbot without losing the build;
 //   - a commit that breaks the build and one failing the test command deploy nothing: the release stays;
-//   - a signed GitHub webhook builds and deploys a commit on another branch; a wrong signature and a replayed
-//     delivery are refused and audited;
+//   - the Pipelines page in Chromium: list, master.cfg before apply (applied from the page), builds and logs;
+//   - the master restarts and keeps its build history;
+//   - signed GitHub and Gitea webhooks and a GitLab token webhook, over grim's HTTP server, each build and deploy
+//     a commit on their pipeline's branch; a wrong signature and a replayed delivery are refused and audited;
 //   - the release records pipeline, build number, commit and digest; `grim pipeline builds` lists them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import {
+  ALPINE,
+  COMMIT,
+  deliverWebhook,
+  eventually,
+  SETUP_REPO,
+  VENV,
+  vmMissing,
+} from './pipelines-support.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execInNode } from '../../src/lab/node-control.ts';
-import { signWebhook } from '../../src/domain/webhooks.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addLab, fetchText } from '../helpers/apps-lab.ts';
 import { grim, cliEnv } from '../helpers/grim-process.ts';
 import { withLab } from '../helpers/lab.ts';
 import { freePort, registryBinaryAvailable } from '../helpers/registry.ts';
 import { labOpCtx } from './vm-support.ts';
+import { ensureWebBuilt } from '../e2e/web-build.ts';
+import { checkPipelinesPage } from './pipelines-ui.ts';
 
 const APP = `pw${randomBytes(3).toString('hex')}`;
 const VM_APP = `${APP}v`;
-const ALPINE =
-  process.env.GRIM_ALPINE_ROOTFS ?? '/work/shared/fixtures/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz';
-
-/** What the tarball part (a qemu-microvm app under TCG) needs; undefined when everything is there. */
-function vmMissing(): string | undefined {
-  const k = existsSync('/boot') ? readdirSync('/boot').find((f) => f.startsWith('vmlinuz-')) : undefined;
-  if (!k) return 'no /boot/vmlinuz-* (apt-get install linux-image-amd64)';
-  if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed';
-  if (!existsSync(ALPINE)) return `Alpine minirootfs not found at ${ALPINE} (GRIM_ALPINE_ROOTFS)`;
-  return undefined;
-}
-const VENV = process.env.GRIM_BUILDBOT_VENV || '/opt/grim-venv';
-
-const DOCKERFILE = `FROM scratch
-ARG GREETING=none
-COPY rootfs/ /
-COPY index.html /www/index.html
-CMD ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
-`;
-
-/** The repository on lab node 1: a bare repo under /srv/git served by git daemon, and a work tree to commit in. */
-const SETUP_REPO = (addr: string) => `set -e
-mkdir -p /srv/git /srv/work/rootfs/bin /srv/work/rootfs/etc /srv/work/rootfs/tmp
-git init -q --bare -b main /srv/git/web.git
-cd /srv/work && git init -q -b main
-cp /usr/bin/busybox rootfs/bin/busybox
-printf 'root:x:0:0:root:/:/bin/busybox\\n' > rootfs/etc/passwd
-touch rootfs/tmp/.keep
-cat > Dockerfile <<'EOF'
-${DOCKERFILE}EOF
-printf '#!/bin/sh\\ngrep -q hello index.html\\n' > test.sh
-echo 'hello v1' > index.html
-git add -A && git -c user.name=t -c user.email=t@lab commit -qm v1
-git remote add origin /srv/git/web.git && git push -q origin main
-git daemon --detach --reuseaddr --export-all --base-path=/srv/git --listen=${addr} --pid-file=/run/gitd.pid /srv/git
-for i in $(seq 50); do git ls-remote git://${addr}/web.git >/dev/null 2>&1 && break; sleep 0.1; done
-git ls-remote git://${addr}/web.git >/dev/null`;
-
-/** Commits a change on a branch of the lab repository and pushes it; prints the commit id. */
-const COMMIT = (branch: string, change: string, message: string) => `set -e
-cd /srv/work && git checkout -q -B ${branch} >/dev/null 2>&1
-${change}
-git add -A && git -c user.name=t -c user.email=t@lab commit -qm '${message}'
-git push -q -f origin ${branch}
-git rev-parse HEAD`;
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 180_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(250);
-  }
-}
 
 test(
   'pipelines: push → Buildbot → buildah → registry → release on 2 nodes; failures never deploy; webhooks',
@@ -144,6 +97,7 @@ test(
     // Registered before startTestApp's cleanup (after hooks run in order): Buildbot stops before its data goes.
     let stopPipelines = async () => {};
     t.after(() => stopPipelines());
+    ensureWebBuilt();
     const a = await startTestApp(t);
     stopPipelines = async () => {
       await a.services.pipelines.stop();
@@ -314,68 +268,100 @@ test(
     assert.deepEqual(await a.services.pipelines.watchOnce(), [], 'reported once');
     const failures = (await call('GET', '/api/audit?action=pipeline.build-failed&limit=10')).json.entries;
     assert.equal(failures.length, 2);
-    assert.ok(
-      a.services.pipelines.metricsLines().includes('grim_pipeline_last_build_failed{pipeline="web"} 1'),
-    );
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${grimPort}/metrics`, {
+        headers: { authorization: `Bearer ${a.adminToken}` },
+      })
+    ).text();
+    assert.match(metrics, /^grim_pipeline_last_build_failed\{pipeline="web"\} 1$/m);
     const still = await serving('hello v2\n');
     assert.ok(still, 'v2 still serves');
     assert.equal(still.currentRelease, release2, 'no new release');
 
-    // 3. Webhooks: a signed GitHub push builds and deploys a commit on the webhook pipeline's branch.
-    const v5 = (
-      await execInNode(
-        lab,
-        1,
-        COMMIT('release', "echo 'hello v5' > index.html; printf 'exit 0\\n' > test.sh", 'v5'),
-      )
-    ).stdout.trim();
-    const payload = Buffer.from(
-      JSON.stringify({ ref: 'refs/heads/release', after: v5, repository: { clone_url: repo } }),
-    );
-    const post = (headers: Record<string, string>, body = payload) =>
-      a.app.inject({
-        method: 'POST',
-        url: '/api/pipelines/web-hook/webhook',
-        headers: { 'content-type': 'application/json', 'x-github-event': 'push', ...headers },
-        payload: body,
-      });
-    const delivery = randomUUID();
-    const wrong = await post({
-      'x-github-delivery': randomUUID(),
-      ...signWebhook('github', 'not-the-secret', payload),
+    // 3. The Pipelines page in Chromium: the list, master.cfg of two new webhook pipelines shown before it is
+    // applied (from the page), builds with states and the failed build's log.
+    const secrets: Record<string, string> = { 'web-hook': secret };
+    for (const [name, provider, branch] of [
+      ['web-gitlab', 'gitlab', 'gitlab'],
+      ['web-gitea', 'gitea', 'gitea'],
+    ] as const) {
+      const r = await call('POST', '/api/pipelines', {
+        name, repo, branch, app: APP, build: { kind: 'dockerfile', dockerfile: 'Dockerfile' },
+        pollSeconds: 0, webhook: provider,
+      }); // prettier-ignore
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+      secrets[name] = r.json.webhookSecret;
+    }
+    await checkPipelinesPage(t, `http://127.0.0.1:${grimPort}`, {
+      pipelines: ['web', 'web-gitea', 'web-gitlab', 'web-hook'],
+      pendingPipeline: 'web-gitea',
+      okBuild: b2.number,
+      failedBuild: bBroken.number,
+      failedLog: /missing-file/,
     });
-    assert.equal(wrong.statusCode, 401, wrong.body);
-    const hookAt = Date.now();
-    const good = await post({ 'x-github-delivery': delivery, ...signWebhook('github', secret, payload) });
-    assert.equal(good.statusCode, 202, good.body);
-    const replay = await post({ 'x-github-delivery': delivery, ...signWebhook('github', secret, payload) });
-    assert.equal(replay.statusCode, 409, replay.body);
-    const app5 = await eventually('v5 serving on both nodes', () => serving('hello v5\n'), 240_000).catch(
-      async (err) => {
-        const builds = await buildsOf('web-hook');
-        const logs = [];
-        for (const b of builds)
-          logs.push((await call('GET', `/api/pipelines/web-hook/builds/${b.number}`)).json);
-        throw new Error(`${err.message}: ${JSON.stringify(builds)} ${JSON.stringify(logs).slice(-3000)}`);
-      },
-    );
-    console.log(`# signed webhook → serving on 2 nodes: ${((Date.now() - hookAt) / 1000).toFixed(1)} s`);
-    const b5 = await buildOf('web-hook', v5);
-    Object.assign(app5, await eventually('the v5 rollout to finish', settled));
-    assert.equal(b5.release, app5.currentRelease);
-    const audit = (await call('GET', '/api/audit?action=pipeline.webhook&limit=20')).json.entries as any[];
-    const outcomes = audit.map((e) => [e.outcome, e.details.reason ?? e.details.commit ?? '']);
+    assert.equal((await call('GET', '/api/build-config')).json.pending, false, 'applied from the page');
+
+    // 4. The master restarts: its state (build history) is kept in its state directory.
+    const history = (await buildsOf('web')).map((b: any) => [b.number, b.commit, b.state]);
+    await a.services.pipelines.buildbot.master.stop();
+    assert.equal(a.services.pipelines.buildbot.master.running(), false);
+    a.services.pipelines.buildbot.master.start();
+    await eventually('Buildbot back with its worker', () => a.services.pipelines.buildbot.ready(), 120_000);
     assert.deepEqual(
-      outcomes.reverse(),
-      [
-        ['denied', 'signature or token does not match'],
-        ['success', v5],
-        ['denied', 'replayed delivery'],
-      ],
-      JSON.stringify(audit),
+      (await buildsOf('web')).map((b: any) => [b.number, b.commit, b.state]),
+      history,
     );
 
-    // 4. `grim pipeline builds` lists the builds with their commits, states and releases.
+    // 5. Webhooks through grim's HTTP server: a GitHub, a GitLab and a Gitea push each build and deploy a commit
+    // of their pipeline's branch; a wrong signature (token) and a replayed delivery are refused and audited.
+    for (const [pipeline, provider, branch] of [
+      ['web-hook', 'github', 'release'],
+      ['web-gitlab', 'gitlab', 'gitlab'],
+      ['web-gitea', 'gitea', 'gitea'],
+    ] as const) {
+      const text = `hello ${provider}`;
+      const change = `echo '${text}' > index.html; printf 'exit 0\\n' > test.sh`;
+      const commit: string = (await execInNode(lab, 1, COMMIT(branch, change, provider))).stdout.trim();
+      const payload = Buffer.from(
+        JSON.stringify({ ref: `refs/heads/${branch}`, after: commit, checkout_sha: commit, repository: { clone_url: repo } }),
+      ); // prettier-ignore
+      const hookUrl = `http://127.0.0.1:${grimPort}/api/pipelines/${pipeline}/webhook`;
+      const delivery = randomUUID();
+      assert.equal(await deliverWebhook(hookUrl, provider, 'not-the-secret', payload, randomUUID()), 401);
+      const hookAt = Date.now();
+      assert.equal(await deliverWebhook(hookUrl, provider, secrets[pipeline], payload, delivery), 202);
+      assert.equal(await deliverWebhook(hookUrl, provider, secrets[pipeline], payload, delivery), 409);
+      const served = await eventually(
+        `${text} serving on both nodes`,
+        () => serving(`${text}\n`),
+        240_000,
+      ).catch(async (err) => {
+        const builds = await buildsOf(pipeline);
+        const logs = [];
+        for (const b of builds)
+          logs.push((await call('GET', `/api/pipelines/${pipeline}/builds/${b.number}`)).json);
+        throw new Error(`${err.message}: ${JSON.stringify(builds)} ${JSON.stringify(logs).slice(-3000)}`);
+      });
+      console.log(
+        `# signed ${provider} webhook → serving on 2 nodes: ${((Date.now() - hookAt) / 1000).toFixed(1)} s`,
+      );
+      const b5 = await buildOf(pipeline, commit);
+      Object.assign(served, await eventually('the rollout to finish', settled));
+      assert.equal(b5.release, served.currentRelease);
+      const audit = (await call('GET', `/api/audit?action=pipeline.webhook&target=${pipeline}&limit=20`)).json
+        .entries as any[];
+      assert.deepEqual(
+        audit.map((e) => [e.outcome, e.details.reason ?? e.details.commit ?? '', e.ip]).reverse(),
+        [
+          ['denied', 'signature or token does not match', '127.0.0.1'],
+          ['success', commit, '127.0.0.1'],
+          ['denied', 'replayed delivery', '127.0.0.1'],
+        ],
+        JSON.stringify(audit),
+      );
+    }
+
+    // 6. `grim pipeline builds` lists the builds with their commits, states and releases.
     const cli = await grim(['pipeline', 'builds', 'web', '--json'], {
       ...cliEnv(),
       GRIM_SERVER: `http://127.0.0.1:${grimPort}`,
@@ -393,7 +379,7 @@ test(
         JSON.stringify(listed),
       );
 
-    // 5. A tarball pipeline: `git archive` of the commit → a tarball + Alpine runtime app (qemu-microvm) → serving.
+    // 7. A tarball pipeline: `git archive` of the commit → a tarball + Alpine runtime app (qemu-microvm) → serving.
     if (noVm) return;
     const vmCreated = await call('POST', '/api/apps', {
       name: VM_APP,

@@ -20,6 +20,7 @@ import { registerStatusCommand } from './commands/status.ts';
 import { registerBackupCommands } from './commands/backup.ts';
 import { registerSshCommands } from './commands/ssh.ts';
 import { registerInstallCommands } from './commands/install.ts';
+import { registerMasterKeyCommands } from './commands/master-key.ts';
 import { GRIM_VERSION } from '../server/version.ts';
 
 const program = new Command()
@@ -49,6 +50,7 @@ registerBackupCommands(program, (c) => (exitCode = c));
 registerPipelineCommands(program);
 registerSshCommands(program);
 registerInstallCommands(program);
+registerMasterKeyCommands(program);
 
 try {
   await program.parseAsync(process.argv);

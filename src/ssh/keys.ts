@@ -77,3 +77,11 @@ const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 export function isFingerprint(value: string): boolean {
   return FINGERPRINT.test(value);
 }
+
+/** The same key pair with its private key sealed under another master key (`grim master-key rotate`). */
+export function resealStoredKeyPair(from: SecretBox, to: SecretBox, stored: StoredKeyPair): StoredKeyPair {
+  return {
+    ...stored,
+    sealedPrivateKey: to.seal(from.open(stored.sealedPrivateKey, SEAL_CONTEXT), SEAL_CONTEXT),
+  };
+}

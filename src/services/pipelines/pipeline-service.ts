@@ -75,6 +75,10 @@ export interface PipelineView {
   createdAt: number;
 }
 
+/** Contexts of a pipeline's sealed webhook secret and deploy token (see SecretBox.seal). */
+export const webhookContext = (pipeline: string) => `pipeline-webhook:${pipeline}`;
+export const deployTokenContext = (pipeline: string) => `pipeline-token:${pipeline}`;
+
 const view = (r: PipelineRow): PipelineView => {
   const s = JSON.parse(r.spec) as PipelineSpec;
   return {
@@ -156,8 +160,8 @@ export class PipelineService {
     await insertPipeline(this.d.db, {
       spec: checked.spec,
       provider: input.webhook ?? null,
-      webhookSecret: webhookSecret ? this.d.box.seal(webhookSecret, `pipeline-webhook:${input.name}`) : '',
-      deployToken: this.d.box.seal(token.secret, `pipeline-token:${input.name}`),
+      webhookSecret: webhookSecret ? this.d.box.seal(webhookSecret, webhookContext(input.name)) : '',
+      deployToken: this.d.box.seal(token.secret, deployTokenContext(input.name)),
       deployTokenId: token.token.id,
       by: owner.username,
     });
@@ -219,7 +223,7 @@ export class PipelineService {
     for (const r of await listPipelineRows(this.d.db))
       bb.writeSecret(
         `deploy-${r.name}`,
-        this.d.box.open(r.deploy_token, `pipeline-token:${r.name}`).toString(),
+        this.d.box.open(r.deploy_token, deployTokenContext(r.name)).toString(),
       );
     const { reloaded } = await bb.apply(await this.renderConfig());
     const started = !bb.master.running();
@@ -293,7 +297,7 @@ export class PipelineService {
       await audit('denied', { reason: 'no such pipeline webhook' });
       return { status: 404, code: 'not_found', message: `pipeline ${name.slice(0, 64)} has no webhook` };
     }
-    const secret = this.d.box.open(r.webhook_secret, `pipeline-webhook:${name}`).toString();
+    const secret = this.d.box.open(r.webhook_secret, webhookContext(name)).toString();
     const verdict = verifyWebhook(r.webhook_provider, secret, headers, body);
     if (!verdict.ok) {
       await audit('denied', { reason: verdict.reason, delivery: verdict.delivery });

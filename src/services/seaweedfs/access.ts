@@ -15,7 +15,7 @@ import {
 import { mountOptions, optionsFile, PORTS } from '../../domain/seaweedfs/cluster.ts';
 import { securityToml } from '../../domain/seaweedfs/config-files.ts';
 import { seaweedRepo } from '../../store/seaweedfs-repo.ts';
-import { newAccessKey, newSecretKey, until, type SeaweedService } from './seaweed-service.ts';
+import { KEY_CONTEXT, newAccessKey, newSecretKey, until, type SeaweedService } from './seaweed-service.ts';
 import { hp } from './health-poll.ts';
 
 const ACTIONS = ['Read', 'Write'] as const;
@@ -132,7 +132,7 @@ export class SeaweedAccess {
       name: body.name,
       bucket: body.bucket,
       actions: JSON.stringify([...actions].sort()),
-      secret: this.#s.d.box.seal(secretKey, `seaweedfs-key:${environment}:${accessKey}`),
+      secret: this.#s.d.box.seal(secretKey, KEY_CONTEXT(environment, accessKey)),
       status: 'active',
       created_at: Date.now(),
       retired_at: null,

@@ -59,7 +59,8 @@ export interface CreateClusterBody {
   version: string;
 }
 
-const SECRET_CONTEXT = (env: string) => `seaweedfs:${env}`;
+export const SECRET_CONTEXT = (env: string) => `seaweedfs:${env}`;
+export const KEY_CONTEXT = (env: string, accessKey: string) => `seaweedfs-key:${env}:${accessKey}`;
 export const randomKey = (bytes = 32) => randomBytes(bytes).toString('base64');
 export const newAccessKey = () => 'GRIM' + randomBytes(10).toString('hex').toUpperCase().slice(0, 16);
 export const newSecretKey = () => randomBytes(30).toString('base64').replace(/[+/=]/g, 'x');
@@ -328,7 +329,7 @@ export class SeaweedService {
       keys.map((k) => ({
         name: k.name,
         accessKey: k.access_key,
-        secretKey: this.d.box.open(k.secret, `seaweedfs-key:${environment}:${k.access_key}`).toString('utf8'),
+        secretKey: this.d.box.open(k.secret, KEY_CONTEXT(environment, k.access_key)).toString('utf8'),
         bucket: k.bucket,
         actions: JSON.parse(k.actions),
         active: k.status === 'active',

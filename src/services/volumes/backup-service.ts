@@ -36,8 +36,8 @@ import {
 import { newId } from '../ids.ts';
 import { volumeFsUuid, type VolumeService } from './volume-service.ts';
 
-const targetContext = (name: string) => `backup-target:${name}`;
-const passwordContext = (app: string) => `volume-password:${app}`;
+export const targetContext = (name: string) => `backup-target:${name}`;
+export const passwordContext = (app: string) => `volume-password:${app}`;
 
 export const backupView = (b: BackupRow) => ({
   id: b.id,

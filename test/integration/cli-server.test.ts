@@ -64,8 +64,27 @@ test('first run prints a one-time admin password; the CLI logs in, works, and fa
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /intact/);
 
-  // Tamper with a stored row behind grim's back: verify fails and names the entry.
+  // An anchor exported now catches a truncated tail, which the hash chain alone cannot show.
+  const anchorFile = join(srv.dataDir, 'anchor.json');
+  assert.equal((await grim(['audit', 'anchor', '--out', anchorFile], env)).code, 0);
+  const anchor = JSON.parse(readFileSync(anchorFile, 'utf8')) as { seq: number; hash: string };
+  assert.ok(anchor.seq > 3 && /^[0-9a-f]{64}$/.test(anchor.hash), JSON.stringify(anchor));
+  const anchored = await grim(['audit', 'verify', '--anchor', anchorFile], env);
+  assert.equal(anchored.code, 0, anchored.stdout + anchored.stderr);
+  assert.match(anchored.stdout, /anchor entry present and unchanged/);
   const db = new DatabaseSync(join(srv.dataDir, 'grim.db'));
+  db.exec('DROP TRIGGER audit_log_no_delete');
+  db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(anchor.seq - 1);
+  const chainOnly = await grim(['audit', 'verify'], env);
+  assert.equal(chainOnly.code, 0, 'the shortened chain is still a valid chain');
+  const truncated = await grim(['audit', 'verify', '--anchor', anchorFile], env);
+  assert.equal(truncated.code, 2);
+  assert.match(
+    truncated.stdout,
+    new RegExp(`anchor check FAILED: entry ${anchor.seq} of the anchor is gone: the log was truncated`),
+  );
+
+  // Tamper with a stored row behind grim's back: verify fails and names the entry.
   db.exec('DROP TRIGGER audit_log_no_update');
   db.exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3");
   db.close();

@@ -2,7 +2,8 @@
 // A is killed with SIGKILL mid-rollout; B takes the rollout over (after A's lease expires) and the app serves
 // one release within 30 s; nodes match the database. A restarted leaves B's running job alone. Then both run
 // side by side (GRIM_HA_SOAK_MS, default 20 s; 300000 for the 5-minute soak): no instance is duplicated or
-// removed, and reconciler rounds (GRIM_LOOP_LOG) never overlap between the two instances.
+// removed, and reconciler rounds (GRIM_LOOP_LOG) never overlap between the two instances. Last, A is paused
+// (SIGSTOP) mid-rollout, B takes over, A is revived (SIGCONT): the fencing token keeps A from writing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -274,5 +275,44 @@ test(
     );
     assert.ok(maxGap < 10_000, `the reconciler never stalled for long: longest pause ${maxGap} ms`);
     assert.ok(existsSync(loopLog));
+
+    // 4. Fencing: A is paused (SIGSTOP) mid-rollout, B takes the rollout over once A's leases expire, then A
+    // is revived (SIGCONT) believing it still runs the rollout. Its writes are refused: its job stays as B
+    // marked it, no instance of A's appears, and A itself keeps serving.
+    const d3 = await api(A, 'POST', '/api/apps/kv/deploy', { env: { GREETING: 'v3' } });
+    assert.equal(d3.status, 202, JSON.stringify(d3.json));
+    for (let i = 0; i < 100; i++) {
+      const a = (await api(A, 'GET', '/api/apps/kv')).json.app;
+      if (a.instances.some((x: any) => x.release === d3.json.release)) break;
+      await delay(50);
+    }
+    A.proc.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    let takenOver: any;
+    for (;;) {
+      const jobs3 = (await api(B, 'GET', '/api/jobs?limit=50')).json.jobs;
+      takenOver = jobs3.find((j: any) => j.spec.resumeOf === d3.json.jobId);
+      if (takenOver) break;
+      assert.ok(Date.now() - stoppedAt < TTL_MS + 30_000, 'B takes the paused rollout over');
+      await delay(200);
+    }
+    A.proc.kill('SIGCONT');
+    const a3 = await settled(B);
+    await delay(3 * TTL_MS); // A runs again: whatever it still tries has to pass the fence by now
+    const a4 = await settled(B);
+    assert.equal(a4.currentRelease, d3.json.release, 'B finished the rollout A had started');
+    await matches(a4, 'after A was paused and revived');
+    assert.deepEqual(
+      a4.instances.map((i: any) => i.id).sort(),
+      a3.instances.map((i: any) => i.id).sort(),
+      'the revived A added or removed no instance',
+    );
+    const pausedJob = (await api(B, 'GET', `/api/jobs/${d3.json.jobId}`)).json.job;
+    assert.equal(pausedJob.status, 'interrupted', `A's job stays as B left it: ${JSON.stringify(pausedJob)}`);
+    assert.equal((await fetch(`${A.url}/readyz`)).status, 200, 'the revived A serves');
+    const lease = (await api(B, 'GET', '/api/control-plane')).json;
+    console.log(
+      `# SIGSTOP of A mid-rollout: B took it over ${Date.now() - stoppedAt} ms later (job ${takenOver.status}); A revived, fenced out: ${JSON.stringify(lease.leases?.filter?.((l: any) => l.name.startsWith('rollout:')) ?? [])}`,
+    );
   },
 );

@@ -1,3 +1,4 @@
+import { Tracer, tracingFromEnv } from '../services/tracing/tracer.ts';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -85,7 +86,9 @@ export async function createServices(
     liveInstances: () => leases.liveInstances(),
   });
   await sshRotation.applyKeys(); // a rotation under way: the old key stays a fallback login
+  const tracer = new Tracer(tracingFromEnv(process.env));
   const services = {
+    tracer,
     leases,
     storage,
     storageHealth: new StorageHealthLoop(storage),
@@ -100,7 +103,7 @@ export async function createServices(
     nodes,
     jobs,
     runs: new RunService(nodes, jobs, pool),
-    updates: new UpdateService(nodes, jobs, pool),
+    updates: new UpdateService(nodes, jobs, pool, tracer),
     metrics: new MetricsService({ db, nodes, inventory: new InventoryService(db) }),
     apps: createAppService({
       db,
@@ -109,6 +112,7 @@ export async function createServices(
       dataDir: config.dataDir,
       netbox: config.netbox ?? null,
       leases,
+      tracer,
     }),
     ...createSeaweedServices({ db, pool, audit, dataDir: config.dataDir }),
     pipelines: createPipelineService({ db, audit, auth, dataDir: config.dataDir }),

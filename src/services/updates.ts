@@ -5,6 +5,7 @@ import { runnable } from '../domain/nodes.ts';
 import { targetOf, type NodeService, type NodeTargetSpec } from './nodes.ts';
 import type { JobStore } from './jobs.ts';
 import type { NodeRow } from '../store/nodes-repo.ts';
+import { NO_TRACING, step, type Span, type Tracer } from './tracing/tracer.ts';
 
 export interface UpdateOptions {
   parallel?: number;
@@ -24,10 +25,12 @@ export class UpdateService {
   private readonly nodes: NodeService;
   private readonly jobs: JobStore;
   private readonly pool: SshPool;
-  constructor(nodes: NodeService, jobs: JobStore, pool: SshPool) {
+  private readonly tracer: Tracer;
+  constructor(nodes: NodeService, jobs: JobStore, pool: SshPool, tracer: Tracer = NO_TRACING) {
     this.nodes = nodes;
     this.jobs = jobs;
     this.pool = pool;
+    this.tracer = tracer;
   }
 
   async plan(target: NodeTargetSpec, o: UpdateOptions) {
@@ -58,11 +61,24 @@ export class UpdateService {
 
   private async roll(id: string, rows: NodeRow[], env: Record<string, string>, o: UpdateOptions) {
     const parallel = o.parallel ?? 1;
+    const span = this.tracer.start('os update', {
+      'grim.job.id': id,
+      'grim.nodes': rows.map((r) => r.name).join(','),
+      'grim.parallel': parallel,
+    });
     let failed: string | null = null;
     let i = 0;
     for (; i < rows.length && !failed; i += parallel) {
       const batch = rows.slice(i, i + parallel);
-      const results = await Promise.all(batch.map((n) => this.updateOne(id, n, env, o)));
+      const results = await Promise.all(
+        batch.map((n) =>
+          step(span, `update ${n.name}`, { 'grim.node': n.name }, async (s) => {
+            const ok = await this.updateOne(id, n, env, o, s);
+            if (!ok) throw new Error(`${n.name} failed`);
+            return ok;
+          }).catch(() => false),
+        ),
+      );
       const bad = batch.find((_, k) => !results[k]);
       if (bad) failed = bad.name;
     }
@@ -71,6 +87,7 @@ export class UpdateService {
         status: 'skipped',
         error: `not started: ${failed} failed first`,
       });
+    span.end(failed ? `stopped: ${failed} failed` : undefined);
     await this.jobs.finish(
       id,
       failed ? 'failed' : 'succeeded',
@@ -85,6 +102,7 @@ export class UpdateService {
     n: NodeRow,
     env: Record<string, string>,
     o: UpdateOptions,
+    span: Span,
   ): Promise<boolean> {
     if (!runnable(n.state)) {
       await this.jobs.taskFinished(id, n.name, {
@@ -99,15 +117,17 @@ export class UpdateService {
     const onData = (stream: 'stdout' | 'stderr', chunk: string) =>
       this.jobs.output(id, n.name, stream, chunk);
     try {
-      const { json, result } = await runScript(this.pool, target, 'os-update', env, {
-        timeoutMs: 30 * 60_000,
-        onData,
-      });
+      const { json, result } = await step(span, 'os-update.sh', { 'grim.refresh': env.REFRESH === '1' }, () =>
+        runScript(this.pool, target, 'os-update', env, { timeoutMs: 30 * 60_000, onData }),
+      );
       const r = json as { rebootRequired?: boolean };
+      span.set({ 'grim.reboot_required': r.rebootRequired === true });
       if (r.rebootRequired && o.reboot !== false) {
         this.jobs.output(id, n.name, 'stdout', '\n[grim] reboot required: rebooting and waiting for SSH\n');
-        await runScript(this.pool, target, 'reboot', {}, { timeoutMs: 30_000 });
-        await this.waitForReboot(n, o.rebootTimeoutMs ?? 300_000);
+        await step(span, 'reboot.sh', {}, () =>
+          runScript(this.pool, target, 'reboot', {}, { timeoutMs: 30_000 }),
+        );
+        await step(span, 'wait for SSH', {}, () => this.waitForReboot(n, o.rebootTimeoutMs ?? 300_000));
         this.jobs.output(id, n.name, 'stdout', '[grim] node is back\n');
       }
       await this.jobs.taskFinished(id, n.name, {

@@ -20,6 +20,7 @@ import { SecretBox } from '../../src/ssh/index.ts';
 import { JobStore } from '../../src/services/jobs.ts';
 import { AppService } from '../../src/services/apps/app-service.ts';
 import type { NodeListing } from '../../src/services/apps/reconciler.ts';
+import type { AppDeps } from '../../src/services/apps/context.ts';
 
 export type Phase = 'create' | 'start' | 'health' | 'stop' | 'destroy';
 
@@ -29,6 +30,8 @@ type NodeInstance = {
   supervised: boolean;
   restarts: number;
   ports: number[];
+  /** The environment the instance was created with. */
+  env: Record<string, string>;
 };
 
 /** What the fake nodes hold, and the calls the driver got. Shared by every AppService of one test ("process"). */
@@ -142,6 +145,7 @@ export class FakeDriver implements RuntimeDriver {
         supervised: false,
         restarts: 0,
         ports: spec.ports.map((p) => p.hostPort),
+        env: spec.env,
       });
     return { driver: this.kind, instanceId: spec.instanceId, node: ctx.node, data: { fake: true } };
   }
@@ -215,7 +219,13 @@ export interface FakeEngine {
 }
 
 /** One grim "process": an AppService on `db` with the fake driver over `nodes`. */
-export function fakeEngine(db: Db, nodes: FakeNodes, key: Buffer, kind: RuntimeKind = 'script'): FakeEngine {
+export function fakeEngine(
+  db: Db,
+  nodes: FakeNodes,
+  key: Buffer,
+  kind: RuntimeKind = 'script',
+  extra: Pick<AppDeps, 'tracer'> = {},
+): FakeEngine {
   const driver = new FakeDriver(nodes, kind);
   const jobs = new JobStore(db, `fake-${randomBytes(4).toString('hex')}`);
   const apps = new AppService({
@@ -225,6 +235,7 @@ export function fakeEngine(db: Db, nodes: FakeNodes, key: Buffer, kind: RuntimeK
     drivers: new DriverSet([driver]),
     nodes: (node, log, signal) => fakeCtx(nodes, driver, node.name, log, signal),
     sleep: async () => undefined,
+    ...extra,
   });
   return { apps, driver, jobs };
 }

@@ -13,6 +13,7 @@ import {
   startNode,
 } from '../../src/lab/node-control.ts';
 import type { LabState } from '../../src/lab/lab.ts';
+import { spanTree, startTraceDouble } from '../helpers/otlp-trace-double.ts';
 
 async function addLabNodes(a: TestApp, lab: LabState, env = 'lab') {
   assert.equal(
@@ -203,9 +204,14 @@ test('the same node scripts run on Alpine lab nodes (busybox ash, apk)', async (
   assert.equal(uj.tasks[0].result.manager, 'apk');
 });
 
-test('rolling OS update on Debian lab nodes: dry run shows the script, reboot waits for SSH, a failure stops the roll', async (t) => {
+test('rolling OS update on Debian lab nodes: dry run shows the script, reboot waits for SSH, a failure stops the roll, traced step by step', async (t) => {
   const lab = await withLab(t, { nodes: 3, os: 'debian' });
   if (!lab) return;
+  // The roll is exported as a trace to an OTLP receiver (protocol double: official protos, GRIM_SHARED_DIR).
+  const otlp = await startTraceDouble();
+  t.after(() => otlp.close());
+  process.env.GRIM_OTLP_ENDPOINT = otlp.url;
+  t.after(() => delete process.env.GRIM_OTLP_ENDPOINT);
   const a = await startTestApp(t);
   await addLabNodes(a, lab);
   const plan = await a.call('POST', '/api/updates/plan', {
@@ -243,4 +249,20 @@ test('rolling OS update on Debian lab nodes: dry run shows the script, reboot wa
   assert.match(job.summary, /n2 failed/);
   // After the reboot /run is fresh, so the reboot marker is gone: the node really rebooted.
   assert.equal((await execInNode(lab, 1, 'test -e /run/reboot-required; echo $?')).stdout.trim(), '1');
+
+  for (let i = 0; i < 50 && !otlp.spans.some((s) => s.name === 'os update'); i++)
+    await new Promise((r) => setTimeout(r, 100)); // batches leave within 1 s
+  assert.deepEqual(otlp.violations, []);
+  assert.deepEqual(spanTree(otlp.spans, 'os update'), [
+    'os update [error]',
+    '  update n1',
+    '    os-update.sh',
+    '    reboot.sh',
+    '    wait for SSH',
+    '  update n2 [error]',
+    '    os-update.sh [error]',
+  ]);
+  const root = otlp.spans.find((s) => s.name === 'os update')!;
+  assert.equal(root.attributes['grim.job.id'], up.json.job.id);
+  assert.equal(otlp.spans.find((s) => s.name === 'update n1')!.attributes['grim.reboot_required'], true);
 });

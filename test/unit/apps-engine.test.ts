@@ -263,7 +263,7 @@ for (const c of storeCases) {
     (nodes.node('n2').get(i2.id) as { supervised: boolean }).supervised = false; // its supervisor died
     nodes
       .node('n1')
-      .set('ghost-1-aaaaa', { app: 'ghost', release: 1, supervised: true, restarts: 0, ports: [] });
+      .set('ghost-1-aaaaa', { app: 'ghost', release: 1, supervised: true, restarts: 0, ports: [], env: {} });
     nodes.strays.set('n2', new Set(['web-9-zzzzz'])); // a process whose directory is gone
     const r = await e.apps.reconcile();
     assert.deepEqual(r.errors, []);

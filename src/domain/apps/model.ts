@@ -277,9 +277,17 @@ export function instanceEnv(
     release: number;
     instanceId: string;
     listenPorts: Record<string, number>;
+    /** Where the app sends its traces (OTLP/HTTP base URL); the app's own OTEL_* settings win. */
+    otlpEndpoint?: string;
   },
 ): Record<string, string> {
   const env: Record<string, string> = { ...spec.env, ...secrets };
+  if (facts.otlpEndpoint) {
+    env.OTEL_EXPORTER_OTLP_ENDPOINT ??= facts.otlpEndpoint;
+    env.OTEL_EXPORTER_OTLP_PROTOCOL ??= 'http/protobuf';
+    env.OTEL_SERVICE_NAME ??= facts.app;
+    env.OTEL_RESOURCE_ATTRIBUTES ??= `deployment.environment=${facts.environment},service.version=${facts.release},service.instance.id=${facts.instanceId}`;
+  }
   env.GRIM_APP = facts.app;
   env.GRIM_ENVIRONMENT = facts.environment;
   env.GRIM_RELEASE = String(facts.release);

@@ -15,6 +15,7 @@ import type { UsageSource } from './planner.ts';
 import { KeyedLock } from './locks.ts';
 import type { VolumeService } from '../volumes/volume-service.ts';
 import type { LeaseManager } from '../leases.ts';
+import type { Tracer } from '../tracing/tracer.ts';
 
 /** The OpCtx through which drivers act on `node` (scripts and uploads), with log lines going to `log`. */
 export type NodeAccess = (node: NodeRow, log: (line: string) => void, signal?: AbortSignal) => OpCtx;
@@ -35,6 +36,8 @@ export interface AppDeps {
    * lease's token. Without it (unit tests) rollouts run unfenced.
    */
   leases?: LeaseManager;
+  /** Rollouts become traces (a span per unit and step); instances get OTEL_* pointing at its app endpoint. */
+  tracer?: Tracer;
 }
 
 export interface AppRuntime extends AppDeps {

@@ -21,6 +21,8 @@ export function buildInstanceSpec(
   app: AppRow,
   release: ReleaseRow,
   inst: InstanceRow,
+  /** OTEL_EXPORTER_OTLP_ENDPOINT for the app (grim's tracing settings), if any. */
+  otlpEndpoint?: string,
 ): InstanceSpec {
   const spec: AppSpec = appSpec(release);
   const hostPorts = instancePorts(inst);
@@ -38,6 +40,7 @@ export function buildInstanceSpec(
       release: release.number,
       instanceId: inst.id,
       listenPorts,
+      ...(otlpEndpoint ? { otlpEndpoint } : {}),
     }),
     ports: spec.ports.map((p) => ({
       name: p.name,

@@ -176,7 +176,10 @@ export class Reconciler {
         const rel = await getRelease(db, row.app, row.release);
         if (!app || !rel) continue;
         const driver = this.d.drivers.get(appSpec(rel).runtime);
-        const handle = await driver.create(buildInstanceSpec(this.d.box, app, rel, row), ctx);
+        const handle = await driver.create(
+          buildInstanceSpec(this.d.box, app, rel, row, this.d.tracer?.settings?.appEndpoint),
+          ctx,
+        );
         await setInstanceHandle(db, id, handle);
         await driver.start(handle, ctx);
         if (row.state !== 'pending' && row.state !== 'starting')

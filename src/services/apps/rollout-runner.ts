@@ -10,6 +10,7 @@ import { batches, type RolloutPlan, type RolloutUnit, type UnitPhase } from '../
 import { getNodeRow } from '../../store/nodes-repo.ts';
 import type { Queryable } from '../../store/db.ts';
 import { newId } from '../ids.ts';
+import { NO_TRACING, step, type Span } from '../tracing/tracer.ts';
 import type { AppRuntime } from './context.ts';
 import { healthTarget, waitHealthy } from './health.ts';
 import { VM_RUNTIMES } from '../../domain/apps/model.ts';
@@ -81,9 +82,16 @@ export class RolloutRunner {
     this.active.add(ro.app);
     let status = 'failed';
     let summary: string;
+    const span = (this.d.tracer ?? NO_TRACING).start(`${ro.kind} ${ro.app}`, {
+      'grim.app': ro.app,
+      'grim.rollout.id': ro.id,
+      'grim.rollout.kind': ro.kind,
+      'grim.release': Number(ro.target_release),
+      'grim.job.id': ro.job_id,
+    });
     try {
       await this.d.jobs.taskStarted(ro.job_id, 'rollout').catch(() => undefined);
-      const r = await this.run(ro);
+      const r = await this.run(ro, span);
       status = r.ok ? 'succeeded' : 'failed';
       summary = r.summary;
     } catch (err) {
@@ -93,6 +101,8 @@ export class RolloutRunner {
     } finally {
       this.active.delete(ro.app);
     }
+    span.set({ 'grim.rollout.summary': summary });
+    span.end(status === 'succeeded' ? undefined : summary);
     await this.d.jobs.taskFinished(ro.job_id, 'rollout', {
       status,
       error: status === 'failed' ? summary : '',
@@ -105,7 +115,7 @@ export class RolloutRunner {
     await setRolloutStatus(this.d.db, id, status, message);
   }
 
-  private async run(ro: RolloutRow): Promise<{ ok: boolean; summary: string }> {
+  private async run(ro: RolloutRow, span: Span): Promise<{ ok: boolean; summary: string }> {
     const plan = rolloutPlan(ro);
     const phases = rolloutPhases(ro);
     let writes = Promise.resolve();
@@ -121,14 +131,27 @@ export class RolloutRunner {
       `${ro.kind} of ${ro.app} to release ${ro.target_release}: ${plan.units.length} new instance(s), ` +
         `${plan.units.filter((u) => u.oldId).length} replaced, ${plan.removals.length} removed, ${plan.maxParallel} at a time`,
     );
-    if ((ro.kind === 'deploy' || ro.kind === 'rollback') && Object.keys(phases).length === 0)
-      await this.d.volumes?.snapshotBeforeRollout(ro.app, ro.target_release, (l) =>
-        this.log(ro.job_id, '', l),
-      );
+    const volumes = this.d.volumes;
+    if ((ro.kind === 'deploy' || ro.kind === 'rollback') && Object.keys(phases).length === 0 && volumes) {
+      const snapshot = () =>
+        volumes.snapshotBeforeRollout(ro.app, ro.target_release, (l) => this.log(ro.job_id, '', l));
+      const rel = await getRelease(this.d.db, ro.app, ro.target_release);
+      await (rel && appSpec(rel).volumes?.length ? step(span, 'snapshot volumes', {}, snapshot) : snapshot());
+    }
     let failed: string | null = null;
     for (const batch of batches(plan.units, plan.maxParallel)) {
       const results = await Promise.all(
-        batch.map((u) => this.unit(ro, u, phases[u.newId] ?? 'pending', persist)),
+        batch.map((u) => {
+          const unitSpan = span.child(`instance ${u.newId}`, {
+            'grim.instance': u.newId,
+            'grim.node': u.node,
+            ...(u.oldId ? { 'grim.replaces': u.oldId } : {}),
+          });
+          return this.unit(ro, u, phases[u.newId] ?? 'pending', persist, unitSpan).then((r) => {
+            unitSpan.end(r === true ? undefined : r);
+            return r;
+          });
+        }),
       );
       const bad = results.find((r) => r !== true);
       if (bad) {
@@ -137,12 +160,13 @@ export class RolloutRunner {
       }
     }
     if (!failed) {
-      for (const id of plan.removals) await this.removeInstance(ro, id);
+      for (const id of plan.removals)
+        await step(span, `remove ${id}`, { 'grim.instance': id }, () => this.removeInstance(ro, id));
       await writes;
       return this.succeed(ro, plan);
     }
     await writes;
-    return this.fail(ro, failed, phases);
+    return step(span, 'stop and revert', { 'grim.failure': failed }, (s) => this.fail(ro, failed, phases, s));
   }
 
   /** One unit: create + start the new instance, wait until healthy, remove the old one. true, or why it failed. */
@@ -151,6 +175,7 @@ export class RolloutRunner {
     u: RolloutUnit,
     start: UnitPhase,
     persist: (id: string, p: UnitPhase) => Promise<void>,
+    span: Span,
   ): Promise<true | string> {
     let phase = start;
     if (phase === 'done') return true;
@@ -170,32 +195,47 @@ export class RolloutRunner {
     const ctx = this.d.nodes(node, (line) => this.log(ro.job_id, u.node, line));
     try {
       if (phase === 'pending') {
-        if (VM_RUNTIMES.includes(spec.runtime)) {
-          const fp = await driver.fingerprint(ctx);
-          if (!fp.available) throw new Error(`${spec.runtime} is not available on ${u.node}: ${fp.reason}`);
-        }
+        if (VM_RUNTIMES.includes(spec.runtime))
+          await step(span, 'fingerprint', {}, async () => {
+            const fp = await driver.fingerprint(ctx);
+            if (!fp.available) throw new Error(`${spec.runtime} is not available on ${u.node}: ${fp.reason}`);
+          });
         // A stateful instance owns its node's copy of the volumes: the old one stops before the new one starts.
-        if (u.oldId && VolumeService.stateful(spec)) await this.removeInstance(ro, u.oldId);
-        const volumes = await this.d.volumes?.prepare({
-          app: app.name,
-          environment: app.environment,
-          release: Number(rel.number),
-          spec,
-          node,
-          ctx,
-        });
-        const instanceSpec = buildInstanceSpec(this.d.box, app, rel, inst);
-        const handle = await driver.create(
-          volumes?.length ? { ...instanceSpec, volumes } : instanceSpec,
-          ctx,
+        const oldId = u.oldId;
+        if (oldId && VolumeService.stateful(spec))
+          await step(span, 'remove old instance', { 'grim.instance': oldId }, () =>
+            this.removeInstance(ro, oldId),
+          );
+        const prepare = async () =>
+          this.d.volumes?.prepare({
+            app: app.name,
+            environment: app.environment,
+            release: Number(rel.number),
+            spec,
+            node,
+            ctx,
+          });
+        const volumes = spec.volumes?.length
+          ? await step(span, 'prepare volumes', {}, prepare)
+          : await prepare();
+        const instanceSpec = buildInstanceSpec(
+          this.d.box,
+          app,
+          rel,
+          inst,
+          this.d.tracer?.settings?.appEndpoint,
+        );
+        const handle = await step(span, 'create', { 'grim.runtime': spec.runtime }, () =>
+          driver.create(volumes?.length ? { ...instanceSpec, volumes } : instanceSpec, ctx),
         );
         await setInstanceHandle(db, inst.id, handle);
-        await driver.start(handle, ctx);
+        await step(span, 'start', {}, () => driver.start(handle, ctx));
         await setInstanceState(db, inst.id, 'starting');
         await persist(u.newId, (phase = 'started'));
       }
       if (phase === 'started') {
         const fresh = (await getInstance(db, inst.id)) ?? inst;
+        const healthSpan = span.child('health', { 'grim.health': spec.health?.type ?? 'none' });
         const r = await waitHealthy(
           spec.health,
           {
@@ -207,6 +247,7 @@ export class RolloutRunner {
           handleOf(fresh, spec.runtime),
           this.d.sleep,
         );
+        healthSpan.end(r.healthy ? undefined : r.message);
         if (!r.healthy) {
           this.log(ro.job_id, u.node, `${inst.id}: ${r.message}; the roll stops here`);
           await setInstanceState(db, inst.id, 'unhealthy', r.message);
@@ -218,7 +259,11 @@ export class RolloutRunner {
         await persist(u.newId, (phase = 'healthy'));
       }
       if (phase === 'healthy') {
-        if (u.oldId) await this.removeInstance(ro, u.oldId);
+        const oldId = u.oldId;
+        if (oldId)
+          await step(span, 'remove old instance', { 'grim.instance': oldId }, () =>
+            this.removeInstance(ro, oldId),
+          );
         await persist(u.newId, 'done');
       }
       return true;
@@ -282,6 +327,7 @@ export class RolloutRunner {
     ro: RolloutRow,
     why: string,
     phases: Readonly<Record<string, UnitPhase>>,
+    span: Span,
   ): Promise<{ ok: boolean; summary: string }> {
     const db = this.d.db;
     await this.setStatus(ro.id, 'failed', why);
@@ -311,7 +357,7 @@ export class RolloutRunner {
       }),
     );
     const revert = (await getRollout(db, revertId)) as RolloutRow;
-    const r = await this.run(revert);
+    const r = await this.run(revert, span);
     return { ok: false, summary: `${why}; ${r.summary}` };
   }
 }

@@ -4,6 +4,7 @@ import { openSecretBox, type SshPool } from '../../ssh/index.ts';
 import type { JobStore } from '../jobs.ts';
 import type { MetricsService } from '../metrics.ts';
 import type { LeaseManager } from '../leases.ts';
+import type { Tracer } from '../tracing/tracer.ts';
 import { AppService } from './app-service.ts';
 import { instanceCgroupsOn, instanceVmmMetricsOn } from './instance-cgroups.ts';
 import { builtinDrivers, DriverSet, microvmDrivers } from '../../drivers/driver-set.ts';
@@ -23,6 +24,7 @@ export function createAppService(d: {
   dataDir: string;
   netbox?: NetboxSettings | null;
   leases?: LeaseManager;
+  tracer?: Tracer;
 }): AppService {
   const drivers = new DriverSet(builtinDrivers());
   const apps = new AppService({
@@ -32,6 +34,7 @@ export function createAppService(d: {
     drivers,
     nodes: (node, log, signal) => nodeCtx(d.pool, node, log, signal),
     leases: d.leases,
+    ...(d.tracer ? { tracer: d.tracer } : {}),
   });
   const netbox = d.netbox === undefined ? netboxSettingsFromEnv(process.env) : (d.netbox ?? undefined);
   const vms = microvmDrivers({

@@ -261,3 +261,38 @@ for (const c of storeCases) {
     );
   });
 }
+
+for (const c of storeCases)
+  test(`${c.name}: a volume grows with a deploy, never shrinks (refused with the sizes; a rollback keeps the size)`, async (t) => {
+    const db = await open(t, c);
+    if (!db) return;
+    const nodes = new VolumeNodes();
+    const e = engine(db, nodes);
+    const vol = (size: string) => [{ name: 'data', size, mount: '/data' }];
+    await e.apps.create({ ...SCRIPT_APP, name: 'db', volumes: vol('1Gi') }, 't');
+    await e.apps.deploy('db', {}, 't');
+    await settle(e.apps);
+    const sizes = () =>
+      nodes.scripts.filter((s) => s.name === 'volume-create').map((s) => Number(s.env.SIZE_BYTES) / GI);
+    await e.apps.deploy('db', { changes: { volumes: vol('2Gi') } }, 't');
+    await settle(e.apps);
+    await assert.rejects(e.apps.deploy('db', { changes: { volumes: vol('512Mi') } }, 't'), (err: any) => {
+      assert.equal(err.code, 'invalid');
+      assert.deepEqual(
+        err.details.map((d: any) => d.path),
+        ['body/volumes/0/size'],
+      );
+      assert.match(
+        err.details[0].message,
+        /volume data is 2147483648 bytes on n[12]: it cannot shrink to 536870912/,
+      );
+      return true;
+    });
+    await e.apps.rollback('db', 1, false, 't');
+    await settle(e.apps);
+    assert.deepEqual(sizes(), [1, 2, 2], 'the rollback to the 1Gi release keeps the grown 2Gi copy');
+    assert.deepEqual(
+      (await appVolumes(db, 'db')).map((v) => Number(v.size_bytes) / GI),
+      [2],
+    );
+  });

@@ -209,6 +209,30 @@ export function checkVolumes(
 }
 
 /** Bytes of node storage one instance's local volumes take. */
+/**
+ * Local volumes never shrink (ZFS refuses a quota under its use, ext4 images would lose data): each volume of
+ * `volumes` smaller than a copy grim already keeps on some node is a problem, with both sizes.
+ */
+export function shrinkProblems(
+  volumes: readonly VolumeSpec[] | undefined,
+  copies: ReadonlyArray<{ name: string; node: string; sizeBytes: number }>,
+): Problem[] {
+  const problems: Problem[] = [];
+  (volumes ?? []).forEach((v, i) => {
+    if (v.kind !== 'local') return;
+    const bigger = copies.filter((c) => c.name === v.name && c.sizeBytes > v.sizeBytes);
+    if (bigger.length === 0) return;
+    const largest = Math.max(...bigger.map((c) => c.sizeBytes));
+    problems.push({
+      path: `body/volumes/${i}/size`,
+      message:
+        `volume ${v.name} is ${largest} bytes on ${bigger.map((c) => c.node).join(', ')}: it cannot shrink to ` +
+        `${v.sizeBytes} bytes (make a new volume and restore a backup into it)`,
+    });
+  });
+  return problems;
+}
+
 export const localVolumeBytes = (volumes: readonly VolumeSpec[] | undefined) =>
   (volumes ?? []).filter((v) => v.kind === 'local').reduce((sum, v) => sum + v.sizeBytes, 0);
 

@@ -289,6 +289,7 @@ export class AppService {
       const current = { spec: appSpec(a), secrets: openSecrets(this.d.box, name, a.secrets) };
       const r = applyAppInput(o.changes ?? {}, await this.sizes.list(), current);
       if (!r.ok) throw invalid(`the deploy of ${name} is invalid`, r.problems);
+      await this.volumes.refuseShrinking(name, r.spec);
       const spec = JSON.stringify(r.spec);
       const secrets = sealSecrets(this.d.box, name, r.secrets);
       return this.startRollout(a, {

@@ -7,7 +7,13 @@
 import { createHash } from 'node:crypto';
 import type { AppSpec } from '../../domain/apps/model.ts';
 import { VM_RUNTIMES } from '../../domain/apps/model.ts';
-import { localVolumeBytes, sharedHostPath, type VolumeSpec } from '../../domain/volumes/spec.ts';
+import {
+  localVolumeBytes,
+  sharedHostPath,
+  shrinkProblems,
+  type VolumeSpec,
+} from '../../domain/volumes/spec.ts';
+import { invalid } from '../../domain/errors.ts';
 import type { InstanceVolume, OpCtx } from '../../drivers/driver.ts';
 import type { Db } from '../../store/db.ts';
 import { getNodeRow, type NodeRow } from '../../store/nodes-repo.ts';
@@ -75,6 +81,15 @@ export class VolumeService {
 
   ctx(node: NodeRow, log: (line: string) => void = () => undefined): OpCtx {
     return this.d.nodes(node, log);
+  }
+
+  /** Refuses (400, every volume listed) a deploy that would make a local volume smaller than a kept copy. */
+  async refuseShrinking(app: string, spec: AppSpec): Promise<void> {
+    const copies = (await appVolumes(this.d.db, app))
+      .filter((v) => v.kind === 'local' && v.state === 'present')
+      .map((v) => ({ name: v.name, node: v.node, sizeBytes: Number(v.size_bytes) }));
+    const problems = shrinkProblems(spec.volumes, copies);
+    if (problems.length) throw invalid(`the volumes of ${app} cannot shrink`, problems);
   }
 
   static stateful(spec: AppSpec): boolean {
@@ -168,7 +183,14 @@ export class VolumeService {
     const out: InstanceVolume[] = [];
     const vm = VM_RUNTIMES.includes(p.spec.runtime);
     const restore = await restoreRequest(this.d.db, p.app, p.release);
-    for (const v of p.spec.volumes ?? []) {
+    const kept = new Map(
+      (await appVolumes(this.d.db, p.app))
+        .filter((c) => c.node === p.node.name && c.kind === 'local')
+        .map((c) => [c.name, Number(c.size_bytes)]),
+    );
+    for (const spec of p.spec.volumes ?? []) {
+      // A rollback to a release that asked for less keeps the copy's size: volumes never shrink.
+      const v = { ...spec, sizeBytes: Math.max(spec.sizeBytes, kept.get(spec.name) ?? 0) };
       if (v.kind === 'shared') {
         out.push(await this.prepareShared(p, v));
         continue;

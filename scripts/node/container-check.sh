@@ -7,12 +7,9 @@
 # param: UNPACKER - path of the layer unpacker (oci-unpack.sh) on the node
 # param: INSTANCE_ID (optional) - create STATE_DIR/containers/INSTANCE_ID for this instance
 # result: {"ok":true,"image":BOOL,"missingBlobs":["hex",...],"unpacker":BOOL,"config":{image config, when image is true}}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 is_hex64() {
   case $1 in *[!0-9a-f]* | '') return 1 ;; esac
   [ ${#1} -eq 64 ]

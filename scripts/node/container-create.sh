@@ -16,12 +16,9 @@
 # param: ROOTFS_MODE - auto | overlay | copy (auto: overlay when it mounts, else copy)
 # param: STOP_SIGNAL (optional) - signal for a graceful stop (default TERM)
 # result: {"ok":true,"ip":"A.B.C.D","hostIp":"A.B.C.D","slot":N,"runtime":"runc|crun","firewall":"nft|iptables","rootfs":"overlay|copy"}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 has() { command -v "$1" >/dev/null 2>&1; }
 case ${STATE_DIR:-} in /*) ;; *) fail "STATE_DIR must be an absolute path" ;; esac
 case $STATE_DIR in *[!A-Za-z0-9/_.-]*) fail "STATE_DIR has unsupported characters" ;; esac

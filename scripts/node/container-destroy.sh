@@ -5,12 +5,9 @@
 # param: STATE_DIR - grim's state directory on the node, e.g. /var/lib/grim
 # param: INSTANCE_ID - instance id ([a-z0-9-])
 # result: {"ok":true,"removed":BOOL}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 case ${STATE_DIR:-} in /*) ;; *) fail "STATE_DIR must be an absolute path" ;; esac
 case ${INSTANCE_ID:-} in *[!a-z0-9-]* | -* | '') fail "invalid INSTANCE_ID" ;; esac
 dir=$STATE_DIR/containers/$INSTANCE_ID

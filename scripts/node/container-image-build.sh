@@ -9,12 +9,9 @@
 # param: UPLOAD_SUFFIX - blobs uploaded for this build are at STATE_DIR/blobs/sha256/HEX.UPLOAD_SUFFIX
 # param: UNPACKER - path of oci-unpack.sh on the node
 # result: {"ok":true,"built":BOOL,"layers":N}  (built false: the image was already there)
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 is_hex64() {
   case $1 in *[!0-9a-f]* | '') return 1 ;; esac
   [ ${#1} -eq 64 ]

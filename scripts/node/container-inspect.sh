@@ -6,12 +6,9 @@
 # result: {"ok":true,"state":"running|starting|stopped|failed|missing","pid":N|null,"restarts":N,"lastExit":N|null,
 # result:  "ip":"...","netns":BOOL,"cgroup":{"version":1|2,"path":"...","memoryLimitBytes":N|"max","cpuQuotaUs":N|-1,
 # result:  "cpuPeriodUs":N,"cpuShares":N,"pidsMax":N|"max"}|null}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 case ${STATE_DIR:-} in /*) ;; *) fail "STATE_DIR must be an absolute path" ;; esac
 case ${INSTANCE_ID:-} in *[!a-z0-9-]* | -* | '') fail "invalid INSTANCE_ID" ;; esac
 dir=$STATE_DIR/containers/$INSTANCE_ID

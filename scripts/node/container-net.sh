@@ -11,12 +11,9 @@
 # param: PORTS (optional) - space-separated HOSTPORT:CONTAINERPORT pairs, tcp (up)
 # param: FIREWALL (optional) - nft | iptables (up; down cleans both)
 # result: {"ok":true,"action":"up|down","netns":"grim-ID","veth":"gvTAG"}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 case ${INSTANCE_ID:-} in *[!a-z0-9-]* | -* | '') fail "invalid INSTANCE_ID" ;; esac
 case ${NET_TAG:-} in *[!0-9a-f]* | '') fail "NET_TAG must be hex" ;; esac
 [ ${#NET_TAG} -eq 10 ] || fail "NET_TAG must be 10 hex characters"

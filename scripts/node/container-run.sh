@@ -6,16 +6,13 @@
 # param: INSTANCE_DIR - the instance directory (holds instance.env, config.json, rootfs)
 # param: PREPARE_ONLY (optional) - 1: only make sure the rootfs and the network are ready
 # result: exits with the container's status (writes it to INSTANCE_DIR/last-exit); PREPARE_ONLY prints {"ok":true}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 125
-}
-[ -f "${INSTANCE_DIR:-}/instance.env" ] || fail "no instance.env in '${INSTANCE_DIR:-}'"
+[ -f "${INSTANCE_DIR:-}/instance.env" ] || fail "no instance.env in '${INSTANCE_DIR:-}'" 125
 # shellcheck disable=SC1091 # written by container-create.sh
 . "$INSTANCE_DIR/instance.env"
-cd "$INSTANCE_DIR" || fail "cannot enter $INSTANCE_DIR"
+cd "$INSTANCE_DIR" || fail "cannot enter $INSTANCE_DIR" 125
 
 crun_hybrid() { [ "$RUNTIME" = crun ] && [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; }
 # crun refuses hybrid cgroups whose v2 hierarchy has controllers: hide that hierarchy from crun only.
@@ -37,15 +34,15 @@ rt_exec() {
 
 if [ "$ROOTFS_MODE" = overlay ] && ! grep -q " $INSTANCE_DIR/rootfs overlay " /proc/self/mounts; then
   mount -t overlay overlay -o "lowerdir=$IMAGE_DIR/rootfs,upperdir=$INSTANCE_DIR/upper,workdir=$INSTANCE_DIR/work" \
-    "$INSTANCE_DIR/rootfs" || fail "cannot mount the overlay rootfs"
+    "$INSTANCE_DIR/rootfs" || fail "cannot mount the overlay rootfs" 125
 fi
 net=$(ACTION=up INSTANCE_ID=$INSTANCE_ID NET_TAG=$NET_TAG IP_HOST=$IP_HOST IP_CTR=$IP_CTR PORTS=$PORTS \
   FIREWALL=$FIREWALL sh "$INSTANCE_DIR/container-net.sh" 2>&1)
 case $(printf '%s\n' "$net" | tail -n 1) in
   '{"ok":true'*) ;;
-  *) fail "network setup failed: $(printf '%s\n' "$net" | tail -n 2 | tr '\n' ' ')" ;;
+  *) fail "network setup failed: $(printf '%s\n' "$net" | tail -n 2 | tr '\n' ' ')" 125 ;;
 esac
-mkdir -p "$RUNTIME_ROOT" || fail "cannot create $RUNTIME_ROOT"
+mkdir -p "$RUNTIME_ROOT" || fail "cannot create $RUNTIME_ROOT" 125
 if [ "${PREPARE_ONLY:-}" = 1 ]; then
   printf '{"ok":true}\n'
   exit 0

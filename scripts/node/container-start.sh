@@ -6,12 +6,9 @@
 # param: INSTANCE_ID - instance id ([a-z0-9-])
 # param: WAIT_SECONDS (optional) - how long to wait for "running" (default 30)
 # result: {"ok":true,"started":BOOL,"pid":N}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 case ${STATE_DIR:-} in /*) ;; *) fail "STATE_DIR must be an absolute path" ;; esac
 case ${INSTANCE_ID:-} in *[!a-z0-9-]* | -* | '') fail "invalid INSTANCE_ID" ;; esac
 case ${WAIT_SECONDS:=30} in *[!0-9]* | '') fail "WAIT_SECONDS must be an integer" ;; esac

@@ -6,12 +6,9 @@
 # param: INSTANCE_ID - instance id ([a-z0-9-])
 # param: GRACE_SECONDS (optional) - seconds between the stop signal and KILL (default 10)
 # result: {"ok":true,"wasRunning":BOOL,"graceful":BOOL,"exitCode":N|null}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 case ${STATE_DIR:-} in /*) ;; *) fail "STATE_DIR must be an absolute path" ;; esac
 case ${INSTANCE_ID:-} in *[!a-z0-9-]* | -* | '') fail "invalid INSTANCE_ID" ;; esac
 case ${GRACE_SECONDS:=10} in *[!0-9]* | '') fail "GRACE_SECONDS must be an integer" ;; esac

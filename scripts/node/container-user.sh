@@ -5,12 +5,9 @@
 # param: IMAGE_ID - hex part of the image's manifest digest (the image must be built)
 # param: IMAGE_USER - the user spec
 # result: {"ok":true,"uid":N,"gid":N,"additionalGids":[N,...]}
+# lib: fail
 set -u
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 case ${STATE_DIR:-} in /*) ;; *) fail "STATE_DIR must be an absolute path" ;; esac
 case ${IMAGE_ID:-} in *[!0-9a-f]* | '') fail "IMAGE_ID must be hex" ;; esac
 case ${IMAGE_USER:-} in *[!A-Za-z0-9._:-]* | '') fail "IMAGE_USER is empty or has unsupported characters" ;; esac

@@ -5,13 +5,10 @@
 # param: FILE_SHA256 - the SHA-256 of the content (64 hex digits); a mismatch leaves nothing behind
 # param: FILE_MODE (optional) - octal mode (default 600)
 # result: {"ok":true,"bytes":N}
+# lib: fail
 set -eu
 
 : "${FILE_PATH:?}" "${FILE_SHA256:?}"
-fail() {
-  echo "$1" >&2
-  exit "${2:-1}"
-}
 case $FILE_PATH in /var/lib/grim/*) ;; *) fail "FILE_PATH must be under /var/lib/grim/" 2 ;; esac
 case $FILE_PATH in *..*) fail "FILE_PATH must not contain .." 2 ;; esac
 case $FILE_SHA256 in *[!0-9a-f]*) fail "FILE_SHA256 must be 64 lowercase hex digits" 2 ;; esac

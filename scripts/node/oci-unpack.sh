@@ -16,16 +16,8 @@
 #   Every delete/extract location must resolve (through lower-layer symlinks) inside ROOTFS.
 #   Hard-link targets are checked like names. Names containing a newline or tab are unsupported.
 #   Idempotent: re-applying the same layer gives the same tree. Works with GNU tar and busybox tar.
+# lib: fail
 set -u
-
-json_escape() {
-  printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g'
-}
-
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(json_escape "$1")"
-  exit 1
-}
 
 [ -n "${ROOTFS:-}" ] || fail "ROOTFS is not set"
 [ -n "${LAYER:-}" ] || fail "LAYER is not set"

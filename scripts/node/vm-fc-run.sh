@@ -34,7 +34,7 @@ finish() { # finish STATUS: clean up after the VMM and exit
   sh ./cleanup.sh >/dev/null 2>&1
   exit "$1"
 }
-fail() { # fail MESSAGE: the VM cannot be configured; stop the VMM
+abort_boot() { # abort_boot MESSAGE: the VM cannot be configured; stop the VMM
   echo "vm-fc-run: $1" >&2
   kill -KILL "$vmm" 2>/dev/null
   wait "$vmm"
@@ -49,16 +49,16 @@ while [ ! -S "$GRIM_VM_API_SOCKET" ]; do
     echo "vm-fc-run: the VMM exited with status $code before its API socket appeared" >&2
     finish "$code"
   }
-  [ $n -lt 100 ] || fail "no API socket at $GRIM_VM_API_SOCKET after 10 s"
+  [ $n -lt 100 ] || abort_boot "no API socket at $GRIM_VM_API_SOCKET after 10 s"
   sleep 0.1
   n=$((n + 1))
 done
 
-answer=$(mktemp) || fail "cannot create a temporary file"
+answer=$(mktemp) || abort_boot "cannot create a temporary file"
 while read -r method path body; do
   [ -n "$method" ] || continue
-  case $method in PUT | PATCH) ;; *) fail "boot-plan: unexpected method '$method'" ;; esac
-  case $path in /*) ;; *) fail "boot-plan: path '$path' must start with /" ;; esac
+  case $method in PUT | PATCH) ;; *) abort_boot "boot-plan: unexpected method '$method'" ;; esac
+  case $path in /*) ;; *) abort_boot "boot-plan: path '$path' must start with /" ;; esac
   status=$(printf '%s' "$body" | curl -sS -o "$answer" -w '%{http_code}' --unix-socket "$GRIM_VM_API_SOCKET" \
     -X "$method" -H 'Content-Type: application/json' -H 'Accept: application/json' --data-binary @- \
     "http://localhost$path") || status=000
@@ -67,7 +67,7 @@ while read -r method path body; do
     *)
       why=$(tr -d '\n' <"$answer")
       rm -f "$answer"
-      fail "$method $path answered $status: $why"
+      abort_boot "$method $path answered $status: $why"
       ;;
   esac
 done <boot-plan

@@ -15,12 +15,8 @@
 # param: VM_ROOT (optional) - grim's VM state directory, default /var/lib/grim/vm
 # param: BUSYBOX (optional) - a statically linked busybox, default /bin/busybox
 # result: {"key","disk","cached":true|false,"sizeBytes":N,"contentBytes":N}
+# lib: fail
 set -eu
-
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 
 : "${KEY:?}"
 case $KEY in *[!a-z0-9._-]* | '' | .*) fail "invalid KEY '$KEY'" ;; esac

@@ -22,12 +22,9 @@
 # param: ACCEL (optional) - auto (KVM when /dev/kvm is usable, else TCG), kvm or tcg; default auto
 # param: VM_ROOT (optional) - grim's VM state directory, default /var/lib/grim/vm
 # result: {"dir","disk","created":true|false}
+# lib: fail
 set -eu
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 : "${INSTANCE:?}" "${BASE_DISK:?}" "${META_TAR:?}" "${KERNEL:?}" "${APPEND:?}" "${MEMORY_MIB:?}" "${VCPUS:?}" "${TAP:?}" "${BRIDGE:?}" "${MAC:?}"
 case $INSTANCE in *[!a-z0-9-]* | '' | -*) fail "invalid INSTANCE '$INSTANCE'" ;; esac
 case $TAP in gvt*) ;; *) fail "TAP must start with gvt, got '$TAP'" ;; esac

@@ -5,11 +5,8 @@
 # param: PORTS (optional) - nat mode: published ports, "hostPort:guestIp:guestPort" separated by spaces
 # param: VM_ROOT (optional) - grim's VM state directory, default /var/lib/grim/vm
 # result: {"started":true|false,"supervisorPid":N}
+# lib: fail
 set -eu
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 : "${INSTANCE:?}"
 case $INSTANCE in *[!a-z0-9-]* | '' | -*) fail "invalid INSTANCE '$INSTANCE'" ;; esac
 DIR=${VM_ROOT:-/var/lib/grim/vm}/instances/$INSTANCE

@@ -9,11 +9,8 @@
 # param: TIMEOUT_S (optional) - seconds for the graceful part, default 20
 # param: VM_ROOT (optional) - grim's VM state directory, default /var/lib/grim/vm
 # result: {"wasRunning":true|false,"graceful":true|false,"forced":"none"|"quit"|"term"|"kill"}
+# lib: fail
 set -eu
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 : "${INSTANCE:?}"
 case $INSTANCE in *[!a-z0-9-]* | '' | -*) fail "invalid INSTANCE '$INSTANCE'" ;; esac
 DIR=${VM_ROOT:-/var/lib/grim/vm}/instances/$INSTANCE

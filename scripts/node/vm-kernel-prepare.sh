@@ -11,12 +11,8 @@
 # param: VM_ROOT (optional) - grim's VM state directory, default /var/lib/grim/vm
 # param: BUSYBOX (optional) - a statically linked busybox, default /bin/busybox
 # result: {"name","vmlinux","initramfs","vmlinuxSha256","initramfsSha256","modules":N,"rebuilt":true|false}
+# lib: fail
 set -eu
-
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 
 : "${KERNEL_NAME:?}" "${KERNEL_IMAGE:?}" "${INITRAMFS_INIT:?}"
 case $KERNEL_NAME in *[!A-Za-z0-9._-]* | '' | .*) fail "invalid KERNEL_NAME '$KERNEL_NAME'" ;; esac

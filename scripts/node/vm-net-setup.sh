@@ -13,12 +13,9 @@
 # param: SUBNET (optional) - nat: the private subnet, e.g. 172.31.0.0/24
 # param: UPLINK (optional) - bridged: the LAN interface to put in the bridge, e.g. eth0
 # result: {"mode","bridge","created":true|false}
+# lib: fail
 set -eu
 
-fail() {
-  printf '{"ok":false,"error":"%s"}\n' "$(printf '%s' "$1" | tr -d '\000-\037' | sed 's/\\/\\\\/g; s/"/\\"/g')"
-  exit 1
-}
 : "${MODE:?}" "${BRIDGE:?}"
 case $BRIDGE in *[!A-Za-z0-9_.-]* | '') fail "invalid BRIDGE '$BRIDGE'" ;; esac
 command -v nft >/dev/null || fail "nft not found (install nftables)"

@@ -17,11 +17,8 @@
 # param: VOLUMES_ROOT (optional) - where volumes are mounted (default /var/lib/grim/volumes)
 # param: ZVOLS (optional) - auto (default) or no: never make a zvol
 # result: {"created":true|false,"backend":"zfs"|"zvol"|"dir","path":"...","image":"..."|null,"sizeBytes":N,"usedBytes":N,"grown":"no"|"yes"|"pending"}
+# lib: fail
 set -eu
-fail() {
-  printf '%s\n' "$1" >&2
-  exit "${2:-1}"
-}
 : "${APP:?}" "${NAME:?}" "${SIZE_BYTES:?}"
 case $APP in '' | -* | *[!a-z0-9-]*) fail "invalid APP" 2 ;; esac
 case $NAME in '' | -* | *[!a-z0-9-]*) fail "invalid NAME" 2 ;; esac

@@ -11,11 +11,8 @@
 # param: VOLUME_POOL (optional) - ZFS pool for volumes; "none" forces directories; default: the first pool
 # param: VOLUMES_ROOT (optional) - where volumes are mounted (default /var/lib/grim/volumes)
 # result: {"restored":true,"kind":"zfs"|"zfs-clone"|"zvol-clone"|"copy","bytes":N}; exits 3 when the snapshot is missing
+# lib: fail
 set -eu
-fail() {
-  printf '%s\n' "$1" >&2
-  exit "${2:-1}"
-}
 : "${APP:?}" "${NAME:?}" "${SNAPSHOT:?}"
 case $APP in '' | -* | *[!a-z0-9-]*) fail "invalid APP" 2 ;; esac
 case $NAME in '' | -* | *[!a-z0-9-]*) fail "invalid NAME" 2 ;; esac

@@ -13,11 +13,8 @@
 # param: AWS_SECRET_ACCESS_KEY (optional) - S3 secret key
 # param: VOLUMES_ROOT (optional) - where volumes are mounted (default /var/lib/grim/volumes)
 # result: {"restored":"<snapshot id>","bytes":N,"durationMs":N}
+# lib: fail
 set -eu
-fail() {
-  printf '%s\n' "$1" >&2
-  exit "${2:-1}"
-}
 : "${APP:?}" "${NAME:?}" "${BACKUP:?}" "${RESTIC_REPOSITORY:?}" "${RESTIC_PASSWORD:?}"
 case $APP in '' | -* | *[!a-z0-9-]*) fail "invalid APP" 2 ;; esac
 case $NAME in '' | -* | *[!a-z0-9-]*) fail "invalid NAME" 2 ;; esac

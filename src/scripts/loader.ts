@@ -2,6 +2,7 @@
 //   # param: NAME - description            (required environment variable)
 //   # param: NAME (optional) - description
 //   # result: one JSON line, e.g. {"ok":true}
+//   # lib: NAME                            (scripts/lib/NAME.sh is inlined after the header)
 // so the UI and CLI can show the admin exactly what will run, and grim can check what it passes.
 
 import { readFileSync } from 'node:fs';
@@ -27,9 +28,12 @@ export interface NodeScript {
   params: ScriptParam[];
   /** What the last stdout line holds. */
   result: string;
+  /** Shared helpers (scripts/lib/<name>.sh) inlined into body after the header. */
+  libs: string[];
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)?$/;
+const LIB = /^lib:\s*([a-z0-9][a-z0-9-]*)$/;
 const PARAM = /^param:\s*([A-Z_][A-Z0-9_]*)\s*(\(optional\))?\s*(?:-\s*(.*))?$/;
 const cache = new Map<string, NodeScript>();
 
@@ -42,12 +46,17 @@ export function scriptPath(name: string, dir: string = SCRIPTS_DIR): string {
 export function parseScript(name: string, path: string, body: string): NodeScript {
   const params: ScriptParam[] = [];
   const results: string[] = [];
+  const libs: string[] = [];
   let summary = '';
   for (const line of body.split('\n')) {
     if (line.startsWith('#!')) continue;
     if (!line.startsWith('#')) break; // the header ends at the first non-comment line
     const text = line.replace(/^#\s?/, '').trim();
-    if (text.startsWith('param:')) {
+    if (text.startsWith('lib:')) {
+      const match = LIB.exec(text);
+      if (!match) throw new Error(`${path}: malformed lib line: ${line}`);
+      libs.push(match[1]);
+    } else if (text.startsWith('param:')) {
       const match = PARAM.exec(text);
       if (!match) throw new Error(`${path}: malformed param line: ${line}`);
       params.push({ name: match[1], optional: Boolean(match[2]), description: (match[3] ?? '').trim() });
@@ -57,14 +66,25 @@ export function parseScript(name: string, path: string, body: string): NodeScrip
       summary = text;
     }
   }
-  return { name, path, body, summary, params, result: results.join(' ') };
+  return { name, path, body, summary, params, result: results.join(' '), libs };
+}
+
+/** The body with each `# lib:` helper inlined right after the header, so the script runs as one file. */
+export function inlineLibs(script: NodeScript, dir: string = SCRIPTS_DIR): NodeScript {
+  if (script.libs.length === 0) return script;
+  const lines = script.body.split('\n');
+  const headerEnd = lines.findIndex((line) => !line.startsWith('#'));
+  const cut = headerEnd < 0 ? lines.length : headerEnd;
+  const helpers = script.libs.map((lib) => readFileSync(`${dir}lib/${lib}.sh`, 'utf8').trimEnd());
+  const body = [...lines.slice(0, cut), ...helpers, ...lines.slice(cut)].join('\n');
+  return { ...script, body };
 }
 
 export function scriptFor(name: string, dir: string = SCRIPTS_DIR): NodeScript {
   const path = scriptPath(name, dir);
   let script = cache.get(path);
   if (!script) {
-    script = parseScript(name, path, readFileSync(path, 'utf8'));
+    script = inlineLibs(parseScript(name, path, readFileSync(path, 'utf8')), dir);
     cache.set(path, script);
   }
   return script;

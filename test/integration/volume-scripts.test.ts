@@ -11,13 +11,13 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { SCRIPTS_DIR } from '../../src/scripts/loader.ts';
+import { scriptFor } from '../../src/scripts/loader.ts';
 
 type Out = { status: number | null; json: any; stderr: string };
 
 function run(shell: string[], name: string, env: Record<string, string>): Out {
   const r = spawnSync(shell[0], [...shell.slice(1), '-s'], {
-    input: readFileSync(join(SCRIPTS_DIR, 'node', `${name}.sh`)),
+    input: scriptFor(name).body,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     encoding: 'utf8',
   });
@@ -329,7 +329,22 @@ test('ZFS volumes on a real zfs-fuse pool: dataset with quota, snapshots, restor
     for (const d of ['/run/zfs', '/var/lock/zfs', '/var/lib/zfs']) mkdirSync(d, { recursive: true });
     const steps = join(dir, 'steps.sh');
     // The steps run inside the namespace: each script with its parameters, outputs collected as JSON lines.
-    const S = join(SCRIPTS_DIR, 'node');
+    // The scripts as nodes get them (their `# lib:` helpers inlined by the loader).
+    const S = join(dir, 'scripts');
+    mkdirSync(S);
+    for (const name of [
+      'volume-space',
+      'volume-create',
+      'volume-snapshot',
+      'volume-restore-snapshot',
+      'volume-delete',
+      'volume-list',
+      'volume-backup',
+      'volume-restore',
+      'volume-backups',
+      'volume-shared',
+    ])
+      writeFileSync(join(S, `${name}.sh`), scriptFor(name).body);
     const root = join(dir, 'vols');
     writeFileSync(
       steps,

@@ -18,14 +18,18 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { scriptFor } from '../../src/scripts/loader.ts';
 import { planLayer } from '../../src/oci/layer-plan.ts';
 import { listLayer, unpackLayer } from '../../src/oci/unpack.ts';
 import { tarDirectory, writeTar, type TarSpec } from '../helpers/oci-image.ts';
 
-const SCRIPT = new URL('../../scripts/node/oci-unpack.sh', import.meta.url).pathname;
+/** The script as nodes get it (its `# lib:` helpers inlined by the loader), as a file for dash and busybox. */
+const SCRIPT = join(mkdtempSync(join(tmpdir(), 'grim-oci-unpack-')), 'oci-unpack.sh');
+writeFileSync(SCRIPT, scriptFor('oci-unpack').body);
+process.on('exit', () => rmSync(dirname(SCRIPT), { recursive: true, force: true }));
 const BUSYBOX = '/bin/busybox';
 
 type Impl = 'ts' | 'dash' | 'busybox';

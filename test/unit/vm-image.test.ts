@@ -16,7 +16,7 @@ import { buildMetadataTar } from '../../src/drivers/vm-image/metadata.ts';
 import { imageKey, tapNameForInstance, guestHostname } from '../../src/drivers/vm-image/node-layout.ts';
 import { guestKernelArgs } from '../../src/drivers/vm-image/kernel.ts';
 import { extractRuntimeConfig } from '../../src/oci/image-config.ts';
-import { SCRIPTS_DIR } from '../../src/scripts/loader.ts';
+import { SCRIPTS_DIR, scriptFor } from '../../src/scripts/loader.ts';
 import { FirecrackerDouble } from '../helpers/firecracker-double.ts';
 import { loadSharedSpec, type OpenApiDocument } from '../helpers/openapi-validator.ts';
 
@@ -31,7 +31,7 @@ function nodeScript(
   env: Record<string, string>,
 ): { json: any; status: number | null; stderr: string } {
   const r = spawnSync('dash', ['-s'], {
-    input: readFileSync(`${SCRIPTS_DIR}node/${name}.sh`),
+    input: scriptFor(name).body,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     encoding: 'utf8',
   });
@@ -117,7 +117,7 @@ function nodeScriptAsync(name: string, env: Record<string, string>): Promise<any
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
     child.on('close', () => resolve(JSON.parse(out.trim().split('\n').pop() ?? 'null')));
-    child.stdin.end(readFileSync(`${SCRIPTS_DIR}node/${name}.sh`));
+    child.stdin.end(scriptFor(name).body);
   });
 }
 

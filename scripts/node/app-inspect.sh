@@ -4,6 +4,7 @@
 # param: INSTANCE_ID - instance id
 # param: GRIM_APPS_DIR (optional) - directory of instance directories (default /var/lib/grim/apps)
 # result: {"state":"running|starting|stopped|failed|missing","pid":N|null,"restarts":N,"supervised":bool}
+# lib: env
 set -u
 
 : "${INSTANCE_ID:?}"
@@ -26,12 +27,11 @@ pid=$(cat "$dir/app.pid" 2>/dev/null) || pid=
 case $pid in '' | *[!0-9]*) pid=null ;; *) kill -0 "$pid" 2>/dev/null || pid=null ;; esac
 restarts=$(cat "$dir/restarts" 2>/dev/null) || restarts=0
 case $restarts in '' | *[!0-9]*) restarts=0 ;; esac
-# shellcheck disable=SC1091 # the instance env, written by app-install.sh
 if [ "$supervised" = false ]; then
   state=stopped
 elif [ "$pid" = null ]; then
   state=starting
-elif [ -f "$dir/status" ] && ! (cd "$dir" && set -a && . ./env && set +a && sh ./status) >/dev/null 2>&1; then
+elif [ -f "$dir/status" ] && ! (cd "$dir" && instance_env . && sh ./status) >/dev/null 2>&1; then
   state=failed
 else
   state=running

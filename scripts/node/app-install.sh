@@ -1,6 +1,6 @@
 #!/bin/sh
 # app-install.sh - installs one app instance as a supervised service, without starting it: its directory
-# (env, run, optional stop/status scripts), the supervisor, and the service definition: a systemd unit
+# (environment, run, optional stop/status scripts), the supervisor, and the service definition: a systemd unit
 # (grim-app-<id>.service) on systemd nodes, an OpenRC service on OpenRC nodes, else the sh supervisor with a
 # boot hook in /etc/rc.local (created, executable, when the node has none). Idempotent: installing again
 # rewrites the same files.
@@ -9,7 +9,7 @@
 # param: RELEASE - the release number
 # param: DRIVER - the runtime driver (script, container, ...)
 # param: RUN_SCRIPT - sh script that runs the app in the foreground
-# param: ENV_FILE - sh file of `export NAME='value'` lines (written mode 0600: it holds secrets)
+# param: ENV_FILE - the instance's environment: NAME=<base64 value> lines (see lib/env.sh; mode 0600: secrets)
 # param: SUPERVISOR_SCRIPT - body of supervisor.sh
 # param: BOOT_SCRIPT - body of supervisor-boot.sh
 # param: STOP_SCRIPT (optional) - sh script run before the instance is stopped
@@ -46,7 +46,8 @@ put() {
 }
 put "$bin/supervisor.sh" "$SUPERVISOR_SCRIPT"
 put "$bin/boot.sh" "$BOOT_SCRIPT"
-put "$dir/env" "$ENV_FILE"
+put "$dir/environment" "$ENV_FILE"
+rm -f "$dir/env" # the sh file an older grim wrote
 put "$dir/run" "$RUN_SCRIPT"
 if [ -n "${STOP_SCRIPT:-}" ]; then put "$dir/stop" "$STOP_SCRIPT"; else rm -f "$dir/stop"; fi
 if [ -n "${STATUS_SCRIPT:-}" ]; then put "$dir/status" "$STATUS_SCRIPT"; else rm -f "$dir/status"; fi

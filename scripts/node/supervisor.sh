@@ -5,10 +5,11 @@
 # Installed by app-install.sh as <apps dir>/../bin/supervisor.sh; started by app-start.sh, by systemd
 # (grim-app-<id>.service) or OpenRC (grim-app-<id>), or by the boot hook supervisor-boot.sh.
 # param: GRIM_INSTANCE - the instance id; every process of the instance carries it in its environment
-# param: GRIM_INSTANCE_DIR - the instance directory (env, run, stop, log, restarts, app.pid, supervisor.pid,
+# param: GRIM_INSTANCE_DIR - the instance directory (environment, run, stop, log, restarts, app.pid, supervisor.pid,
 #   and optional `cgroup`: when present the app runs in the cgroup grim/<id>, with the limits it lists as
 #   `memory_bytes=N` and `cpu_millis=N` lines; best effort: without usable cgroups the app runs anyway)
 # result: runs until stopped; writes app output to <dir>/log (rotated to log.1 past 1 MiB)
+# lib: env
 set -u
 
 : "${GRIM_INSTANCE:?}" "${GRIM_INSTANCE_DIR:?}"
@@ -87,10 +88,18 @@ while [ -z "$stopping" ] && [ -d "$GRIM_INSTANCE_DIR" ]; do
   started=$(date +%s)
   # A new session: the instance's processes form one group the supervisor can stop as a whole.
   # shellcheck disable=SC2016 # expanded by the new shell
-  setsid sh -c 'for f in $GRIM_CGROUP_PROCS; do
+  # The subshell takes the instance's environment (lib/env.sh) and becomes the session (pid kept: it is no
+  # process group leader, so setsid does not fork).
+  (
+    instance_env . || {
+      echo "supervisor: cannot read the instance environment"
+      exit 125
+    }
+    exec setsid sh -c 'for f in $GRIM_CGROUP_PROCS; do
       { echo $$ >"$f"; } 2>/dev/null || echo "supervisor: cgroup: could not join $f"
     done
-    unset GRIM_CGROUP_PROCS OLDPWD; set -a; . ./env; set +a; exec sh ./run' </dev/null >>log 2>&1 &
+    unset GRIM_CGROUP_PROCS OLDPWD; exec sh ./run'
+  ) </dev/null >>log 2>&1 &
   child=$!
   echo "$child" >app.pid
   status=0
@@ -116,8 +125,7 @@ done
 
 if alive "$child"; then
   if [ -f stop ]; then
-    # shellcheck disable=SC1091 # the instance env, written by app-install.sh
-    (set -a && . ./env && set +a && exec sh ./stop) </dev/null >>log 2>&1 &
+    (instance_env . && exec sh ./stop) </dev/null >>log 2>&1 &
     stopper=$!
     n=0
     while alive "$stopper" && [ $n -lt 100 ]; do

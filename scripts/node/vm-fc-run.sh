@@ -7,7 +7,7 @@
 # its boot plan (machine-config, boot-source, drives, network-interfaces, MMDS, InstanceStart; grim's tests
 # check every one against Firecracker's OpenAPI spec). Because the plan lives on the node, a VM whose guest
 # rebooted (its app exited) or whose VMM died is booted again by the supervisor, control node or not.
-# param: GRIM_VM_DIR - the instance's directory (run.sh, boot-plan, cleanup.sh; run.sh writes qemu.pid)
+# param: GRIM_VM_DIR - the instance's directory (run.sh, boot-plan, cleanup.sh; run.sh writes vmm.pid)
 # param: GRIM_VM_API_SOCKET - the VMM's API socket as seen from the node (inside the chroot when jailed)
 # param: GRIM_VM_PORTS (optional) - space-separated "hostPort:guestIp:guestPort" to publish
 # result: none; exits with the VMM's status (1 when the VM could not be configured)

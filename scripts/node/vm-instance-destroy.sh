@@ -13,7 +13,7 @@ DIR=${VM_ROOT:-/var/lib/grim/vm}/instances/$INSTANCE
 removed=false
 if [ -d "$DIR" ]; then
   touch "$DIR/stop-requested"
-  for f in supervisor.pid qemu.pid; do
+  for f in supervisor.pid vmm.pid qemu.pid; do
     p=$(cat "$DIR/$f" 2>/dev/null || true)
     if [ -n "$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi
   done

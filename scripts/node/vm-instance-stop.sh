@@ -24,7 +24,8 @@ if [ "${MARK_ONLY:-0}" = 1 ]; then
   echo '{"wasRunning":false,"graceful":false,"forced":"none"}'
   exit 0
 fi
-qemu=$(cat "$DIR/qemu.pid" 2>/dev/null || true)
+# the VMM: firecracker writes vmm.pid, QEMU qemu.pid
+qemu=$(cat "$DIR/vmm.pid" 2>/dev/null || cat "$DIR/qemu.pid" 2>/dev/null || true)
 alive() { [ -n "$qemu" ] && kill -0 "$qemu" 2>/dev/null; }
 wait_gone() { # wait_gone TENTHS
   n=0

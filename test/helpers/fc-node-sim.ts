@@ -1,12 +1,15 @@
 // A firecracker instance directory on this host, run by the real node scripts the supervisor runs
 // (scripts/node/vm-fc-run.sh and vm-fc-stop.sh) under dash or busybox sh, with the Firecracker double
-// as the VMM process: run.sh execs firecracker-double-main.ts, which serves the API on the instance's
-// socket, checks every request against the spec, records them, and exits on SendCtrlAltDel.
+// as the VMM process: run.sh (the real vm-fc-vmm.sh) execs firecracker-double-main.ts from vmm-argv, which
+// serves the API on the instance's socket, checks every request against the spec, records them, and exits on
+// SendCtrlAltDel; cleanup.sh (the real vm-fc-cleanup.sh) runs a cleanup-plan that counts its runs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argvFile, planFile } from '../../src/drivers/firecracker/vm-layout.ts';
+import { scriptFor } from '../../src/scripts/loader.ts';
 import type { RecordedRequest } from './firecracker-double.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -34,16 +37,26 @@ export class FcInstanceDir {
     writeFileSync(path.join(this.dir, 'boot-plan'), plan, { mode: 0o600 });
     const vmm = [process.execPath, DOUBLE_MAIN, '--api-sock', this.apiSocket, '--record', 'requests.ndjson'];
     if (opts.ignoreCtrlAltDel) vmm.push('--ignore-ctrl-alt-del');
-    const quoted = vmm.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    writeFileSync(path.join(this.dir, 'run.sh'), `echo $$ >qemu.pid\nexec ${quoted} >serial.log 2>&1\n`);
-    writeFileSync(path.join(this.dir, 'cleanup.sh'), 'echo cleaned >>cleanups\n');
+    writeFileSync(path.join(this.dir, 'vmm-argv'), argvFile(vmm));
+    writeFileSync(path.join(this.dir, 'run.sh'), scriptFor('vm-fc-vmm').body);
+    const count = { description: 'count cleanups', argv: ['mkdir', '-p', 'cleanups'] };
+    writeFileSync(
+      path.join(this.dir, 'cleanup-plan'),
+      planFile([count, { description: 'one more', argv: ['mktemp', '-p', 'cleanups'] }]),
+    );
+    writeFileSync(path.join(this.dir, 'cleanup.sh'), scriptFor('vm-fc-cleanup').body);
   }
 
   /** Starts vm-fc-run.sh as the supervisor would: its own process group, the env it sets. */
   start(): void {
     const [cmd, pre] = this.shell;
     const child = spawn(cmd, [...pre, FC_RUN], {
-      env: { PATH: process.env.PATH, GRIM_VM_DIR: this.dir, GRIM_VM_API_SOCKET: this.apiSocket },
+      env: {
+        PATH: process.env.PATH,
+        GRIM_SHARED_DIR: process.env.GRIM_SHARED_DIR, // the double checks requests against the spec there
+        GRIM_VM_DIR: this.dir,
+        GRIM_VM_API_SOCKET: this.apiSocket,
+      },
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
     });
@@ -57,7 +70,12 @@ export class FcInstanceDir {
   async stop(): Promise<number | null> {
     const [cmd, pre] = this.shell;
     const child = spawn(cmd, [...pre, FC_STOP], {
-      env: { PATH: process.env.PATH, GRIM_VM_DIR: this.dir, GRIM_VM_API_SOCKET: this.apiSocket },
+      env: {
+        PATH: process.env.PATH,
+        GRIM_SHARED_DIR: process.env.GRIM_SHARED_DIR, // the double checks requests against the spec there
+        GRIM_VM_DIR: this.dir,
+        GRIM_VM_API_SOCKET: this.apiSocket,
+      },
       stdio: 'ignore',
     });
     return new Promise((resolve) => child.on('close', resolve));
@@ -73,12 +91,12 @@ export class FcInstanceDir {
   }
 
   cleanups(): number {
-    const file = path.join(this.dir, 'cleanups');
-    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+    const dir = path.join(this.dir, 'cleanups');
+    return existsSync(dir) ? readdirSync(dir).length : 0;
   }
 
   vmmPid(): number | null {
-    const file = path.join(this.dir, 'qemu.pid');
+    const file = path.join(this.dir, 'vmm.pid');
     if (!existsSync(file)) return null;
     const pid = Number(readFileSync(file, 'utf8').trim());
     try {

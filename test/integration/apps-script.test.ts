@@ -112,7 +112,7 @@ test('script apps on a 3-node Debian lab', { timeout: 900_000 }, async (t) => {
   const envOnNode = await execInNode(
     lab,
     nodeIndex(first.node),
-    `. /var/lib/grim/apps/${first.id}/env; printf %s "$API_KEY"`,
+    `sed -n 's/^API_KEY=//p' /var/lib/grim/apps/${first.id}/environment | base64 -d`,
   );
   assert.equal(envOnNode.stdout, "s3cr'et $(touch /root/pwned)");
   assert.equal(

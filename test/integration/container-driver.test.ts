@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { createContainerDriver, containerRunScript } from '../../src/drivers/container/index.ts';
+import { createContainerDriver, containerInstanceDir } from '../../src/drivers/container/index.ts';
 import type { InstanceHandle, InstanceSpec, OpCtx } from '../../src/drivers/driver.ts';
 import { execInNode } from '../../src/lab/node-control.ts';
 import { nodeInitPid } from '../../src/lab/processes.ts';
@@ -271,7 +271,7 @@ test(
     assert.equal(blobGets.length, 3, `two layers and the config fetched once: ${blobGets.join(', ')}`);
     const before = await driver.inspect(h1, ctx);
     assert.equal(before.state, 'stopped');
-    assert.match(containerRunScript(h1), /container-run\.sh/);
+    assert.equal(containerInstanceDir(h1), h1.data.instanceDir);
 
     await timed('start', () => driver.start(h1, ctx));
     await driver.start(h1, ctx); // idempotent

@@ -11,6 +11,7 @@ import { startTestApp } from '../helpers/app.ts';
 import { waitJob } from '../helpers/apps-lab.ts';
 import { execInNode, linkDown, linkUp } from '../../src/lab/lab.ts';
 import { addSeaweedLab, eventually, s3Client, waitCluster, weedBinary } from '../helpers/seaweedfs-lab.ts';
+import { parseEnvFile } from '../../src/drivers/script/supervision.ts';
 
 const ENV = 'lab';
 /** SEAWEED_STEPS=failover,upgrade runs only those later steps (setup always runs); for local debugging. */
@@ -251,8 +252,8 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
           'S3_ENDPOINT',
         ]);
         // the instance's environment on n4 holds them; with them the app reaches its bucket and nothing else
-        const env = (await execInNode(lab, 4, 'cat /var/lib/grim/apps/*/env')).stdout;
-        const v = (k: string) => new RegExp(`^export ${k}='([^']*)'$`, 'm').exec(env)?.[1] ?? '';
+        const env = parseEnvFile((await execInNode(lab, 4, 'cat /var/lib/grim/apps/*/environment')).stdout);
+        const v = (k: string) => env[k] ?? '';
         assert.equal(v('S3_BUCKET'), 'photos');
         const c = s3Client(v('S3_ENDPOINT'), {
           accessKey: v('AWS_ACCESS_KEY_ID'),

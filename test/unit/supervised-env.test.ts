@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -18,7 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SCRIPTS_DIR } from '../../src/scripts/loader.ts';
+import { scriptFor } from '../../src/scripts/loader.ts';
+import { envFile } from '../../src/drivers/script/supervision.ts';
 
 for (const shell of ['dash', 'busybox']) {
   const available = (() => {
@@ -40,13 +40,13 @@ for (const shell of ['dash', 'busybox']) {
       const dir = join(apps, id);
       mkdirSync(dir, { recursive: true });
       mkdirSync(bin);
-      copyFileSync(`${SCRIPTS_DIR}node/supervisor.sh`, join(bin, 'supervisor.sh'));
+      writeFileSync(join(bin, 'supervisor.sh'), scriptFor('supervisor').body);
       writeFileSync(join(dir, 'run'), 'env >seen-env.tmp && mv seen-env.tmp seen-env\nexec sleep 60\n');
-      writeFileSync(join(dir, 'env'), "export GREETING='hello'\n", { mode: 0o600 });
+      writeFileSync(join(dir, 'environment'), envFile({ GREETING: 'hello' }), { mode: 0o600 });
       writeFileSync(join(dir, 'mode'), 'sh\n');
       const sh = shell === 'busybox' ? ['busybox', 'sh'] : ['dash'];
       const run = (script: string) =>
-        execFileSync(sh[0], [...sh.slice(1), `${SCRIPTS_DIR}node/${script}.sh`], {
+        execFileSync(sh[0], [...sh.slice(1), '-c', scriptFor(script).body, script], {
           env: {
             PATH: process.env.PATH ?? '/usr/bin:/bin',
             INSTANCE_ID: id,

@@ -18,6 +18,7 @@ import { parseImageReference } from '../../src/oci/reference.ts';
 import { macAddressForInstance, type IpAllocation, type IpAllocator } from '../../src/domain/ipam.ts';
 import { FcInstanceDir } from '../helpers/fc-node-sim.ts';
 import { loadSharedSpec } from '../helpers/openapi-validator.ts';
+import { parseEnvFile } from '../../src/drivers/script/supervision.ts';
 import { scriptFor } from '../../src/scripts/loader.ts';
 import { registryBinaryAvailable, startRegistry } from '../helpers/registry.ts';
 import { buildBusyboxImage, pushImage } from '../helpers/oci-image.ts';
@@ -111,7 +112,7 @@ function fakeNode(opts: { jailUids?: number[] } = {}) {
             return { state: up ? 'running' : 'stopped', pid: null, restarts: 0, supervised: true };
           }
           case 'vm-instance-status':
-            return { state: 'stopped', qemuPid: vm?.vmmPid() ?? null, restarts: 0 };
+            return { state: 'stopped', vmmPid: vm?.vmmPid() ?? null, restarts: 0 };
           case 'app-destroy':
             return { existed: true };
           default:
@@ -202,26 +203,39 @@ test(
     assert.equal(h.data.cgroup, '/firecracker/fc-inst-1', "the jailer's cgroup, for instance metrics");
     assert.equal(h.data.metricsFile, '/srv/jailer/firecracker/fc-inst-1/root/metrics.ndjson');
     assert.equal(node.uploads.get('/var/lib/grim/vm/instances/fc-inst-1/jail-uid'), '40002\n');
-    const run = node.uploads.get('/vm/staging/meta-fc-inst-1/run.sh') ?? '';
+    const dir = '/var/lib/grim/vm/instances/fc-inst-1';
+    // run.sh and cleanup.sh are the static node scripts; what they run is data (see vm-fc-vmm.sh, lib/plan.sh).
+    assert.equal(node.uploads.get('/vm/staging/meta-fc-inst-1/run.sh'), scriptFor('vm-fc-vmm').body);
+    assert.equal(node.uploads.get('/vm/staging/meta-fc-inst-1/cleanup.sh'), scriptFor('vm-fc-cleanup').body);
+    const vmm = (node.uploads.get(`${dir}/vmm-argv`) ?? '').split('\n');
+    const run = node.uploads.get(`${dir}/run-plan`) ?? '';
     // jailer: unique uid/gid, cgroup v2 limits from the size (1500m -> cpu.max 150000), no --daemonize
     // (the node-side supervisor keeps it in the foreground), hard-linked chroot staging, TAP for the uid.
+    assert.deepEqual(vmm.slice(0, 10), [
+      '/usr/local/bin/jailer',
+      '--id',
+      'fc-inst-1',
+      '--exec-file',
+      '/usr/local/bin/firecracker',
+      '--uid',
+      '40002',
+      '--gid',
+      '40002',
+      '--chroot-base-dir',
+    ]);
+    assert.match(
+      vmm.join(' '),
+      /--cgroup-version 2 --cgroup cpu\.max=150000 100000 --cgroup memory\.max=301989888/,
+    );
+    assert.ok(!vmm.includes('--daemonize'));
     assert.match(
       run,
-      /exec '\/usr\/local\/bin\/jailer' '--id' 'fc-inst-1' '--exec-file' '\/usr\/local\/bin\/firecracker' '--uid' '40002' '--gid' '40002'/,
+      /^must\tln\t-f\t\/var\/lib\/grim\/vm\/instances\/fc-inst-1\/disk\.ext4\t\/srv\/jailer\/firecracker\/fc-inst-1\/root\/rootfs\.ext4$/m,
     );
+    assert.match(run, /^must\tip\ttuntap\tadd\tdev\tgvt[0-9a-f]{10}\tmode\ttap\tuser\t40002$/m);
     assert.match(
-      run,
-      /'--cgroup-version' '2' '--cgroup' 'cpu\.max=150000 100000' '--cgroup' 'memory\.max=301989888'/,
-    );
-    assert.doesNotMatch(run, /--daemonize/);
-    assert.match(
-      run,
-      /'ln' '-f' '\/var\/lib\/grim\/vm\/instances\/fc-inst-1\/disk\.ext4' '\/srv\/jailer\/firecracker\/fc-inst-1\/root\/rootfs\.ext4' \|\| exit 1/,
-    );
-    assert.match(run, /'ip' 'tuntap' 'add' 'dev' 'gvt[0-9a-f]{10}' 'mode' 'tap' 'user' '40002'/);
-    assert.match(
-      node.uploads.get('/vm/staging/meta-fc-inst-1/cleanup.sh') ?? '',
-      /'rmdir' '\/sys\/fs\/cgroup\/firecracker\/fc-inst-1' 2>\/dev\/null \|\| true/,
+      node.uploads.get(`${dir}/cleanup-plan`) ?? '',
+      /^may\trmdir\t\/sys\/fs\/cgroup\/firecracker\/fc-inst-1$/m,
     );
     for (const [path, body] of node.uploads)
       assert.doesNotMatch(`${path} ${path.endsWith('meta.tar') ? '' : body}`, /never-on-the-cmdline/);
@@ -234,11 +248,12 @@ test(
     assert.equal(install?.env.DRIVER, 'firecracker');
     assert.equal(install?.env.RUN_SCRIPT, scriptFor('vm-fc-run').body);
     assert.equal(install?.env.STOP_SCRIPT, scriptFor('vm-fc-stop').body);
-    assert.match(
-      install?.env.ENV_FILE ?? '',
-      /GRIM_VM_API_SOCKET='\/srv\/jailer\/firecracker\/fc-inst-1\/root\/run\/firecracker\.socket'/,
+    const supervisorEnv = parseEnvFile(install?.env.ENV_FILE ?? '');
+    assert.equal(
+      supervisorEnv.GRIM_VM_API_SOCKET,
+      '/srv/jailer/firecracker/fc-inst-1/root/run/firecracker.socket',
     );
-    assert.doesNotMatch(install?.env.ENV_FILE ?? '', /never-on-the-cmdline/);
+    assert.ok(!Object.values(supervisorEnv).some((v) => v.includes('never-on-the-cmdline')));
 
     await driver.start(h, node.ctx);
     const requests = () => node.vm().requests();
@@ -347,8 +362,8 @@ test('firecracker driver: jailed by default where the node has the jailer, unles
     layouts.push({
       limits: `${install?.CPU_LIMIT_MILLIS}m ${Number(install?.MEMORY_LIMIT_BYTES) / 2 ** 20}Mi`,
       jailId: h.data.jailId,
-      run: /exec '\/usr\/bin\/(jailer|firecracker)'/.exec(
-        node.uploads.get('/vm/staging/meta-fc-auto/run.sh') ?? '',
+      run: /^\/usr\/bin\/(jailer|firecracker)$/m.exec(
+        node.uploads.get('/var/lib/grim/vm/instances/fc-auto/vmm-argv') ?? '',
       )?.[1],
       cgroup: h.data.cgroup,
     });

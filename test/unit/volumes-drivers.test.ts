@@ -4,16 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeSpec } from '../../src/drivers/container/runtime-spec.ts';
 import { buildMetadataTar } from '../../src/drivers/vm-image/metadata.ts';
 import { volumeDrives } from '../../src/drivers/vm-image/volumes.ts';
-import { commandLine, vmLayout } from '../../src/drivers/firecracker/vm-layout.ts';
+import { planFile, vmLayout } from '../../src/drivers/firecracker/vm-layout.ts';
+import { SCRIPTS_DIR } from '../../src/scripts/loader.ts';
 import { bootPlan } from '../../src/drivers/firecracker/boot-plan.ts';
 import { volumeFsUuid } from '../../src/services/volumes/volume-service.ts';
 import type { InstanceSpec } from '../../src/drivers/driver.ts';
+import type { HostCommand } from '../../src/drivers/firecracker/host-command.ts';
 import { loadSharedSpec, formatIssues, type OpenApiDocument } from '../helpers/openapi-validator.ts';
 
 const loaded = await loadSharedSpec('firecracker-v1.16.1.yaml');
@@ -167,12 +169,13 @@ test(
     // Jailed: each volume drive is bind-mounted into the chroot (never hard-linked: a ZFS dataset is another
     // filesystem), owned by the VM user; the cleanup unmounts it before it removes the jail directory.
     const root = '/srv/jailer/firecracker/db-1-abcde/root';
-    assert.ok(!jailedLayout.run.some((l) => l.startsWith("'ln'") && l.includes('volume')));
+    const steps = jailedLayout.prepare.map((c) => `${c.ignoreFailure ? 'may' : 'must'} ${c.argv.join(' ')}`);
+    assert.ok(!steps.some((l) => l.startsWith('must ln') && l.includes('volume')));
     input.volumeImages.forEach((image, i) => {
       const at = `${root}/volume-${i}.ext4`;
-      const mount = jailedLayout.run.indexOf(`'mount' '--bind' '${image}' '${at}' || exit 1`);
-      assert.ok(mount > 0, jailedLayout.run.join('\n'));
-      assert.ok(jailedLayout.run.indexOf(`'chown' '900001:900001' '${at}' || exit 1`) > mount);
+      const mount = steps.indexOf(`must mount --bind ${image} ${at}`);
+      assert.ok(mount > 0, planFile(jailedLayout.prepare));
+      assert.ok(steps.indexOf(`must chown 900001:900001 ${at}`) > mount);
     });
     const cleanup = jailedLayout.cleanup.map((c) => c.argv.join(' '));
     assert.deepEqual(cleanup.slice(0, 2), [`umount ${root}/volume-0.ext4`, `umount ${root}/volume-1.ext4`]);
@@ -212,16 +215,22 @@ test(
       });
       const root = join(base, 'firecracker', 'db-1-abcde', 'root');
       const sh = (lines: string[]) => execFileSync('sh', ['-c', lines.join('\n')], { encoding: 'utf8' });
+      // Plans run as on the node: through scripts/lib/plan.sh (run_plan), argv as data.
+      const runPlan = (commands: HostCommand[]) => {
+        writeFileSync(join(base, 'plan'), planFile(commands));
+        const lib = readFileSync(`${SCRIPTS_DIR}lib/plan.sh`, 'utf8');
+        execFileSync('sh', ['-c', `${lib}\nrun_plan "$1"`, 'plan', join(base, 'plan')], { encoding: 'utf8' });
+      };
       assert.throws(
         () => execFileSync('ln', ['-f', image, join(base, 'x')], { stdio: 'pipe' }),
         /Invalid cross-device link/,
       );
       // The staging lines for the jail root and the volume (kernel links and the TAP are beside the point here).
-      const staging = layout.run.filter(
-        (l) => l.includes(`${root}/volume-0.ext4`) || l.startsWith("'mkdir' '-p'"),
+      const staging = layout.prepare.filter(
+        (c) => c.argv.includes(`${root}/volume-0.ext4`) || (c.argv[0] === 'mkdir' && c.argv[1] === '-p'),
       );
-      sh(staging);
-      sh(staging); // re-run before a restart: the stale mount is replaced, not stacked
+      runPlan(staging);
+      runPlan(staging); // re-run before a restart: the stale mount is replaced, not stacked
       const inJail = join(root, 'volume-0.ext4');
       assert.equal(
         execFileSync('grep', ['-c', ` ${inJail} `, '/proc/self/mounts'], { encoding: 'utf8' }),
@@ -244,7 +253,7 @@ test(
       assert.equal(seen, 'volume data\n');
       sh([`printf 'written by the VM\\n' >> ${inJail}`]);
       assert.equal(execFileSync('stat', ['-c', '%u %a', image], { encoding: 'utf8' }), '65534 600\n');
-      sh(layout.cleanup.filter((c) => c.argv[0] === 'umount' || c.argv[0] === 'rm').map(commandLine));
+      runPlan(layout.cleanup.filter((c) => c.argv[0] === 'umount' || c.argv[0] === 'rm'));
       assert.equal(execFileSync('cat', [image], { encoding: 'utf8' }), 'volume data\nwritten by the VM\n');
       assert.ok(!execFileSync('cat', ['/proc/self/mounts'], { encoding: 'utf8' }).includes(inJail));
     } finally {

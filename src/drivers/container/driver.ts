@@ -40,7 +40,7 @@ export interface ContainerDriverOptions {
   pidsLimit?: number;
   /**
    * 'driver' (default): start() launches container-run.sh detached. 'external': a node-side supervisor runs
-   * containerRunScript(handle); start() does nothing, stop() still stops the container in the runtime.
+   * scripts/node/container-supervised-run.sh with GRIM_CONTAINER_DIR=containerInstanceDir(handle); start() does nothing, stop() still stops the container in the runtime.
    */
   supervision?: 'driver' | 'external';
   startTimeoutMs?: number;
@@ -96,11 +96,11 @@ export function containerCgroupsPath(instanceId: string): string {
   return `/grim/${instanceId}`;
 }
 
-/** The sh a supervisor runs (in the foreground) to keep the instance alive. */
-export function containerRunScript(h: InstanceHandle): string {
+/** The instance's directory on the node (container-run.sh, instance.env, config.json, rootfs). */
+export function containerInstanceDir(h: InstanceHandle): string {
   const dir = data(h).instanceDir;
   if (!STATE_DIR.test(dir)) throw new Error(`unsafe instance directory ${dir}`);
-  return `INSTANCE_DIR='${dir}' exec sh '${dir}/container-run.sh'\n`;
+  return dir;
 }
 
 const STATES: InstanceState[] = ['running', 'starting', 'stopped', 'failed', 'missing'];

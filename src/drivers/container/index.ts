@@ -1,5 +1,5 @@
 /** The `container` runtime driver (runc/crun, OCI images, per-instance netns with published ports). */
-export { containerCgroupsPath, containerRunScript, createContainerDriver } from './driver.ts';
+export { containerCgroupsPath, containerInstanceDir, createContainerDriver } from './driver.ts';
 export { createSupervisedContainerDriver } from './supervised.ts';
 export type { SupervisedContainerOptions } from './supervised.ts';
 export type { ContainerDriverOptions, ContainerHandleData } from './driver.ts';

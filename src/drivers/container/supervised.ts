@@ -24,7 +24,8 @@ import {
   startSupervised,
   stopSupervised,
 } from '../script/supervision.ts';
-import { containerRunScript, createContainerDriver, type ContainerDriverOptions } from './driver.ts';
+import { scriptFor } from '../../scripts/loader.ts';
+import { containerInstanceDir, createContainerDriver, type ContainerDriverOptions } from './driver.ts';
 
 export type SupervisedContainerOptions = Omit<ContainerDriverOptions, 'supervision'> & {
   /** Seconds between the stop signal and KILL when the supervisor stops the container (default 10). */
@@ -58,14 +59,14 @@ export function createSupervisedContainerDriver(opts: SupervisedContainerOptions
 
     async create(spec: InstanceSpec, ctx: OpCtx): Promise<InstanceHandle> {
       const handle = await inner.create(spec, ctx);
-      // The app's environment lives in the container's config.json; the supervisor needs none of it.
+      // The app's environment lives in the container's config.json; the supervisor needs only the directory.
       await installSupervised(ctx, {
         instanceId: spec.instanceId,
         app: spec.app,
         release: spec.release,
         driver: 'container',
-        run: containerRunScript(handle),
-        env: {},
+        run: scriptFor('container-supervised-run').body,
+        env: { GRIM_CONTAINER_DIR: containerInstanceDir(handle) },
         stopTimeoutSec: opts.stopTimeoutSec,
       });
       return handle;

@@ -17,7 +17,7 @@ import { FirecrackerApiError } from './api-client.ts';
 import { bootPlan, type MicroVmBootSpec } from './boot-plan.ts';
 import { bootPlanFile } from './boot-file.ts';
 import { pickJailId, VMM_MEMORY_OVERHEAD_MIB, type JailerHostConfig } from './jailer.ts';
-import { commandLine, runScript, vmLayout } from './vm-layout.ts';
+import { argvFile, planFile, vmLayout } from './vm-layout.ts';
 import { guestKernelArgs, prepareKernel, type GuestKernelSpec } from '../vm-image/kernel.ts';
 import { buildMetadataTar } from '../vm-image/metadata.ts';
 import { volumeDrives } from '../vm-image/volumes.ts';
@@ -250,8 +250,9 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         jail: jailHost === undefined ? undefined : { host: jailHost, uid: uid as number },
       });
       const plan = bootPlanFile(bootPlan(layout.boot)); // validates the plan before anything runs
-      await ctx.upload(`${stage}/run.sh`, Buffer.from(runScript(layout.run)), 0o755);
-      await ctx.upload(`${stage}/cleanup.sh`, Buffer.from(runScript(layout.cleanup.map(commandLine))), 0o755);
+      // run.sh and cleanup.sh are the static vm-fc-vmm.sh and vm-fc-cleanup.sh; what they run is data.
+      await ctx.upload(`${stage}/run.sh`, Buffer.from(scriptFor('vm-fc-vmm').body), 0o755);
+      await ctx.upload(`${stage}/cleanup.sh`, Buffer.from(scriptFor('vm-fc-cleanup').body), 0o755);
       await runJson(ctx, 'vm-instance-create', {
         INSTANCE: spec.instanceId,
         BASE_DISK: root.disk,
@@ -271,6 +272,9 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
       });
       // MMDS data may hold secrets: the plan is readable by root only, like the metadata drive.
       await ctx.upload(`${dir}/boot-plan`, Buffer.from(plan), 0o600);
+      await ctx.upload(`${dir}/run-plan`, Buffer.from(planFile(layout.prepare)), 0o600);
+      await ctx.upload(`${dir}/vmm-argv`, Buffer.from(argvFile(layout.vmm)), 0o600);
+      await ctx.upload(`${dir}/cleanup-plan`, Buffer.from(planFile(layout.cleanup)), 0o600);
       if (uid !== undefined) await ctx.upload(`${dir}/jail-uid`, Buffer.from(`${uid}\n`), 0o644);
       await runJson(ctx, 'vm-stage-dir', {
         NAME: `meta-${spec.instanceId}`,
@@ -352,14 +356,14 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
     async inspect(h, ctx): Promise<InstanceStatus> {
       const d = dataOf(h);
       const [vm, supervised] = await Promise.all([
-        runJson<{ qemuPid: number | null }>(ctx, 'vm-instance-status', {
+        runJson<{ vmmPid: number | null }>(ctx, 'vm-instance-status', {
           INSTANCE: h.instanceId,
           VM_ROOT: vmRoot,
         }),
         inspectSupervised(h, ctx),
       ]);
       let vmState: string | undefined;
-      if (vm.qemuPid !== null && d.apiSocket !== undefined)
+      if (vm.vmmPid !== null && d.apiSocket !== undefined)
         vmState = await apiFor(d.apiSocket, ctx)
           .describeInstance()
           .then(
@@ -372,7 +376,7 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
       return {
         state,
         restarts: supervised.restarts,
-        pid: vm.qemuPid ?? undefined,
+        pid: vm.vmmPid ?? undefined,
         detail: {
           ...supervised.detail,
           ip: d.address,

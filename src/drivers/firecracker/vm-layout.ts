@@ -1,7 +1,7 @@
 // How one Firecracker microVM is laid out on its node, jailed or not: the boot spec (paths as Firecracker
-// sees them), the run.sh lines that start the VMM in the foreground, the cleanup.sh lines, and where the
-// API socket, metrics file and cgroup are on the node. Pure: the driver uploads what this returns.
-import { shellQuote } from '../../ssh/quote.ts';
+// sees them), the host steps before the VMM starts, the VMM's argv, the cleanup steps, and where the API
+// socket, metrics file and cgroup are on the node. Pure: the driver uploads what this returns as data files
+// (run-plan, vmm-argv, cleanup-plan) that the static scripts/node/vm-fc-vmm.sh and vm-fc-cleanup.sh read.
 import type { MicroVmBootSpec } from './boot-plan.ts';
 import type { HostCommand } from './host-command.ts';
 import {
@@ -34,7 +34,10 @@ export interface VmLayoutInput {
 
 export interface VmLayout {
   boot: MicroVmBootSpec;
-  run: string[];
+  /** Host steps before the VMM starts (jail staging, TAP on its bridge), in order. */
+  prepare: HostCommand[];
+  /** The VMM in the foreground: firecracker, or the jailer that execs it. */
+  vmm: string[];
   cleanup: HostCommand[];
   /** As the node sees it. */
   apiSocket: string;
@@ -44,13 +47,23 @@ export interface VmLayout {
   jailId?: string;
 }
 
-export function commandLine(c: HostCommand): string {
-  const cmd = c.argv.map(shellQuote).join(' ');
-  return c.ignoreFailure ? `${cmd} 2>/dev/null || true` : `${cmd} || exit 1`;
+/** Arguments travel as lines and TAB-separated fields: neither may hold a TAB, a newline or a NUL. */
+function checkArg(arg: string): string {
+  if (/[\t\n\r\0]/.test(arg))
+    throw new Error(`host command argument ${JSON.stringify(arg)} holds a control character`);
+  return arg;
 }
 
-export function runScript(lines: string[]): string {
-  return `#!/bin/sh\n# written by grim's firecracker driver\ncd "$(dirname "$0")" || exit 1\n${lines.join('\n')}\n`;
+/** A plan file for scripts/lib/plan.sh: "must" or "may", then the argv, TAB-separated, one command a line. */
+export function planFile(commands: HostCommand[]): string {
+  return commands
+    .map((c) => [c.ignoreFailure ? 'may' : 'must', ...c.argv.map(checkArg)].join('\t') + '\n')
+    .join('');
+}
+
+/** The vmm-argv file of scripts/node/vm-fc-vmm.sh: one argument a line. */
+export function argvFile(argv: string[]): string {
+  return argv.map((a) => `${checkArg(a)}\n`).join('');
 }
 
 export function vmLayout(input: VmLayoutInput): VmLayout {
@@ -81,14 +94,8 @@ export function vmLayout(input: VmLayoutInput): VmLayout {
         volumeDrives: p.volumes?.map((path) => ({ path })),
         metricsPath: p.metrics,
       },
-      run: [
-        ...staged.commands.map(commandLine),
-        `ip link set ${shellQuote(tap)} master ${shellQuote(bridge)} up || exit 1`,
-        'echo $$ >qemu.pid',
-        `exec ${jailerArgv(host, { jailId, uid, cpu: base.size.cpu, memoryMib: base.size.memoryMib })
-          .map(shellQuote)
-          .join(' ')} >serial.log 2>&1`,
-      ],
+      prepare: [...staged.commands, onBridge(tap, bridge)],
+      vmm: jailerArgv(host, { jailId, uid, cpu: base.size.cpu, memoryMib: base.size.memoryMib }),
       cleanup: jailCleanupPlan(host, {
         jailId,
         tap: { name: tap },
@@ -116,14 +123,18 @@ export function vmLayout(input: VmLayoutInput): VmLayout {
       volumeDrives: input.volumeImages?.map((path) => ({ path })),
       metricsPath: metricsFile,
     },
-    run: [
+    prepare: [
       // Firecracker does not create the metrics file, and writes it from the start: a fresh one per boot.
-      ': >metrics.ndjson || exit 1',
-      `ip link show ${shellQuote(tap)} >/dev/null 2>&1 || ip tuntap add dev ${shellQuote(tap)} mode tap || exit 1`,
-      `ip link set ${shellQuote(tap)} master ${shellQuote(bridge)} up || exit 1`,
-      'echo $$ >qemu.pid',
-      `exec ${[input.firecrackerPath, '--api-sock', apiSocket, '--id', input.instanceId].map(shellQuote).join(' ')} >serial.log 2>&1`,
+      { description: 'empty the metrics file', argv: ['cp', '/dev/null', metricsFile] },
+      // Kept across restarts; "may": it exists after the first boot, and attaching it below says if it is missing.
+      {
+        description: 'create the TAP device',
+        argv: ['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap'],
+        ignoreFailure: true,
+      },
+      onBridge(tap, bridge),
     ],
+    vmm: [input.firecrackerPath, '--api-sock', apiSocket, '--id', input.instanceId],
     cleanup: [
       { description: 'delete the TAP device', argv: ['ip', 'link', 'del', tap], ignoreFailure: true },
     ],
@@ -131,5 +142,12 @@ export function vmLayout(input: VmLayoutInput): VmLayout {
     metricsFile,
     // grim's supervisor runs the VMM in grim/<id> (cgroup v2 or the v1 cpu/memory hierarchies).
     cgroup: `/grim/${input.instanceId}`,
+  };
+}
+
+function onBridge(tap: string, bridge: string): HostCommand {
+  return {
+    description: 'attach the TAP device to its bridge',
+    argv: ['ip', 'link', 'set', tap, 'master', bridge, 'up'],
   };
 }

@@ -214,14 +214,14 @@ export function createQemuMicrovmDriver(opts: QemuMicrovmDriverOptions): Runtime
       const d = dataOf(h);
       const s = await runJson<{
         state: InstanceStatus['state'];
-        qemuPid: number | null;
+        vmmPid: number | null;
         restarts: number;
         lastExit: number | null;
       }>(ctx, 'vm-instance-status', { INSTANCE: h.instanceId, VM_ROOT: d.vmRoot });
       return {
         state: s.state,
         restarts: s.restarts,
-        pid: s.qemuPid ?? undefined,
+        pid: s.vmmPid ?? undefined,
         detail: {
           ip: d.address,
           mode: d.mode,

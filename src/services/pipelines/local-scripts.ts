@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { paramProblems, scriptFor, scriptPath, SCRIPTS_DIR } from '../../scripts/loader.ts';
+import { paramProblems, scriptFor } from '../../scripts/loader.ts';
 import { DomainError } from '../../domain/errors.ts';
 
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -28,7 +28,7 @@ export function runLocalScript(
   return new Promise((resolve, reject) => {
     execFile(
       'sh',
-      [scriptPath(name)],
+      ['-c', script.body, `${name}.sh`], // the body as the loader gives it (its `# lib:` helpers inlined)
       { env: { PATH, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) {
@@ -50,7 +50,7 @@ export function runLocalScript(
 
 /**
  * A long-running control-node service kept alive by grim's node supervisor (scripts/node/supervisor.sh, the
- * same file that keeps app instances alive on nodes): `dir` holds `run`, `env`, `log` and the pid files.
+ * same file that keeps app instances alive on nodes): `dir` holds `run`, `environment` (envFile), `log` and the pid files.
  */
 export class SupervisedService {
   readonly id: string;
@@ -95,7 +95,7 @@ export class SupervisedService {
   /** Starts the supervisor detached (its own session) unless one runs; it outlives grim. */
   start(): void {
     if (this.running()) return;
-    const child = spawn('sh', [`${SCRIPTS_DIR}node/supervisor.sh`], {
+    const child = spawn('sh', ['-c', scriptFor('supervisor').body, 'supervisor.sh'], {
       cwd: this.dir,
       env: { PATH, GRIM_INSTANCE: this.id, GRIM_INSTANCE_DIR: this.dir },
       detached: true,

@@ -13,6 +13,7 @@ import { SCRIPTS_DIR } from '../../scripts/loader.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { setManagedRegistryCredentials, type RegistryCredentials } from '../../oci/registry-client.ts';
 import { SupervisedService } from './local-scripts.ts';
+import { envFile } from '../../drivers/script/supervision.ts';
 
 export interface RegistrySettings {
   dir: string;
@@ -91,7 +92,7 @@ export class RegistryCompanion {
     ].join('\n');
     writeFileSync(this.file('config.yml'), config, { mode: 0o600 });
     writeFileSync(join(dir, 'svc', 'run'), readFileSync(`${SCRIPTS_DIR}build/registry-run.sh`));
-    writeFileSync(join(dir, 'svc', 'env'), `REGISTRY_CONFIG='${this.file('config.yml')}'\n`);
+    writeFileSync(join(dir, 'svc', 'environment'), envFile({ REGISTRY_CONFIG: this.file('config.yml') }));
     setManagedRegistryCredentials(this.host, this.account('puller'));
     this.service.start();
     const end = Date.now() + 20_000;

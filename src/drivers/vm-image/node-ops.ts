@@ -1,7 +1,6 @@
 // Typed wrappers around the VM node scripts (scripts/node/vm-*.sh), run through the driver's OpCtx.
-import { readFile } from 'node:fs/promises';
 import type { OpCtx } from '../driver.ts';
-import { SCRIPTS_DIR } from '../../scripts/loader.ts';
+import { scriptFor } from '../../scripts/loader.ts';
 
 export async function runJson<T>(
   ctx: OpCtx,
@@ -35,7 +34,7 @@ export async function uploadGuestScript(
   dir: string,
   name: 'init' | 'initramfs-init',
 ): Promise<string> {
-  const body = await readFile(`${SCRIPTS_DIR}guest/${name}.sh`);
+  const body = Buffer.from(scriptFor(`guest/${name}`).body);
   const target = `${dir}/${name}.sh`;
   await ctx.upload(target, body, 0o755);
   return target;

@@ -5,8 +5,8 @@
 // base root filesystems) and tarball apps (drives mounted on /app) are cached the same way.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
-import { SCRIPTS_DIR } from '../../scripts/loader.ts';
+import { access } from 'node:fs/promises';
+import { scriptFor } from '../../scripts/loader.ts';
 import type { OpCtx } from '../driver.ts';
 import { extractRuntimeConfig, type RuntimeConfig } from '../../oci/image-config.ts';
 import { layerCompression } from '../../oci/media-types.ts';
@@ -97,7 +97,7 @@ export async function ensureOciRootfs(
       layers.push(`${path}:${compression}`);
     }
     const unpack = `${dir}/oci-unpack.sh`;
-    await ctx.upload(unpack, await readFile(`${SCRIPTS_DIR}node/oci-unpack.sh`), 0o755);
+    await ctx.upload(unpack, Buffer.from(scriptFor('oci-unpack').body), 0o755);
     const init = await uploadGuestScript(ctx, dir, 'init');
     const appSh = `${dir}/app.sh`;
     if (config.argv.length > 0)

@@ -5,21 +5,24 @@
 #
 # What it does, in order:
 #   1. mounts proc, sys, dev, devpts, shm and run; turns Ctrl-Alt-Del into a signal (SIGINT) to itself;
-#   2. reads the metadata drive: a virtio disk holding a tar with grim-meta/ (env.sh with the app's
-#      environment and secrets, network, hostname, hosts, resolv.conf, optional app.sh). Secrets only
+#   2. reads the metadata drive: a virtio disk holding a tar with grim-meta/ (environment: the app's
+#      environment and secrets, network, hostname, hosts, resolv.conf, optional app). Secrets only
 #      ever arrive this way, never on the kernel command line;
 #   3. mounts the app drive (ext4 labelled grim-app) on /app when there is one (tarball apps), and each
 #      persistent volume drive listed in grim-meta/volumes ("<ext4 UUID> <mount>" lines) at its mount;
 #   4. configures eth0 from the kernel's ip=ADDR::GW:MASK::IFACE:off argument or from grim-meta/network;
 #   5. sets the hostname, /etc/hosts and /etc/resolv.conf;
-#   6. runs the app: /grim/app.sh (from the image config: argv, Env, WorkingDir, User), overridden by
-#      grim-meta/app.sh, then the instance environment from grim-meta/env.sh;
+#   6. runs the app: /grim/app (from the image config: argv, Env, WorkingDir, User), overridden by
+#      grim-meta/app, then the instance environment from grim-meta/environment (both are data: base64
+#      values that lib/app-definition.sh and lib/env.sh read; nothing grim writes is run as shell);
 #   7. forwards SIGHUP/SIGUSR1/SIGUSR2 to the app; SIGTERM or Ctrl-Alt-Del stops it gracefully: SIGTERM,
 #      a grace period (GRIM_STOP_GRACE seconds, default 10), then SIGKILL; orphans are reaped while it
 #      waits;
 #   8. when the app has exited: sync, unmount, and reboot (QEMU -no-reboot and Firecracker both exit on
 #      a guest reboot; poweroff would leave Firecracker running).
 # Console lines from grim start with "grim-init:".
+# lib: env
+# lib: app-definition
 export PATH=/grim/bin
 umask 022
 
@@ -133,23 +136,21 @@ fi
 [ -f "$META/resolv.conf" ] && cp "$META/resolv.conf" /etc/resolv.conf
 
 # 6. the app.
-if [ -f "$META/app.sh" ]; then APP_SH=$META/app.sh; else APP_SH=/grim/app.sh; fi
-[ -f "$APP_SH" ] || {
-  say "no app definition (/grim/app.sh)"
+if [ -f "$META/app" ]; then APP=$META/app; else APP=/grim/app; fi
+[ -f "$APP" ] || {
+  say "no app definition (/grim/app)"
   sync
   reboot -f
 }
-GRIM_STOP_GRACE=10
-grim_app_env() { :; }
-# Sets GRIM_WORKDIR, GRIM_USER, GRIM_STOP_GRACE, grim_app_env (exports the image Env) and the argv
-# (set --); written by grim with quoting.
-# shellcheck disable=SC1090
-. "$APP_SH"
-[ $# -gt 0 ] || {
+grep -q '^arg=' "$APP" || {
   say "the app has no command (Entrypoint/Cmd)"
   sync
   reboot -f
 }
+GRIM_WORKDIR=$(app_value "$APP" workdir)
+GRIM_USER=$(app_value "$APP" user)
+GRIM_STOP_GRACE=$(app_value "$APP" stop_grace)
+case $GRIM_STOP_GRACE in '' | *[!0-9]*) GRIM_STOP_GRACE=10 ;; esac
 
 run_as=
 if [ -n "${GRIM_USER:-}" ] && [ "$GRIM_USER" != root ] && [ "$GRIM_USER" != 0 ] && [ "$GRIM_USER" != 0:0 ]; then
@@ -165,39 +166,42 @@ fi
 (
   # The app's own environment: the image's Env (from app.sh) plus the instance's, not init's PATH.
   export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-  grim_app_env
-  # shellcheck disable=SC1091 # the instance environment, secrets included; only root can read it
-  [ -f "$META/env.sh" ] && . "$META/env.sh"
+  app_env "$APP" || say "the app definition has a bad env line"
+  # the instance environment, secrets included; only root can read it
+  if [ -f "$META/environment" ]; then load_env "$META/environment" || say "bad instance environment"; fi
   cd "${GRIM_WORKDIR:-/}" 2>/dev/null || say "WorkingDir ${GRIM_WORKDIR:-/} is missing; using /"
   if [ -n "$run_as" ]; then
-    exec /grim/bin/busybox su -p -s /grim/bin/busybox "$run_as" -c 'shift; exec "$@"' sh -- "$@"
+    # shellcheck disable=SC2016 # expanded by su's shell: the argv app_exec appends
+    app_exec "$APP" /grim/bin/busybox su -p -s /grim/bin/busybox "$run_as" -c 'shift; exec "$@"' sh --
   fi
-  exec "$@"
+  app_exec "$APP"
+  say "the app definition has no command"
+  exit 127
 ) </dev/null >/dev/console 2>&1 &
-APP=$!
-say "app started (pid $APP): $*"
+APP_PID=$!
+say "app started (pid $APP_PID)"
 
 STOPPING=0
 stop_app() {
   [ "$STOPPING" = 1 ] && return
   STOPPING=1
   say "stopping the app (SIGTERM, grace ${GRIM_STOP_GRACE}s)"
-  kill -TERM "$APP" 2>/dev/null
+  kill -TERM "$APP_PID" 2>/dev/null
   (
     sleep "$GRIM_STOP_GRACE"
-    kill -0 "$APP" 2>/dev/null && echo "grim-init: grace period over, SIGKILL" >/dev/console && kill -KILL "$APP"
+    kill -0 "$APP_PID" 2>/dev/null && echo "grim-init: grace period over, SIGKILL" >/dev/console && kill -KILL "$APP_PID"
   ) &
 }
 trap stop_app TERM INT
-trap 'kill -HUP "$APP" 2>/dev/null' HUP
-trap 'kill -USR1 "$APP" 2>/dev/null' USR1
-trap 'kill -USR2 "$APP" 2>/dev/null' USR2
+trap 'kill -HUP "$APP_PID" 2>/dev/null' HUP
+trap 'kill -USR1 "$APP_PID" 2>/dev/null' USR1
+trap 'kill -USR2 "$APP_PID" 2>/dev/null' USR2
 
 # `wait` returns when the app exits or a trapped signal arrives; ash reaps every child (orphans
 # re-parented to PID 1 included) while it waits.
 status=0
-while kill -0 "$APP" 2>/dev/null; do
-  wait "$APP"
+while kill -0 "$APP_PID" 2>/dev/null; do
+  wait "$APP_PID"
   status=$?
 done
 say "app exited with status $status"

@@ -10,7 +10,7 @@
 # param: OCI_UNPACK (optional) - path of grim's oci-unpack.sh on this node (the same whiteout rules as the control node)
 # param: KIND (optional) - "root" (default: inject init + busybox, label grim-root) or "app" (label grim-app)
 # param: GUEST_INIT (optional) - path of grim's guest init on this node (required for KIND=root)
-# param: APP_SH (optional) - path of the generated app definition, installed as /grim/app.sh
+# param: APP_DEF (optional) - path of the app definition grim wrote (data), installed as /grim/app
 # param: HEADROOM_MB (optional) - free space to leave in the filesystem, default 64
 # param: VM_ROOT (optional) - grim's VM state directory, default /var/lib/grim/vm
 # param: BUSYBOX (optional) - a statically linked busybox, default /bin/busybox
@@ -85,7 +85,7 @@ case $KIND in
     mkdir -p "$sbin"
     cp "$GUEST_INIT" "$sbin/grim-init"
     chmod 0755 "$sbin/grim-init"
-    if [ -n "${APP_SH:-}" ]; then cp "$APP_SH" "$TREE/grim/app.sh"; fi
+    if [ -n "${APP_DEF:-}" ]; then cp "$APP_DEF" "$TREE/grim/app"; fi
     for d in dev proc sys run tmp etc app; do [ -e "$TREE/$d" ] || [ -L "$TREE/$d" ] || mkdir -p "$TREE/$d"; done
     chmod 1777 "$TREE/tmp" 2>/dev/null || true
     LABEL=grim-root

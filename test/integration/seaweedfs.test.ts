@@ -11,7 +11,7 @@ import { startTestApp } from '../helpers/app.ts';
 import { waitJob } from '../helpers/apps-lab.ts';
 import { execInNode, linkDown, linkUp } from '../../src/lab/lab.ts';
 import { addSeaweedLab, eventually, s3Client, waitCluster, weedBinary } from '../helpers/seaweedfs-lab.ts';
-import { parseEnvFile } from '../../src/drivers/script/supervision.ts';
+import { parseEnvFile } from '../../src/drivers/env-file.ts';
 
 const ENV = 'lab';
 /** SEAWEED_STEPS=failover,upgrade runs only those later steps (setup always runs); for local debugging. */

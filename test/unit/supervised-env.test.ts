@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { scriptFor } from '../../src/scripts/loader.ts';
-import { envFile } from '../../src/drivers/script/supervision.ts';
+import { envFile } from '../../src/drivers/env-file.ts';
 
 for (const shell of ['dash', 'busybox']) {
   const available = (() => {

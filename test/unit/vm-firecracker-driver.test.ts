@@ -18,7 +18,7 @@ import { parseImageReference } from '../../src/oci/reference.ts';
 import { macAddressForInstance, type IpAllocation, type IpAllocator } from '../../src/domain/ipam.ts';
 import { FcInstanceDir } from '../helpers/fc-node-sim.ts';
 import { loadSharedSpec } from '../helpers/openapi-validator.ts';
-import { parseEnvFile } from '../../src/drivers/script/supervision.ts';
+import { parseEnvFile } from '../../src/drivers/env-file.ts';
 import { scriptFor } from '../../src/scripts/loader.ts';
 import { registryBinaryAvailable, startRegistry } from '../helpers/registry.ts';
 import { buildBusyboxImage, pushImage } from '../helpers/oci-image.ts';

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  renderAppScript,
+  renderAppDefinition,
   appDefinitionFromImage,
   appDefinitionForTarball,
 } from '../../src/drivers/vm-image/app-definition.ts';
@@ -40,7 +40,7 @@ function nodeScript(
 }
 
 test(
-  'app.sh keeps argv, Env, WorkingDir and User exactly, whatever the quoting',
+  'the app definition keeps argv, Env, WorkingDir and User exactly, whatever the quoting (read by the guest lib)',
   { skip: !existsSync(BUSYBOX) && 'busybox-static missing' },
   () => {
     const config = extractRuntimeConfig({
@@ -53,30 +53,36 @@ test(
       },
     });
     const dir = tmp();
-    writeFileSync(join(dir, 'app.sh'), renderAppScript(appDefinitionFromImage(config)));
+    writeFileSync(join(dir, 'app'), renderAppDefinition(appDefinitionFromImage(config)));
+    // The guest init's own reader (scripts/lib/app-definition.sh), under busybox sh as in the guest.
+    const lib = readFileSync(`${SCRIPTS_DIR}lib/app-definition.sh`, 'utf8');
     const out = execFileSync(
       BUSYBOX,
       [
         'sh',
         '-c',
-        `. "$1"; for a in "$@"; do printf '<%s>' "$a"; done; echo; echo "$GRIM_WORKDIR|$GRIM_USER"; (grim_app_env; printf '%s|%s\\n' "$PATH" "$QUOTE")`,
+        `${lib}
+        f=$1
+        echo "$(app_value "$f" workdir)|$(app_value "$f" user)|$(app_value "$f" stop_grace)"
+        (app_env "$f"; printf '%s|%s\\n' "$PATH" "$QUOTE")
+        app_exec "$f" sh -c 'for a in "$@"; do printf "<%s>" "$a"; done; echo' argv`,
         'x',
-        join(dir, 'app.sh'),
+        join(dir, 'app'),
       ],
       { encoding: 'utf8' },
     );
     rmSync(dir, { recursive: true });
-    const [argv, meta, env] = out.trim().split('\n');
+    const [meta, env, argv] = out.trim().split('\n');
     assert.equal(argv, `</bin/sh><-c><echo "it's" $HOME; rm -rf / ; \`x\`>`);
-    assert.equal(meta, '/srv/app|1000:1000');
+    assert.equal(meta, '/srv/app|1000:1000|10');
     assert.equal(env, `/usr/bin:/bin|a'b"c$d`);
-    assert.throws(() => renderAppScript({ argv: [], env: {}, workingDir: '/', user: '' }), /no command/);
+    assert.throws(() => renderAppDefinition({ argv: [], env: {}, workingDir: '/', user: '' }), /no command/);
     assert.equal(appDefinitionForTarball(['/app/run']).workingDir, '/app');
   },
 );
 
 test(
-  'the metadata drive is a tar busybox reads from a raw device; secrets stay in env.sh',
+  'the metadata drive is a tar busybox reads from a raw device; secrets stay in its environment file',
   { skip: !existsSync(BUSYBOX) && 'busybox-static missing' },
   () => {
     const tar = buildMetadataTar({
@@ -98,7 +104,13 @@ test(
     assert.equal(readFileSync(join(dir, 'grim-meta/resolv.conf'), 'utf8'), 'nameserver 10.0.0.53\n');
     const env = execFileSync(
       BUSYBOX,
-      ['sh', '-c', `. "$1"; printf '%s|%s' "$SECRET" "$PLAIN"`, 'x', join(dir, 'grim-meta/env.sh')],
+      [
+        'sh',
+        '-c',
+        `${readFileSync(`${SCRIPTS_DIR}lib/env.sh`, 'utf8')}\nload_env "$1"; printf '%s|%s' "$SECRET" "$PLAIN"`,
+        'x',
+        join(dir, 'grim-meta/environment'),
+      ],
       { encoding: 'utf8' },
     );
     assert.equal(env, "p'w d|x");
@@ -139,12 +151,15 @@ test(
     const src = join(root, 'src');
     mkdirSync(join(src, 'etc'), { recursive: true });
     writeFileSync(join(src, 'etc/os-release'), 'ID=test\n');
-    writeFileSync(join(root, 'app.sh'), 'set -- /bin/true\n');
+    writeFileSync(
+      join(root, 'app'),
+      renderAppDefinition({ argv: ['/bin/true'], env: {}, workingDir: '/', user: '' }),
+    );
     const env = {
       KEY: 'sha256-abc',
       SOURCE_DIR: src,
       GUEST_INIT: `${SCRIPTS_DIR}guest/init.sh`,
-      APP_SH: join(root, 'app.sh'),
+      APP_DEF: join(root, 'app'),
       VM_ROOT: root,
       HEADROOM_MB: '8',
     };
@@ -164,7 +179,7 @@ test(
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    assert.match(ls, /app\.sh/);
+    assert.match(ls, / app\n/);
     assert.match(
       execFileSync('/usr/sbin/debugfs', ['-R', 'stat /sbin/grim-init', disk], {
         encoding: 'utf8',

@@ -6,36 +6,12 @@
  * one-round-trip listing (app-list.sh) sees every instance installed this way.
  */
 import { scriptFor } from '../../scripts/loader.ts';
-import { isEnvName } from '../../ssh/index.ts';
+import { envFile } from '../env-file.ts';
 import type { InstanceHandle, InstanceStatus, OpCtx, RuntimeKind } from '../driver.ts';
 
 /** cgroup (relative to each hierarchy's root) the supervisor runs a script instance in, as metrics.sh reads it. */
 export function scriptCgroupPath(instanceId: string): string {
   return `/grim/${instanceId}`;
-}
-
-/**
- * The instance's environment file: `NAME=<value in base64>` lines, which the supervisor reads with
- * scripts/lib/env.sh (load_env) before it runs the app: data, never sourced by a shell.
- */
-export function envFile(env: Record<string, string>): string {
-  return Object.entries(env)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([k, v]) => {
-      if (!isEnvName(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
-      return `${k}=${Buffer.from(v, 'utf8').toString('base64')}`;
-    })
-    .join('\n');
-}
-
-/** envFile's inverse (for checks and tests): the variables of an environment file. */
-export function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) env[line.slice(0, eq)] = Buffer.from(line.slice(eq + 1), 'base64').toString('utf8');
-  }
-  return env;
 }
 
 export async function installSupervised(

@@ -1,7 +1,8 @@
-// The app definition the guest init sources (/grim/app.sh on the root disk, or grim-meta/app.sh on the
-// metadata drive): the argv, WorkingDir, User and the image's Env, written with quoting.
+// The app definition the guest init reads (/grim/app on the root disk, or grim-meta/app on the metadata
+// drive): the argv, WorkingDir, User and the image's Env, as `KEY=<base64>` lines that
+// scripts/lib/app-definition.sh reads. Data only: nothing in it is ever run as shell.
 import type { RuntimeConfig } from '../../oci/image-config.ts';
-import { exportLines, shq } from './shell.ts';
+import { base64, checkEnvName } from '../env-file.ts';
 
 export interface AppDefinition {
   argv: string[];
@@ -26,20 +27,18 @@ export function appDefinitionForTarball(command: string[]): AppDefinition {
   };
 }
 
-export function renderAppScript(app: AppDefinition): string {
+export function renderAppDefinition(app: AppDefinition): string {
   if (app.argv.length === 0) throw new Error('the app has no command (image Entrypoint/Cmd are both empty)');
   const grace = app.stopGraceSeconds ?? 10;
   if (!Number.isInteger(grace) || grace < 0)
     throw new Error(`stop grace must be whole seconds, got ${grace}`);
-  return [
-    '# grim app definition (sourced by /sbin/grim-init)\n',
-    `GRIM_WORKDIR=${shq(app.workingDir || '/')}\n`,
-    `GRIM_USER=${shq(app.user)}\n`,
-    `GRIM_STOP_GRACE=${grace}\n`,
-    'grim_app_env() {\n',
-    '  :\n',
-    exportLines(app.env, '  '),
-    '}\n',
-    `set -- ${app.argv.map(shq).join(' ')}\n`,
-  ].join('');
+  const lines = [
+    '# grim app definition: KEY=<base64 value> lines, read by /sbin/grim-init (scripts/lib/app-definition.sh)',
+    `workdir=${base64(app.workingDir || '/')}`,
+    `user=${base64(app.user)}`,
+    `stop_grace=${base64(String(grace))}`,
+    ...Object.entries(app.env).map(([name, value]) => `env=${base64(`${checkEnvName(name)}=${value}`)}`),
+    ...app.argv.map((arg) => `arg=${base64(arg)}`),
+  ];
+  return `${lines.join('\n')}\n`;
 }

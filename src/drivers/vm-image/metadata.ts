@@ -1,7 +1,7 @@
 // The metadata drive of one instance: a tar with grim-meta/ that the guest init reads at boot. It
-// carries what must not go on the kernel command line (secrets in env.sh) and the instance identity.
-import { renderAppScript, type AppDefinition } from './app-definition.ts';
-import { exportLines } from './shell.ts';
+// carries what must not go on the kernel command line (secrets in `environment`, an env file: see env-file.ts) and the instance identity.
+import { envFile } from '../env-file.ts';
+import { renderAppDefinition, type AppDefinition } from './app-definition.ts';
 import { writeUstar, type UstarEntry } from './ustar.ts';
 
 export interface GuestNetwork {
@@ -15,7 +15,7 @@ export interface InstanceMetadata {
   hostname: string;
   env: Record<string, string>;
   network?: GuestNetwork;
-  /** Overrides /grim/app.sh of the root disk (tarball apps on a shared runtime disk). */
+  /** Overrides /grim/app of the root disk (tarball apps on a shared runtime disk). */
   app?: AppDefinition;
   /** Volume drives the guest init mounts: the ext4 UUID of each drive and where it goes. */
   volumes?: Array<{ fsUuid: string; mount: string }>;
@@ -31,7 +31,7 @@ export function buildMetadataTar(meta: InstanceMetadata): Buffer {
   const entries: UstarEntry[] = [
     { name: 'grim-meta', type: 'dir' },
     { name: 'grim-meta/hostname', type: 'file', content: `${meta.hostname}\n` },
-    { name: 'grim-meta/env.sh', type: 'file', content: exportLines(meta.env) },
+    { name: 'grim-meta/environment', type: 'file', content: `${envFile(meta.env)}\n` },
   ];
   const net = meta.network;
   if (net !== undefined) {
@@ -66,7 +66,7 @@ export function buildMetadataTar(meta: InstanceMetadata): Buffer {
     });
   }
   if (meta.app !== undefined) {
-    entries.push({ name: 'grim-meta/app.sh', type: 'file', content: renderAppScript(meta.app) });
+    entries.push({ name: 'grim-meta/app', type: 'file', content: renderAppDefinition(meta.app) });
   }
   return writeUstar(entries);
 }

@@ -11,7 +11,7 @@ import type { OpCtx } from '../driver.ts';
 import { extractRuntimeConfig, type RuntimeConfig } from '../../oci/image-config.ts';
 import { layerCompression } from '../../oci/media-types.ts';
 import type { RegistryClient } from '../../oci/registry-client.ts';
-import { appDefinitionFromImage, renderAppScript } from './app-definition.ts';
+import { appDefinitionFromImage, renderAppDefinition } from './app-definition.ts';
 import { appDriveKey, imageKey, runtimeKey } from './node-layout.ts';
 import { removeStageDir, runJson, stageDir, uploadGuestScript } from './node-ops.ts';
 
@@ -40,6 +40,15 @@ export interface PipelineOptions {
   vmRoot: string;
   /** Free space left in each built filesystem (MiB). */
   headroomMb: number;
+}
+
+/**
+ * A root disk carries grim's guest init, so its cache key names the init it holds: a disk built by an older
+ * grim (whose init reads other files) is not reused by a newer one.
+ */
+function rootDiskKey(base: string): string {
+  const init = createHash('sha256').update(scriptFor('guest/init').body).digest('hex');
+  return `${base}-g${init.slice(0, 8)}`;
 }
 
 async function cachedDisk(ctx: OpCtx, o: PipelineOptions, key: string): Promise<string | undefined> {
@@ -72,7 +81,7 @@ export async function ensureOciRootfs(
 ): Promise<OciRootfs> {
   const resolved = await registry.resolveImage(image);
   const config = extractRuntimeConfig(resolved.config);
-  const key = imageKey(resolved.manifestDigest);
+  const key = rootDiskKey(imageKey(resolved.manifestDigest));
   const existing = await cachedDisk(ctx, o, key);
   const result = (disk: BuiltDisk): OciRootfs => ({
     ...disk,
@@ -99,16 +108,16 @@ export async function ensureOciRootfs(
     const unpack = `${dir}/oci-unpack.sh`;
     await ctx.upload(unpack, Buffer.from(scriptFor('oci-unpack').body), 0o755);
     const init = await uploadGuestScript(ctx, dir, 'init');
-    const appSh = `${dir}/app.sh`;
+    const appDef = `${dir}/app`;
     if (config.argv.length > 0)
-      await ctx.upload(appSh, Buffer.from(renderAppScript(appDefinitionFromImage(config))), 0o644);
+      await ctx.upload(appDef, Buffer.from(renderAppDefinition(appDefinitionFromImage(config))), 0o644);
     const built = await buildDisk(ctx, o, {
       KEY: key,
       LAYERS: layers.join(' '),
       OCI_UNPACK: unpack,
       KIND: 'root',
       GUEST_INIT: init,
-      APP_SH: config.argv.length > 0 ? appSh : undefined,
+      APP_DEF: config.argv.length > 0 ? appDef : undefined,
     });
     return result(built);
   } finally {
@@ -148,7 +157,13 @@ export function ensureRuntimeRootfs(
   runtime: RuntimeImage,
   o: PipelineOptions,
 ): Promise<BuiltDisk> {
-  return ensureFromTarball(ctx, o, runtimeKey(runtime.name, runtime.version), runtime.tarball, 'root');
+  return ensureFromTarball(
+    ctx,
+    o,
+    rootDiskKey(runtimeKey(runtime.name, runtime.version)),
+    runtime.tarball,
+    'root',
+  );
 }
 
 /** App tarball -> cached ext4 drive labelled grim-app, mounted on /app by the guest init. */

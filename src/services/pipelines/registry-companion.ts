@@ -13,7 +13,7 @@ import { SCRIPTS_DIR } from '../../scripts/loader.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { setManagedRegistryCredentials, type RegistryCredentials } from '../../oci/registry-client.ts';
 import { SupervisedService } from './local-scripts.ts';
-import { envFile } from '../../drivers/script/supervision.ts';
+import { envFile } from '../../drivers/env-file.ts';
 
 export interface RegistrySettings {
   dir: string;

@@ -8,7 +8,7 @@ import { scriptFor } from '../../scripts/loader.ts';
 import { runScript, type SshPool } from '../../ssh/index.ts';
 import type { NodeRow } from '../../store/nodes-repo.ts';
 import type { ReleaseRow } from '../../store/seaweedfs-repo.ts';
-import { envFile } from '../../drivers/script/supervision.ts';
+import { envFile } from '../../drivers/env-file.ts';
 import { LAYOUT } from '../../domain/seaweedfs/cluster.ts';
 import { RemoteCommandError } from '../../ssh/errors.ts';
 import { targetOf } from '../nodes.ts';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setLink } from './network.ts';
 import { HOST_KEY, generateKey, replaceHostKeyOffline } from './node-files.ts';
 import { bootCount, nodeInitPid, startSupervisor, supervisorPid } from './processes.ts';
+import { scriptCommand } from '../scripts/loader.ts';
 import { run, runLabScript, type RunResult } from './run.ts';
 import { findNode, loadState, saveState, type LabNode, type LabState } from './state.ts';
 import { tcpOpen, waitFor } from './wait.ts';
@@ -63,12 +64,38 @@ export async function execInNode(
   const { state, node } = await resolve(lab, index);
   const pid = await nodeInitPid(node);
   if (!pid) throw new Error(`node ${node.name} of lab '${state.name}' is not running`);
-  const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
+  return nsenterSh(pid, command, 'sh', {}, opts);
+}
+
+/** Runs a grim script (the loader's body, parameters checked) inside a running lab node, as root. */
+export async function runScriptInNode(
+  lab: LabRef,
+  index: number,
+  name: string,
+  params: Record<string, string>,
+  opts: ExecOptions = {},
+): Promise<RunResult> {
+  const { state, node } = await resolve(lab, index);
+  const pid = await nodeInitPid(node);
+  if (!pid) throw new Error(`node ${node.name} of lab '${state.name}' is not running`);
+  const { script, env } = scriptCommand(name, params);
+  return nsenterSh(pid, script, `${name}.sh`, env, opts);
+}
+
+/** `sh -c SCRIPT NAME` in every namespace of the node's init, with a clean environment plus `env`. */
+function nsenterSh(
+  pid: number,
+  script: string,
+  name: string,
+  env: Record<string, string>,
+  opts: ExecOptions,
+): Promise<RunResult> {
+  const base = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
   return run(
     'env',
     [
       '-i',
-      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      ...Object.entries({ ...base, ...env }).map(([k, v]) => `${k}=${v}`),
       'nsenter',
       '-t',
       String(pid),
@@ -78,12 +105,10 @@ export async function execInNode(
       '--',
       '/bin/sh',
       '-c',
-      command,
+      script,
+      name,
     ],
-    {
-      input: opts.input,
-      allowFailure: opts.allowFailure,
-    },
+    { input: opts.input, allowFailure: opts.allowFailure },
   );
 }
 
@@ -125,18 +150,16 @@ export async function regenerateHostKey(lab: LabRef, index: number): Promise<str
     const key = await generateKey(path.join(tmp, 'key'), node.name);
     const privateKey = await readFile(path.join(tmp, 'key'), 'utf8');
     if (await nodeInitPid(node)) {
-      const keyPath = `/${HOST_KEY}`;
-      await execInNode(
+      // scripts/lab/node-host-key.sh installs it and sends sshd SIGHUP: it re-executes itself with the new key
+      await runScriptInNode(
         state,
         index,
-        `umask 077 && cat > '${keyPath}.new' && mv -f '${keyPath}.new' '${keyPath}'`,
+        'lab/node-host-key',
+        { HOST_KEY_PATH: `/${HOST_KEY}` },
         {
-          input: privateKey,
+          input: `${privateKey.trimEnd()}\n${key.publicKey}\n`,
         },
       );
-      await execInNode(state, index, `cat > '${keyPath}.pub'`, { input: key.publicKey + '\n' });
-      // SIGHUP: sshd re-executes itself and loads the new key
-      await execInNode(state, index, 'kill -HUP "$(cat /run/sshd.pid)"');
       await waitFor(
         `${node.name}'s sshd to serve its new host key`,
         () => sshdServesKey(node, key.publicKey),

@@ -25,7 +25,7 @@ ROOT_LABEL=$(arg grim.root grim-root)
 NEW_INIT=$(arg grim.init /sbin/grim-init)
 DEBUG=$(arg grim.debug 0)
 
-fail() {
+boot_failed() { # boot_failed MESSAGE: say why on the console, then debug shell or reboot
   echo "grim-initramfs: $1" >/dev/console
   if [ "$DEBUG" = 1 ]; then exec sh </dev/console >/dev/console 2>&1; fi
   sync
@@ -47,10 +47,10 @@ while [ $i -lt 200 ]; do
   i=$((i + 1))
   sleep 0.05
 done
-[ -n "$device" ] || fail "no disk labelled $ROOT_LABEL appeared"
+[ -n "$device" ] || boot_failed "no disk labelled $ROOT_LABEL appeared"
 mkdir -p /newroot
-mount -t ext4 -o rw "$device" /newroot || fail "cannot mount $device (ext4) as the root"
-[ -x "/newroot$NEW_INIT" ] || fail "$NEW_INIT is missing on the root disk"
+mount -t ext4 -o rw "$device" /newroot || boot_failed "cannot mount $device (ext4) as the root"
+[ -x "/newroot$NEW_INIT" ] || boot_failed "$NEW_INIT is missing on the root disk"
 umount /proc /sys
 mount --move /dev /newroot/dev
 exec switch_root /newroot "$NEW_INIT"

@@ -34,7 +34,7 @@ export const SHELL_PATTERNS: [RegExp, string][] = [
   [/(\|\||&&)\s*(exit|true|mv|cat|rm|mkdir|cd|kill)\b/, 'commands chained with || or &&'],
   [/\d?>\s*\/dev\/null|[12]?>&[12]/, 'a redirection'],
   [/\$\(/, 'command substitution'],
-  [/;\s*(then|do|done|fi|esac)\b/, 'sh control flow'],
+  [/\b(if|while|until|for)\b[^'"`]*;\s*(then|do)\b|;\s*(fi|done|esac)\s*(\\n|['"`;]|$)/, 'sh control flow'],
   [/<<-?\s*'?[A-Z]+'?/, 'a heredoc'],
   [/\bexport\s+'?(\$\{[^}]+\}|[A-Za-z_][A-Za-z0-9_]*)=/, 'export NAME='],
   [/['"`]sh['"`]\s*,\s*['"`]-c['"`]|\bsh -c ['"$]/, 'sh -c with a script'],
@@ -91,6 +91,7 @@ test('the shell detector catches what used to be assembled in src/', () => {
     "await execInNode(state, index, `umask 077 && cat > '${p}.new' && mv -f '${p}.new' '${p}'`);",
     'return c.ignoreFailure ? `${cmd} 2>/dev/null || true` : `${cmd} || exit 1`;',
     "`set -- ${app.argv.map(shq).join(' ')}\\n`,",
+    'const s = `if [ -f ${f} ]; then rm ${f}; fi\\n`;',
   ];
   for (const line of caught) assert.equal(shellIn(line).length, 1, line);
   assert.deepEqual(shellIn('const q = `SELECT $1 FROM t`; // sh -c in a comment'), []);

@@ -95,6 +95,7 @@ test('the shell detector catches what used to be assembled in src/', () => {
   ];
   for (const line of caught) assert.equal(shellIn(line).length, 1, line);
   assert.deepEqual(shellIn('const q = `SELECT $1 FROM t`; // sh -c in a comment'), []);
+  assert.deepEqual(shellIn(".option('--no-enable', 'write the files only; do not enable it')"), []);
 });
 
 test('scripts share one fail() from scripts/lib/fail.sh and every `# lib:` they name exists', () => {

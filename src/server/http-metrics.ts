@@ -51,3 +51,17 @@ export class HttpMetrics {
     return [...out, ...extra].join('\n') + '\n';
   }
 }
+
+/** The server's own memory (what bench/footprint.ts and an operator's Prometheus watch), from process.memoryUsage(). */
+export function processMemoryLines(): string[] {
+  const m = process.memoryUsage();
+  return [
+    '# HELP grim_process_memory_bytes Memory of this grim process: rss, V8 heap (total, used), external (buffers, wasm)',
+    '# TYPE grim_process_memory_bytes gauge',
+    `grim_process_memory_bytes{kind="rss"} ${m.rss}`,
+    `grim_process_memory_bytes{kind="heap_total"} ${m.heapTotal}`,
+    `grim_process_memory_bytes{kind="heap_used"} ${m.heapUsed}`,
+    `grim_process_memory_bytes{kind="external"} ${m.external}`,
+    `grim_process_memory_bytes{kind="array_buffers"} ${m.arrayBuffers}`,
+  ];
+}

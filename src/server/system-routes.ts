@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import type { Services } from './services.ts';
-import type { HttpMetrics } from './http-metrics.ts';
+import { processMemoryLines, type HttpMetrics } from './http-metrics.ts';
 import { seaweedMetricLines } from '../domain/seaweedfs/metrics.ts';
 import { sendError } from './errors.ts';
 import { GRIM_VERSION } from './version.ts';
@@ -57,6 +57,7 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services, m
         '# HELP grim_info grim build information',
         '# TYPE grim_info gauge',
         `grim_info{dialect="${services.db.dialect}"} 1`,
+        ...processMemoryLines(),
         ...(await services.storageHealth.metricsLines()),
         ...seaweedMetricLines(await services.seaweedfs.latestHealth()),
         ...(await volumeBackupMetrics(services)),

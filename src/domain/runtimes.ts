@@ -14,8 +14,14 @@ export const isRuntime = (v: unknown): v is Runtime => (RUNTIMES as readonly unk
 export interface RuntimeFacts {
   /** /dev/kvm exists (older facts: the only KVM field). */
   kvm?: boolean;
-  /** /dev/kvm is a character device grim can open read-write. */
+  /**
+   * KVM really works: /dev/kvm opens read-write and, where QEMU is installed on the node, a test guest ran under
+   * KVM (kvmCheck "guest"); with kvmCheck "open" only the open was checked. Older facts: the open check only.
+   */
   kvmUsable?: boolean;
+  kvmCheck?: 'guest' | 'open' | 'none';
+  /** Why KVM is not usable, as facts.sh found it ("" when it is). */
+  kvmProblem?: string;
   tools?: Partial<Record<string, boolean>>;
   /** /dev/fuse is there (FUSE mounts work). */
   fuse?: boolean;
@@ -47,7 +53,8 @@ export function runtimeSupport(runtime: Runtime, facts: RuntimeFacts | undefined
     case 'firecracker': {
       const missing: string[] = [];
       if (!tool(facts, 'firecracker')) missing.push('firecracker is not installed');
-      if (!(facts.kvmUsable ?? facts.kvm)) missing.push('no usable /dev/kvm (KVM)');
+      if (!(facts.kvmUsable ?? facts.kvm))
+        missing.push(facts.kvmProblem ? `no usable KVM: ${facts.kvmProblem}` : 'no usable /dev/kvm (KVM)');
       return missing.length ? { ok: false, reason: missing.join(' and ') } : { ok: true };
     }
   }

@@ -31,3 +31,6 @@ export const ErrorBody = Type.Object({
     details: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
   }),
 });
+
+/** Compile-time check that a schema and a domain list name the same values, both ways (`true` or a type error). */
+export type SameValues<A, B> = [A, B] extends [B, A] ? true : never;

@@ -8,6 +8,7 @@ import {
   stateAfterProbe,
   type NodeState,
   type ProbeOutcome,
+  type NodeRole,
 } from '../domain/nodes.ts';
 import { parseBytes, parseCpu } from '../domain/units.ts';
 import { getNodeRow, listNodeRows, nodeGroups, setNodeState, type NodeRow } from '../store/nodes-repo.ts';
@@ -45,7 +46,7 @@ export function nodeView(n: NodeRow, groups: string[]) {
     address: n.address,
     port: Number(n.port),
     user: n.ssh_user,
-    roles: JSON.parse(n.roles) as string[],
+    roles: JSON.parse(n.roles) as NodeRole[],
     labels: JSON.parse(n.labels) as Record<string, string>,
     groups,
     hostKeyFingerprint: n.host_key_fingerprint,
@@ -136,7 +137,7 @@ export class NodeService {
     address: string;
     port?: number;
     user?: string;
-    roles?: string[];
+    roles?: NodeRole[];
     labels?: Record<string, string>;
     groups?: string[];
     hostKeyFingerprint: string;
@@ -236,7 +237,7 @@ export class NodeService {
     name: string,
     patch: {
       labels?: Record<string, string>;
-      roles?: string[];
+      roles?: NodeRole[];
       maintenance?: boolean;
       reserve?: { cpu?: string; memory?: string };
     },

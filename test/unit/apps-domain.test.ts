@@ -54,8 +54,7 @@ test('app input: defaults, sizes, explicit values and every problem at once', ()
     'body/replicas',
     'body/runtime',
     'body/size',
-    'body/source',
-  ]);
+  ]); // no body/source: a source cannot be judged against a runtime that does not exist
   // A change merges into the current spec; null removes a secret.
   const cur = { spec: ok.spec, secrets: { TOKEN: 'x', OTHER: 'y' } };
   const next = applyAppInput({ replicas: 5, secrets: { TOKEN: null } }, DEFAULT_SIZES, cur);

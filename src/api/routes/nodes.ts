@@ -1,6 +1,7 @@
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import { route } from '../route.ts';
-import { Name, NameParams, Ok, Timestamp } from '../common.ts';
+import { Name, NameParams, Ok, Timestamp, type SameValues } from '../common.ts';
+import { NODE_ROLES, NODE_STATES, type NodeRole, type NodeState } from '../../domain/nodes.ts';
 
 const Fingerprint = Type.String({
   pattern: '^SHA256:[A-Za-z0-9+/]{43}$',
@@ -17,13 +18,11 @@ const SshUser = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z_][a-z
 const Labels = Type.Record(Type.String({ maxLength: 63 }), Type.String({ maxLength: 63 }), {
   maxProperties: 64,
 });
-const NodeRoleSchema = Type.Union([Type.Literal('compute'), Type.Literal('storage')]);
-const NodeStateSchema = Type.Union([
-  Type.Literal('ready'),
-  Type.Literal('unreachable'),
-  Type.Literal('maintenance'),
-  Type.Literal('host-key-mismatch'),
-]);
+/** Node roles and states, from the domain's lists (src/domain/nodes.ts), checked both ways at compile time. */
+const NodeRoleSchema = Type.Enum([...NODE_ROLES]);
+const NodeStateSchema = Type.Enum([...NODE_STATES]);
+export const _nodeRolesMatch: SameValues<NodeRole, Static<typeof NodeRoleSchema>> = true;
+export const _nodeStatesMatch: SameValues<NodeState, Static<typeof NodeStateSchema>> = true;
 const Quantity = Type.String({ minLength: 1, maxLength: 32, description: 'e.g. 500m, 1, 512Mi, 2Gi' });
 
 export const Reserve = Type.Object(
@@ -37,11 +36,11 @@ export const NodeView = Type.Object({
   address: Type.String(),
   port: Type.Integer(),
   user: Type.String(),
-  roles: Type.Array(Type.String()),
+  roles: Type.Array(NodeRoleSchema),
   labels: Type.Record(Type.String(), Type.String()),
   groups: Type.Array(Type.String()),
   hostKeyFingerprint: Type.String(),
-  state: Type.String(),
+  state: NodeStateSchema,
   stateReason: Type.String(),
   maintenance: Type.Boolean(),
   reserve: Type.Object({ cpuMillis: Type.Integer(), memoryBytes: Type.Integer() }),

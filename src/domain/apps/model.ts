@@ -13,12 +13,12 @@ import {
 } from '../volumes/spec.ts';
 
 import { RUNTIMES, VM_RUNTIMES, type Runtime } from '../runtimes.ts';
+import { SOURCES_BY_RUNTIME, type AppSourceKind, type Failover, type VmNetworkMode } from './sources.ts';
 
 export { VM_RUNTIMES };
+export type { Failover, VmNetworkMode };
 export const APP_RUNTIMES = RUNTIMES;
 export type AppRuntime = Runtime;
-export type VmNetworkMode = 'nat' | 'bridged';
-export type Failover = 'report' | 'reschedule';
 
 export type HealthCheck =
   | { type: 'http'; port?: string; path: string; intervalSec: number; timeoutSec: number; retries: number }
@@ -32,6 +32,13 @@ export type AppSourceSpec =
   | { kind: 'image'; image: string }
   | { kind: 'tarball'; tarball: string; runtime: string; command: string[] }
   | { kind: 'script'; start: string; stop?: string; status?: string };
+/** Compile-time check that the source variants are exactly the declared kinds (src/domain/apps/sources.ts). */
+export const _sourceKindsMatch: [AppSourceKind, AppSourceSpec['kind']] extends [
+  AppSourceSpec['kind'],
+  AppSourceKind,
+]
+  ? true
+  : never = true;
 
 /** Everything about an app that is not secret. Secrets travel sealed, next to it. */
 export type AppSpec = {
@@ -114,10 +121,12 @@ function checkSource(runtime: AppRuntime, source: AppSourceSpec | undefined, pro
           message: `must be a non-empty sh script of at most ${MAX_SCRIPT} bytes`,
         });
     }
-  } else if (source.kind === 'script') {
+  } else if (!(runtime in SOURCES_BY_RUNTIME)) {
+    return; // an unknown runtime is reported on its own
+  } else if (!SOURCES_BY_RUNTIME[runtime].includes(source.kind)) {
     problems.push({
       path: 'body/source',
-      message: `the ${runtime} runtime needs an image or tarball source`,
+      message: `the ${runtime} runtime needs ${SOURCES_BY_RUNTIME[runtime].map((k) => (k === 'image' ? 'an image' : `a ${k}`)).join(' or ')} source`,
     });
   } else if (source.kind === 'tarball' && VM_RUNTIMES.includes(runtime)) {
     if (!source.runtime.trim())

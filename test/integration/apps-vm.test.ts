@@ -153,8 +153,8 @@ test(
     });
     assert.equal(fc.status, 201, JSON.stringify(fc.json));
     const refused = await call('POST', `/api/apps/${APP}f/deploy`, {});
-    assert.equal(refused.status, 503, JSON.stringify(refused.json));
-    assert.equal(refused.json.error.code, 'unavailable');
+    assert.equal(refused.status, 409, JSON.stringify(refused.json));
+    assert.equal(refused.json.error.code, 'conflict');
     assert.match(refused.json.error.message, /no node in the group can run app/);
     assert.deepEqual(
       refused.json.error.details.map((d: { path: string }) => d.path),

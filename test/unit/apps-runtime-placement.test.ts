@@ -70,7 +70,7 @@ for (const c of storeCases) {
       (x: unknown) => x,
     );
     assert.ok(err instanceof DomainError);
-    assert.equal(err.code, 'unavailable');
+    assert.equal(err.code, 'conflict');
     assert.match(err.message, /no node in the group can run app "vm": n1 \(.*\), n2 \(.*\)/);
     assert.deepEqual(err.details, [
       { path: 'nodes/n1', message: 'cannot run the app: firecracker: no usable /dev/kvm (KVM)' },

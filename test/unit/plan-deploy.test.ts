@@ -73,7 +73,7 @@ test('planDeploy places only on nodes that can run the runtime and says which we
   const none = planDeploy({ nodes: [node('b', { kvmUsable: false, tools: ALL })], instances: [] }, req());
   assert.equal(none.ok, false);
   if (!none.ok) {
-    assert.equal(none.code, 'unavailable');
+    assert.equal(none.code, 'conflict');
     assert.deepEqual(none.problems, [
       { path: 'nodes/b', message: 'cannot run the app: firecracker: no usable /dev/kvm (KVM)' },
     ]);

@@ -73,7 +73,12 @@ export type DeployPlanResult =
   | { ok: true; plan: RolloutPlan; warnings: string[] }
   | {
       ok: false;
-      code: 'held' | 'unavailable' | 'invalid' | 'conflict';
+      /**
+       * held: would overcommit (the caller may accept it); invalid: the request itself is wrong; conflict: the
+       * request is fine but the group cannot take it now (no node, none ready, none able to run the runtime, no
+       * space, pinned volumes). The API answers 409 for both held and conflict, never a 5xx: grim is healthy.
+       */
+      code: 'held' | 'invalid' | 'conflict';
       message: string;
       problems: Problem[];
       /** place()'s own refusal, with the volume verdicts of a stateful app. */
@@ -130,8 +135,7 @@ export function planDeploy(snapshot: PlanningSnapshot, req: DeployRequest): Depl
         : result.problems.map((m) => ({ path: 'placement', message: m }));
     return {
       ok: false,
-      code:
-        result.code === 'invalid' ? 'invalid' : result.code === 'unavailable' ? 'unavailable' : 'conflict',
+      code: result.code === 'invalid' ? 'invalid' : 'conflict',
       message: result.message,
       problems,
       placement: result,

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './server-memory.ts';
 import { Command } from 'commander';
 import { registerServerCommand } from './commands/server.ts';
 import { registerAuthCommands } from './commands/auth.ts';
@@ -22,6 +23,7 @@ import { registerSshCommands } from './commands/ssh.ts';
 import { registerInstallCommands } from './commands/install.ts';
 import { registerMasterKeyCommands } from './commands/master-key.ts';
 import { GRIM_VERSION } from '../server/version.ts';
+import { registerIpPoolCommands } from './commands/ip-pools.ts';
 
 const program = new Command()
   .name('grim')
@@ -51,6 +53,7 @@ registerPipelineCommands(program);
 registerSshCommands(program);
 registerInstallCommands(program);
 registerMasterKeyCommands(program);
+registerIpPoolCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -90,6 +90,23 @@ export class IpamStore implements IpAllocator {
     return (await this.#db.all<PoolRow>('SELECT * FROM ipam_pools ORDER BY id')).map(toPool);
   }
 
+  /**
+   * Deletes a pool that has no address in use (one statement, so an allocation cannot slip in between).
+   * Returns false when there is no such pool; throws IpamError naming the holders while addresses are in use.
+   */
+  async deletePool(id: string): Promise<boolean> {
+    const r = await this.#db.run(
+      'DELETE FROM ipam_pools WHERE id = ? AND NOT EXISTS (SELECT 1 FROM ipam_allocations WHERE pool_id = ?)',
+      [id, id],
+    );
+    if (r.changes > 0) return true;
+    if (!(await this.getPool(id))) return false;
+    const used = await this.allocations(id);
+    throw new IpamError(
+      `pool ${id} still has ${used.length} address(es) in use: ${used.map((u) => `${u.address} (${u.owner})`).join(', ')}`,
+    );
+  }
+
   /** Addresses in use in a pool, with their owners. */
   async allocations(poolId: string): Promise<Array<{ address: string; owner: string }>> {
     return this.#db.all(

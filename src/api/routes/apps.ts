@@ -1,7 +1,16 @@
 import Type, { type Static } from 'typebox';
 import { route } from '../route.ts';
-import { Name, NameParams, Timestamp } from '../common.ts';
+import { Name, NameParams, Ok, Timestamp, type SameValues } from '../common.ts';
 import { RUNTIMES, type Runtime } from '../../domain/runtimes.ts';
+import {
+  FAILOVER_MODES,
+  HEALTH_CHECK_TYPES,
+  NETWORK_MODES,
+  type AppSourceKind,
+  type Failover,
+  type HealthCheckType,
+  type VmNetworkMode,
+} from '../../domain/apps/sources.ts';
 
 const AppName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$' });
 const AppParams = Type.Object({ name: AppName }, { additionalProperties: false });
@@ -45,6 +54,15 @@ const Source = Type.Union([
     { additionalProperties: false },
   ),
 ]);
+export const _sourcesMatch: SameValues<AppSourceKind, Static<typeof Source>['kind']> = true;
+const NetworkSchema = Type.Enum([...NETWORK_MODES], {
+  description: 'microVM runtimes: nat (private subnet, ports on the node) or bridged (LAN address from IPAM)',
+});
+export const _networksMatch: SameValues<VmNetworkMode, Static<typeof NetworkSchema>> = true;
+const FailoverSchema = Type.Enum([...FAILOVER_MODES]);
+export const _failoverMatch: SameValues<Failover, Static<typeof FailoverSchema>> = true;
+const HealthTypeSchema = Type.Enum([...HEALTH_CHECK_TYPES]);
+export const _healthTypesMatch: SameValues<HealthCheckType, Static<typeof HealthTypeSchema>> = true;
 const Port = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 15 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
   { additionalProperties: false },
@@ -52,7 +70,7 @@ const Port = Type.Object(
 const Seconds = Type.Integer({ minimum: 1, maximum: 3600 });
 const Health = Type.Object(
   {
-    type: Type.Union([Type.Literal('http'), Type.Literal('tcp'), Type.Literal('command')]),
+    type: HealthTypeSchema,
     port: Type.Optional(Type.String({ maxLength: 15 })),
     path: Type.Optional(Type.String({ maxLength: 1024 })),
     command: Type.Optional(Type.String({ maxLength: 4096 })),
@@ -93,12 +111,7 @@ const AppFields = {
   disk: Type.Optional(Quantity),
   runtime: Type.Optional(RuntimeSchema),
   source: Type.Optional(Source),
-  network: Type.Optional(
-    Type.Union([Type.Literal('nat'), Type.Literal('bridged')], {
-      description:
-        'microVM runtimes: nat (private subnet, ports on the node) or bridged (LAN address from IPAM)',
-    }),
-  ),
+  network: Type.Optional(NetworkSchema),
   ports: Type.Optional(Type.Array(Port, { maxItems: 32 })),
   env: Type.Optional(EnvMap),
   secrets: Type.Optional(
@@ -112,16 +125,20 @@ const AppFields = {
     ),
   ),
   health: Type.Optional(Type.Union([Health, Type.Null()])),
-  failover: Type.Optional(Type.Union([Type.Literal('report'), Type.Literal('reschedule')])),
+  failover: Type.Optional(FailoverSchema),
   maxParallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   volumes: Type.Optional(Type.Array(VolumeField, { maxItems: 64 })),
 };
+
+export const AppFieldsSchema = Type.Object(AppFields, { additionalProperties: false });
+/** What create and deploy take besides their own fields: the typed body the CLI builds from its options. */
+export type AppFieldsBody = Static<typeof AppFieldsSchema>;
 
 export const AppView = Type.Object({
   name: Type.String(),
   environment: Type.String(),
   group: Type.String(),
-  runtime: Type.String(),
+  runtime: RuntimeSchema,
   replicas: Type.Integer(),
   size: Type.Union([Type.String(), Type.Null()]),
   resources: Type.Object({
@@ -137,9 +154,9 @@ export const AppView = Type.Object({
   env: Type.Record(Type.String(), Type.String()),
   secrets: Type.Array(Type.String(), { description: 'names only' }),
   health: Type.Unknown(),
-  failover: Type.String(),
+  failover: FailoverSchema,
   maxParallel: Type.Integer(),
-  network: Type.Optional(Type.String()),
+  network: Type.Optional(NetworkSchema),
   volumes: Type.Optional(Type.Array(Type.Unknown())),
   currentRelease: Type.Union([Type.Integer(), Type.Null()]),
   deleting: Type.Boolean(),
@@ -248,7 +265,9 @@ export const appRoutes = {
   deployApp: route({
     method: 'POST',
     path: '/api/apps/:name/deploy',
-    summary: 'Create a new release (the app plus these changes) and roll it out; 409 "held" on overcommit',
+    summary:
+      'Create a new release (the app plus these changes) and roll it out; 409 "held" on overcommit, 409 "conflict" ' +
+      'when no node of the group can take it (each node named with the reason)',
     tag: 'apps',
     role: 'operator',
     deployer: true,
@@ -385,5 +404,14 @@ export const appRoutes = {
       { additionalProperties: false },
     ),
     response: Type.Object({ pool: IpPoolView }),
+  }),
+  deleteIpPool: route({
+    method: 'DELETE',
+    path: '/api/ip-pools/:name',
+    summary: 'Delete an IPAM pool; 409 while any of its addresses is in use (the holders are named)',
+    tag: 'apps',
+    role: 'admin',
+    params: NameParams,
+    response: Ok,
   }),
 };

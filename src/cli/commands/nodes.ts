@@ -117,7 +117,8 @@ export function registerNodeCommands(program: Command, setExit: (code: number) =
       print(o, n, () => JSON.stringify(n, null, 2));
     });
   node
-    .command('add <name> <address>')
+    .command('create <name> <address>')
+    .alias('add')
     .description("add a node: fetch and confirm its host key, install grim's key, gather facts")
     .requiredOption('--env <env>', 'environment')
     .option('--port <port>', 'SSH port', (v) => Number(v), 22)

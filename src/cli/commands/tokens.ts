@@ -42,8 +42,11 @@ export function registerTokenCommands(program: Command) {
         ),
       );
     });
-  token.command('revoke <id>').action(async (id) => {
-    await apiClient().call('revokeToken', { params: { id } });
-    process.stdout.write(`revoked ${id}\n`);
-  });
+  token
+    .command('delete <id>')
+    .alias('revoke')
+    .action(async (id) => {
+      await apiClient().call('revokeToken', { params: { id } });
+      process.stdout.write(`revoked ${id}\n`);
+    });
 }

@@ -24,7 +24,8 @@ export function registerUserCommands(program: Command) {
       );
     });
   user
-    .command('add <username>')
+    .command('create <username>')
+    .alias('add')
     .option('--role <role>', 'viewer, operator or admin', 'viewer')
     .option('--password-stdin', 'read the password from standard input')
     .action(async (username, o) => {

@@ -1,9 +1,9 @@
 import type { HandlerMap } from '../handler.ts';
 import { IpamError } from '../../domain/ipam.ts';
-import { invalid } from '../../domain/errors.ts';
+import { conflict, invalid, notFound } from '../../domain/errors.ts';
 
 /** IPAM pools for microVM networking (admin), stored in the embedded IPAM. */
-export const ipamHandlers: HandlerMap<'listIpPools' | 'putIpPool'> = {
+export const ipamHandlers: HandlerMap<'listIpPools' | 'putIpPool' | 'deleteIpPool'> = {
   listIpPools: async ({ services }) => {
     const ipam = services.apps.ipam;
     const pools = await ipam.listPools();
@@ -27,5 +27,14 @@ export const ipamHandlers: HandlerMap<'listIpPools' | 'putIpPool'> = {
       throw err;
     }
     return { pool };
+  },
+  deleteIpPool: async ({ params, services }) => {
+    try {
+      if (!(await services.apps.ipam.deletePool(params.name))) throw notFound(`IP pool ${params.name}`);
+    } catch (err) {
+      if (err instanceof IpamError) throw conflict(err.message);
+      throw err;
+    }
+    return { ok: true };
   },
 };

@@ -20,12 +20,20 @@ const wanted = (key: string) => !only || only.includes(key);
 
 test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900_000 }, async (t) => {
   const weed = weedBinary();
-  const lab = await withLab(t, { nodes: 4, os: 'debian' });
+  // every node gets a sparse 1 GiB disk and its own zfs-fuse; n1 and n2 get a pool (volume servers on a
+  // dataset with a refquota), n3 none (a directory)
+  const lab = await withLab(t, { nodes: 4, os: 'debian', storageDisks: { count: 1, sizeBytes: 2 ** 30 } });
   if (!lab) return;
   const a = await startTestApp(t);
   const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
   const base = `/api/storage/clusters/${ENV}`;
   await addSeaweedLab(a, lab, ENV, 3);
+  for (const i of [1, 2])
+    await execInNode(
+      lab,
+      i,
+      'zpool create gweed "/dev/disk/by-id/$(ls /dev/disk/by-id | grep GRIM_LAB_DISK | head -n 1)"',
+    );
   t.after(async () => {
     // services, mounts and config off the nodes before the lab goes (the lab removes the rest)
     await a.services.seaweedfs.settled(ENV);
@@ -81,7 +89,8 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
       filers: ['n1'],
       s3: ['n1', 'n2'],
       replication: '001',
-      volumeSizeLimitMB: 64,
+      volumeSizeLimitMB: 32,
+      volumeQuotaMB: 768,
       version: '4.48',
     });
     assert.equal(r.status, 200, JSON.stringify(r.json));
@@ -96,6 +105,26 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
     const h = (await call('POST', `${base}/health`)).json.health;
     assert.ok(h.leader, JSON.stringify(h));
     assert.deepEqual(h.problems, []);
+    // volume servers on a ZFS dataset with a refquota where the node has a pool, else a directory: SeaweedFS
+    // sees the quota as its disk (statfs)
+    const quota = 768 * 2 ** 20;
+    for (const i of [1, 2]) {
+      const zfs = await execInNode(
+        lab,
+        i,
+        'zfs get -Hp -o value refquota,mountpoint,mounted gweed/grim-seaweedfs/volume',
+      );
+      assert.equal(zfs.stdout, `${quota}\n/var/lib/grim/seaweedfs/volume\nyes\n`);
+    }
+    const disk = (n: string) => h.volumeServers.find((v: any) => v.node === n).diskBytes as number;
+    assert.ok(disk('n1') <= quota && disk('n1') > quota * 0.9, `n1 sees its refquota: ${disk('n1')} B`);
+    assert.ok(disk('n3') > quota, `n3 (no pool) sees the host's disk: ${disk('n3')} B`);
+    const n3 = await execInNode(
+      lab,
+      3,
+      'mountpoint -q /var/lib/grim/seaweedfs/volume && echo mounted || echo dir',
+    );
+    assert.equal(n3.stdout.trim(), 'dir');
     // secrets only in 0600 files or the environment, never on a command line
     const out = await execInNode(
       lab,
@@ -182,6 +211,60 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
       ),
     );
   });
+
+  if (wanted('quota'))
+    await t.test(
+      'a bucket over its quota: grim runs SeaweedFS enforcement, the bucket turns read-only and is reported',
+      async () => {
+        assert.equal((await call('POST', `${base}/buckets`, { name: 'tiny', quotaMB: 1 })).status, 200);
+        const admin = a.services.seaweedfs.secrets(await a.services.seaweedfs.row(ENV)).admin;
+        const c = s3Client(rw.endpoints[0], admin);
+        const mb = Buffer.alloc(1 << 20, 1);
+        for (let i = 0; i < 2; i++)
+          await c.send(new PutObjectCommand({ Bucket: 'tiny', Key: `o${i}`, Body: mb }));
+        // the health loop enforces quotas (at most every everyMs) once the volume sizes reach the master
+        a.services.seaweedfs.quota.everyMs = 0;
+        const t0 = performance.now();
+        const h = await eventually(
+          'grim reporting tiny over its quota',
+          async () => {
+            const x = await a.services.seaweedfs.pollOnce(ENV);
+            return x.problems.some((p: any) => p.kind === 'bucket-over-quota' && p.subject === 'tiny')
+              ? x
+              : undefined;
+          },
+          60_000,
+          1000,
+        ).catch((err) => {
+          console.log(a.services.seaweedfs.quota.lastOutput(ENV));
+          throw err;
+        });
+        console.log(
+          `# weed shell said:\n# ${a.services.seaweedfs.quota.lastOutput(ENV).split('\n').join('\n# ')}`,
+        );
+        console.log(
+          `# bucket over quota reported and made read-only ${Math.round(performance.now() - t0)} ms after the writes`,
+        );
+        assert.ok(!h.problems.some((p: any) => p.kind === 'bucket-over-quota' && p.subject === 'photos'));
+        const refused = await c.send(new PutObjectCommand({ Bucket: 'tiny', Key: 'more', Body: 'x' })).then(
+          () => 'accepted',
+          (e: any) => `HTTP ${e.$metadata?.httpStatusCode} ${e.name}`,
+        );
+        console.log(`# a write to the read-only bucket: ${refused}`);
+        assert.notEqual(refused, 'accepted', 'a write to a bucket over quota is refused');
+        const got = await c.send(new GetObjectCommand({ Bucket: 'tiny', Key: 'o0' }));
+        assert.equal((await got.Body!.transformToByteArray()).length, 1 << 20, 'reads still work');
+        const metrics = await a.call('GET', '/metrics', { token: a.adminToken });
+        assert.match(
+          String(metrics.json),
+          new RegExp(`grim_storage_problems\\{environment="${ENV}",kind="bucket-over-quota"\\} 1`),
+        );
+        // the bucket goes: the problem with it
+        assert.equal((await call('DELETE', `${base}/buckets/tiny`)).status, 200);
+        assert.deepEqual(await a.services.seaweedfs.quota.enforce(ENV), []);
+        a.services.seaweedfs.quota.everyMs = 60_000;
+      },
+    );
 
   await t.test('a file written through S3 is read through weed mount on a compute node', async () => {
     const hostile = await call('POST', `${base}/mounts`, {

@@ -16,6 +16,7 @@ import {
   type ClusterSpec,
   type NodeFacts,
 } from '../../src/domain/seaweedfs/cluster.ts';
+import { enforcedSizes, quotaProblems, readOnlyBuckets } from '../../src/domain/seaweedfs/quota.ts';
 import { copiesOf, explainReplication, replicationProblems } from '../../src/domain/seaweedfs/replication.ts';
 import { filerToml, s3Identities, securityToml } from '../../src/domain/seaweedfs/config-files.ts';
 import { judgeHealth, masterHttpAddress, underReplicatedVolumes } from '../../src/domain/seaweedfs/health.ts';
@@ -99,6 +100,7 @@ test('cluster spec: every problem at once, including placements the labels canno
       replication: '100',
       volumeSizeLimitMB: 1,
       maxVolumes: -1,
+      volumeQuotaMB: 1.5,
     },
     nodes,
   );
@@ -112,8 +114,14 @@ test('cluster spec: every problem at once, including placements the labels canno
     'body/replication: 100 needs volume servers in 2 data centers',
     'body/volumeSizeLimitMB',
     'body/maxVolumes',
+    'body/volumeQuotaMB',
   ])
     assert.ok(text.includes(want), `missing "${want}" in\n${text}`);
+  // a quota smaller than one volume leaves the volume server no slot
+  assert.deepEqual(
+    clusterSpecProblems({ ...spec, volumeSizeLimitMB: 64, volumeQuotaMB: 32 }, nodes).map((p) => p.path),
+    ['body/volumeQuotaMB'],
+  );
   assert.ok(
     clusterSpecProblems({ ...spec, replication: '002' }, nodes).some((p) =>
       p.message.includes('3 volume servers in one rack'),
@@ -300,4 +308,46 @@ test('health: leader names in both raft formats, down processes, missing heartbe
     '# TYPE grim_storage_up gauge',
   ])
     assert.ok(lines.includes(want), want);
+});
+
+test('bucket quotas: read-only buckets read back from filer.conf, problems only for buckets with a quota', () => {
+  // fs.configure prints filer.conf as protobuf JSON; s3.bucket.quota.enforce prints the buckets it changed
+  const out = `  tiny\tsize:4194432\tquota:1048576\tusage:400.01%
+    changing bucket tiny to read only!
+{
+  "version": 0,
+  "locations": [
+    {
+      "locationPrefix": "/buckets/tiny/",
+      "readOnly": true
+    },
+    {
+      "locationPrefix": "/buckets/photos/",
+      "replication": "001"
+    },
+    {
+      "locationPrefix": "/buckets/old/",
+      "readOnly": true
+    },
+    {
+      "locationPrefix": "/data/deep/path/",
+      "readOnly": true
+    }
+  ]
+}`;
+  assert.deepEqual(readOnlyBuckets(out), ['old', 'tiny']);
+  assert.deepEqual(enforcedSizes(out).get('tiny'), { size: 4194432, quota: 1048576 });
+  const problems = quotaProblems(
+    readOnlyBuckets(out),
+    new Map<string, number | null>([
+      ['tiny', 1],
+      ['photos', 100],
+      ['old', null],
+    ]),
+  );
+  assert.deepEqual(
+    problems.map((p) => [p.kind, p.subject]),
+    [['bucket-over-quota', 'tiny']],
+  );
+  assert.match(problems[0].message, /over its quota of 1 MB: SeaweedFS made it read-only/);
 });

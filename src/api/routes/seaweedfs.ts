@@ -137,6 +137,14 @@ export const seaweedRoutes = {
         replication: Type.Optional(Loose(8)),
         volumeSizeLimitMB: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
         maxVolumes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+        volumeQuotaMB: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            maximum: 1_000_000_000,
+            description:
+              "refquota of each volume server's ZFS dataset (nodes with a pool); 0: 90% of the pool",
+          }),
+        ),
         version: Loose(64),
       },
       { additionalProperties: false },

@@ -23,6 +23,8 @@ export interface ClusterSpec {
   volumeSizeLimitMB: number;
   /** Volume slots per volume server (0 = as many as free disk allows). */
   maxVolumes: number;
+  /** refquota of the volume server's ZFS dataset on nodes with a pool (0 = 90% of the pool's free space). */
+  volumeQuotaMB?: number;
   /** The recorded SeaweedFS release to install. */
   version: string;
 }
@@ -115,6 +117,9 @@ export function clusterSpecProblems(
     add('volumeSizeLimitMB', 'must be an integer from 8 to 30000');
   if (!Number.isInteger(spec.maxVolumes) || spec.maxVolumes < 0 || spec.maxVolumes > 10_000)
     add('maxVolumes', 'must be an integer from 0 (as many as the disk allows) to 10000');
+  const q = spec.volumeQuotaMB ?? 0;
+  if (!Number.isInteger(q) || q < 0 || q > 1e9 || (q > 0 && q < spec.volumeSizeLimitMB))
+    add('volumeQuotaMB', 'must be 0 (90% of the pool) or an integer from volumeSizeLimitMB to 1000000000');
   return out;
 }
 

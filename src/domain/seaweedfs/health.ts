@@ -70,7 +70,8 @@ export type ProblemKind =
   | 'under-replicated'
   | 'disk-nearly-full'
   | 'filer-down'
-  | 's3-down';
+  | 's3-down'
+  | 'bucket-over-quota';
 
 export interface Problem {
   kind: ProblemKind;

@@ -20,6 +20,7 @@ const KINDS: ProblemKind[] = [
   'disk-nearly-full',
   'filer-down',
   's3-down',
+  'bucket-over-quota',
 ];
 
 export const SEAWEED_METRICS = {

@@ -37,6 +37,7 @@ import { conflict, invalid, notFound } from '../../domain/errors.ts';
 import { ClusterCa } from './ca.ts';
 import { NodeOps } from './node-ops.ts';
 import { ReleaseStore, versionProblems } from './releases.ts';
+import { QuotaEnforcer } from './quota-enforcer.ts';
 import { getJson, getOk, hp, pollHealth } from './health-poll.ts';
 import type { NodeRow } from '../../store/nodes-repo.ts';
 
@@ -56,6 +57,7 @@ export interface CreateClusterBody {
   replication?: string;
   volumeSizeLimitMB?: number;
   maxVolumes?: number;
+  volumeQuotaMB?: number;
   version: string;
 }
 
@@ -93,6 +95,7 @@ export class SeaweedService {
   readonly d: SeaweedDeps;
   readonly releases: ReleaseStore;
   readonly ops: NodeOps;
+  readonly quota = new QuotaEnforcer(this);
   readonly #health = new Map<string, SeaweedHealth>();
   readonly #running = new Map<string, Promise<void>>();
 
@@ -162,6 +165,7 @@ export class SeaweedService {
       replication: body.replication ?? '000',
       volumeSizeLimitMB: body.volumeSizeLimitMB ?? 1024,
       maxVolumes: body.maxVolumes ?? 0,
+      volumeQuotaMB: body.volumeQuotaMB ?? 0,
       version: body.version,
     };
     const problems = clusterSpecProblems(spec, facts);
@@ -319,6 +323,7 @@ export class SeaweedService {
           : { kind: 'leveldb2' },
       );
     for (const s of mine) files[`OPTIONS_${s.role.toUpperCase()}`] = optionsFile(s.options);
+    if (has('volume') && spec.volumeQuotaMB) files.VOLUME_QUOTA_BYTES = String(spec.volumeQuotaMB * 2 ** 20);
     await this.ops.configure(node, files);
   }
 
@@ -492,6 +497,7 @@ export class SeaweedService {
     const row = await this.row(environment);
     const { plan } = await this.plan(row);
     const health = await pollHealth(plan);
+    health.problems.push(...this.quota.problems(environment));
     const before =
       this.#health.get(environment) ?? (row.health ? (JSON.parse(row.health) as SeaweedHealth) : null);
     this.#health.set(environment, health);

@@ -3,13 +3,17 @@
 // gateway, replication 001) and reports the time it took; then S3 PUT and GET throughput and latency through
 // the grim-provisioned gateway with the AWS SDK (SigV4) from this host, next to SeaweedFS's own
 // `weed benchmark` on the same lab in the same run, as ratios. grim is not on the data path: clients talk to
-// the S3 gateway directly. STORAGE_N (default 300) objects of STORAGE_SIZE bytes (default 65536),
+// the S3 gateway directly. A third row is SeaweedFS's direct path (master assign/lookup, then the volume
+// server, as weed benchmark does it) driven from this host with the same client concurrency: it separates
+// what the S3 gateway + filer cost from what the client side costs, and gives the GET peer, because
+// `weed benchmark` sends no read JWT (bench/lib/seaweed-direct.ts) and a secured cluster refuses its reads. STORAGE_N (default 300) objects of STORAGE_SIZE bytes (default 65536),
 // STORAGE_C (default 8) concurrent clients.
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { checkLabPrerequisites } from '../src/lab/lab.ts';
 import { withBenchLab } from './lib/fanout-lab.ts';
 import { startTestApp } from '../test/helpers/app.ts';
 import { addSeaweedLab, s3Client, waitCluster, weedBinary } from '../test/helpers/seaweedfs-lab.ts';
+import { bareReadStatus, directRead, directWrite, type Stored } from './lib/seaweed-direct.ts';
 
 const N = Number(process.env.STORAGE_N ?? 300);
 const SIZE = Number(process.env.STORAGE_SIZE ?? 65536);
@@ -117,7 +121,26 @@ await withBenchLab(
       });
 
       const n1 = await a.services.seaweedfs.node('n1');
-      const plan = (await a.services.seaweedfs.plan(await a.services.seaweedfs.row('bench'))).plan;
+      const row = await a.services.seaweedfs.row('bench');
+      const plan = (await a.services.seaweedfs.plan(row)).plan;
+      const readKey = a.services.seaweedfs.secrets(row).jwt.volumeRead;
+      const leader = (await a.services.seaweedfs.pollOnce('bench')).leader as string;
+      const master =
+        plan.masterAddresses[
+          plan.services.filter((x) => x.role === 'master').findIndex((m) => m.node === leader)
+        ] ?? plan.masterAddresses[0];
+      const direct = { collection: 'direct', replication: '001' };
+      await run(20, 4, () => directWrite(master, body, direct).then(() => {}));
+      const stored: Stored[] = [];
+      const dput = await run(N, C, async (i) => {
+        stored[i] = await directWrite(master, body, direct);
+      });
+      const dget = await run(N, C, async (i) => {
+        const got = await directRead(master, stored[i].fid, readKey);
+        if (got.length !== SIZE) throw new Error(`file ${stored[i].fid}: ${got.length} bytes`);
+      });
+      // what weed benchmark's reads meet: a GET without a read JWT
+      const bare = await bareReadStatus(stored[0].url, stored[0].fid);
       const { result } = await a.services.seaweedfs.ops.run(
         n1,
         'weed-bench',
@@ -153,7 +176,19 @@ await withBenchLab(
         `| weed benchmark (master + volume servers directly, on n1) | ${f(peer.write.rps)} | ${f((peer.write.rps * SIZE) / 2 ** 20)} | ${f(peer.write.p50)} / ${f(peer.write.p99)} | ${f(peer.read.rps)} | ${f((peer.read.rps * SIZE) / 2 ** 20)} | ${f(peer.read.p50)} / ${f(peer.read.p99)} |`,
       );
       console.log(
+        `| SeaweedFS direct (master assign/lookup + volume server, read JWT; same host, client and concurrency as S3) | ${f(rps(dput))} | ${f(mbps(dput))} | ${f(pct(dput.latenciesMs, 50))} / ${f(pct(dput.latenciesMs, 99))} | ${f(rps(dget))} | ${f(mbps(dget))} | ${f(pct(dget.latenciesMs, 50))} / ${f(pct(dget.latenciesMs, 99))} |`,
+      );
+      console.log(
+        `| ratio S3 / direct (what the S3 gateway + filer cost) | ${f(rps(put) / rps(dput), 2)}× | | ${f(pct(put.latenciesMs, 50) / pct(dput.latenciesMs, 50), 2)}× p50 | ${f(rps(get) / rps(dget), 2)}× | | ${f(pct(get.latenciesMs, 50) / pct(dget.latenciesMs, 50), 2)}× p50 |`,
+      );
+      console.log(
+        `| ratio direct / weed benchmark (this host's client vs weed on n1) | ${f(rps(dput) / peer.write.rps, 2)}× | | ${f(pct(dput.latenciesMs, 50) / peer.write.p50, 2)}× p50 | ${readOk ? `${f(rps(dget) / peer.read.rps, 2)}×` : 'n/a'} | | |`,
+      );
+      console.log(
         `| ratio S3 / weed benchmark | ${f(rps(put) / peer.write.rps, 2)}× | | ${f(pct(put.latenciesMs, 50) / peer.write.p50, 2)}× p50 | ${readOk ? `${f(rps(get) / peer.read.rps, 2)}×` : 'n/a'} | | ${readOk ? `${f(pct(get.latenciesMs, 50) / peer.read.p50, 2)}× p50` : `n/a: weed benchmark's ${peer.read.failed} reads failed`} |`,
+      );
+      console.log(
+        `\nA volume-server GET without a read JWT (how weed benchmark reads) answers HTTP ${bare}; with grim's read key it is served.`,
       );
       if (peer.write.failed || peer.read.failed)
         console.log(

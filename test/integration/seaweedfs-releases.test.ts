@@ -3,7 +3,7 @@
 // anything. On the node, weed-install.sh (run for real in a private mount namespace, so /opt and /var/lib/grim
 // of this machine are untouched) installs a verified binary and switches the symlink, refuses a staged binary
 // whose SHA-256 differs from grim's record without switching, and rolls back in one step.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp } from '../helpers/app.ts';
+import { cliEnv, grim, startGrimServer } from '../helpers/grim-process.ts';
 import { SCRIPTS_DIR } from '../../src/scripts/loader.ts';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -27,7 +28,8 @@ function tarball(dir: string, content: string): { tgz: Buffer; weed: string } {
   return { tgz: r.stdout, weed: content };
 }
 
-test('a SeaweedFS release installed by URL: SHA-256 recorded by grim, a wrong checksum refused', async (t) => {
+/** A loopback HTTP server with release tarballs: /good/ (with its .md5), /badmd5/ (a wrong .md5). */
+async function releaseServer(t: TestContext) {
   const tmp = mkdtempSync(join(tmpdir(), 'grim-weed-rel-'));
   t.after(() => rmSync(tmp, { recursive: true, force: true }));
   const good = tarball(tmp, '#!/bin/sh\necho "version 4.48 test build"\n');
@@ -45,8 +47,11 @@ test('a SeaweedFS release installed by URL: SHA-256 recorded by grim, a wrong ch
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise((r) => server.close(r)));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { good, requests, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
 
+test('a SeaweedFS release installed by URL: SHA-256 recorded by grim, a wrong checksum refused', async (t) => {
+  const { good, requests, base } = await releaseServer(t);
   const a = await startTestApp(t);
   const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
   const versions = async () =>
@@ -123,4 +128,96 @@ step VERSION=1.0 SHA256=${sha256(v1 + '\n')}
   assert.match(lines[3], /^rc=0 link=\/opt\/seaweedfs\/2.0\/weed$/);
   assert.match(lines[4], /^rc=0 link=\/opt\/seaweedfs\/1.0\/weed$/, 'rollback is one step');
   assert.match(r.stderr, /checksum mismatch: grim recorded/);
+});
+
+test('CLI: grim storage release add --url and list; cluster, bucket and key commands print every problem', async (t) => {
+  const { good, base } = await releaseServer(t);
+  const srv = await startGrimServer({ GRIM_ADMIN_PASSWORD: 'cli-weed-password' });
+  t.after(() => srv.stop());
+  const env = cliEnv();
+  assert.equal(
+    (await grim(['login', '--server', srv.url, '--password-stdin'], env, 'cli-weed-password\n')).code,
+    0,
+  );
+  const added = await grim(
+    ['storage', 'release', 'add', '4.48', '--url', `${base}/good/linux_amd64.tar.gz`],
+    env,
+  );
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(
+    added.stdout,
+    new RegExp(`^recorded 4.48: sha256 ${sha256(good.weed)}, ${good.weed.length} bytes`),
+  );
+  const wrong = await grim(
+    [
+      'storage',
+      'release',
+      'add',
+      '4.49',
+      '--url',
+      `${base}/good/linux_amd64.tar.gz`,
+      '--sha256',
+      'b'.repeat(64),
+    ],
+    env,
+  );
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /release checksum mismatch .*HTTP 400[\s\S]*- body\/sha256: expected b{64}/);
+  const listed = JSON.parse((await grim(['storage', 'release', 'list', '--json'], env)).stdout);
+  assert.deepEqual(
+    listed.releases.map((r: any) => [r.version, r.sha256, r.source]),
+    [['4.48', sha256(good.weed), `${base}/good/linux_amd64.tar.gz`]],
+  );
+
+  assert.equal((await grim(['env', 'create', 'weedcli'], env)).code, 0);
+  const create = await grim(
+    [
+      'storage',
+      'cluster',
+      'create',
+      'weedcli',
+      '--masters',
+      'a,b',
+      '--filers',
+      'x',
+      '--replication',
+      '0x1',
+      '--release',
+      '9.9',
+    ],
+    env,
+  );
+  assert.equal(create.code, 1);
+  for (const want of [
+    '- body/masters: 1 master, or 3 or 5',
+    '- body/masters: node a does not exist',
+    '- body/filers: node x does not exist',
+    '- body/replication',
+    '- body/version: release 9.9 is not recorded',
+  ])
+    assert.ok(create.stderr.includes(want), `missing "${want}" in:\n${create.stderr}`);
+  const bucket = await grim(['storage', 'bucket', 'create', '../Etc;rm', '--env', 'weedcli'], env);
+  assert.equal(bucket.code, 1);
+  assert.ok(
+    bucket.stderr.split('\n').filter((l) => l.startsWith('  - body/name')).length >= 2,
+    bucket.stderr,
+  );
+  const key = await grim(
+    [
+      'storage',
+      'key',
+      'create',
+      'Bad_Name!',
+      '--bucket',
+      'x',
+      '--actions',
+      'Admin,Read,Read',
+      '--env',
+      'weedcli',
+    ],
+    env,
+  );
+  assert.equal(key.code, 1);
+  for (const p of ['body/name', 'body/bucket', 'body/actions'])
+    assert.ok(key.stderr.includes(`- ${p}:`), `missing ${p} in:\n${key.stderr}`);
 });

@@ -128,7 +128,9 @@ export function registerSeaweedCommands(program: Command) {
       '000',
     )
     .option('--volume-size-mb <n>', 'volume size limit')
-    .requiredOption('--version <version>', 'a recorded release')
+    .option('--volume-quota-mb <n>', "refquota of each volume server's ZFS dataset (nodes with a pool)")
+    // not --version: commander gives that to the program (it printed grim's version and exited 0)
+    .requiredOption('--release <version>', 'a recorded release')
     .option('--json')
     .action(async (environment, o) => {
       const started = performance.now();
@@ -141,7 +143,8 @@ export function registerSeaweedCommands(program: Command) {
           ...(o.volumes ? { volumes: list(o.volumes) } : {}),
           replication: o.replication,
           ...(o.volumeSizeMb ? { volumeSizeLimitMB: Number(o.volumeSizeMb) } : {}),
-          version: o.version,
+          ...(o.volumeQuotaMb ? { volumeQuotaMB: Number(o.volumeQuotaMb) } : {}),
+          version: o.release,
         },
       });
       const c = await waitSettled(environment);
@@ -305,12 +308,12 @@ export function registerSeaweedCommands(program: Command) {
     });
   st.command('upgrade <environment>')
     .description('rolling upgrade (or rollback) to another recorded release; waits for it')
-    .requiredOption('--version <version>')
+    .requiredOption('--release <version>', 'a recorded release')
     .option('--include-gateways', 'also restart a filer or S3 gateway that is the only one (S3 pauses)')
     .action(async (environment, o) => {
       const r = await apiClient().call('upgradeStorage', {
         params: { environment },
-        body: { version: o.version, includeGateways: !!o.includeGateways },
+        body: { version: o.release, includeGateways: !!o.includeGateways },
       });
       console.log(`upgrading ${r.from} -> ${r.to}`);
       const c = await waitSettled(environment);

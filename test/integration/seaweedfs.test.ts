@@ -117,6 +117,9 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
       assert.equal(zfs.stdout, `${quota}\n/var/lib/grim/seaweedfs/volume\nyes\n`);
     }
     const disk = (n: string) => h.volumeServers.find((v: any) => v.node === n).diskBytes as number;
+    console.log(
+      `# volume server disk as SeaweedFS reports it: n1 ${disk('n1')} B (ZFS refquota ${quota}), n3 ${disk('n3')} B (directory)`,
+    );
     assert.ok(disk('n1') <= quota && disk('n1') > quota * 0.9, `n1 sees its refquota: ${disk('n1')} B`);
     assert.ok(disk('n3') > quota, `n3 (no pool) sees the host's disk: ${disk('n3')} B`);
     const n3 = await execInNode(

@@ -32,6 +32,7 @@ import { markControlInstanceStopped, registerControlInstance } from '../store/le
 import { lockDataDir } from '../store/sqlite-lock.ts';
 import { pruneJobEvents } from '../store/job-events-repo.ts';
 import { GRIM_VERSION } from './version.ts';
+import { controlBackupScheduleFromEnv, controlBackupTick } from '../services/backup/schedule.ts';
 import { StorageService } from '../services/storage/storage-service.ts';
 import { StorageHealthLoop } from '../services/storage/health-loop.ts';
 import { createSeaweedServices } from '../services/seaweedfs/wiring.ts';
@@ -182,6 +183,27 @@ export function startOrphanSweep(s: Services, everyMs = 3_000) {
   );
 }
 
+/** Scheduled control-plane backups (GRIM_CONTROL_BACKUP_TO), on one instance at a time. */
+function startControlBackups(s: Services, config: ServerConfig): () => Promise<void> {
+  const schedule = controlBackupScheduleFromEnv();
+  if (!schedule) return async () => undefined;
+  return s.leases.runUnderLease(
+    'loop:control-backup',
+    (lease) =>
+      controlBackupTick(
+        {
+          db: s.db,
+          fenced: lease.db,
+          dataDir: config.dataDir,
+          databaseUrl: config.databaseUrl,
+          audit: s.audit,
+        },
+        schedule,
+      ),
+    { everyMs: Math.min(schedule.everyMs, 60_000) },
+  );
+}
+
 /**
  * First run: create the first admin. The password comes from GRIM_ADMIN_PASSWORD or is random and
  * printed once. There is no open setup page, so a fresh instance cannot be claimed by whoever comes first.
@@ -273,6 +295,7 @@ export async function startServer(
       everyMs: Number(process.env.GRIM_BACKUP_TICK_MS) || 60_000,
     },
   );
+  const stopControlBackups = startControlBackups(services, config);
   const stopLogShipping = startLogShipping(services, print);
   // Build failures are reported (audit + /metrics) by one instance at a time.
   const stopBuildWatch = services.leases.runUnderLease(
@@ -295,6 +318,7 @@ export async function startServer(
     await stopStorage();
     await stopSeaweed();
     await stopBackups();
+    await stopControlBackups();
     await stopLogShipping();
     await stopBuildWatch();
     await app.close();

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { configFromEnv, type ServerConfig } from '../../server/config.ts';
 import { openDb } from '../../server/start.ts';
 import { backupFileName, createBackup, verifyBackup } from '../../services/backup/backup.ts';
 import { checkPassphrase } from '../../services/backup/passphrase-box.ts';
 import { restoreBackup } from '../../server/restore.ts';
+import { backupTarget, localCopy } from '../../services/backup/remote.ts';
 import { masterKeyPath } from '../../ssh/index.ts';
 import { readSecret } from '../context.ts';
 import { print } from '../output.ts';
@@ -40,7 +42,10 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
   backup
     .command('create')
     .description('a consistent snapshot of the database plus the data directory, in one .tar.gz')
-    .option('--to <dir>', 'directory for the archive (default <data>/backups)')
+    .option(
+      '--to <dir|s3://bucket/prefix>',
+      'directory or S3 location for the archive (default <data>/backups; S3: GRIM_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION)',
+    )
     .option('--include-master-key', 'also store the master key, encrypted with a passphrase (scrypt)')
     .option(
       '--passphrase-file <file>',
@@ -58,9 +63,9 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
         const problems = checkPassphrase(pass);
         if (problems.length) throw new Error(problems.join('; '));
       }
-      const dir = resolve(o.to ?? join(config.dataDir, 'backups'));
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const outPath = join(dir, backupFileName());
+      const target = backupTarget(o.to ?? join(config.dataDir, 'backups'));
+      const work = mkdtempSync(join(tmpdir(), 'grim-backup-out-'));
+      const outPath = join(work, backupFileName());
       const db = openDb(config);
       const t0 = performance.now();
       try {
@@ -72,10 +77,11 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
           masterKey: key,
           passphrase: pass,
         });
+        const path = await target.store(outPath);
         const ms = Math.round(performance.now() - t0);
-        print(o, { path: outPath, ms, manifest }, () =>
+        print(o, { path, ms, manifest }, () =>
           [
-            `backup written to ${outPath} in ${(ms / 1000).toFixed(1)} s`,
+            `backup written to ${path} in ${(ms / 1000).toFixed(1)} s`,
             `  ${manifest.dialect} snapshot, ${Object.keys(manifest.files).length} files, audit head ${manifest.audit.seq}`,
             manifest.masterKey.included
               ? '  the master key is inside, encrypted with your passphrase'
@@ -84,14 +90,18 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
         );
       } finally {
         await db.close();
+        rmSync(work, { recursive: true, force: true });
       }
     });
   backup
     .command('verify <file>')
-    .description('read a backup back: every member against its SHA-256, the database snapshot readable')
+    .description(
+      'read a backup back (a file or s3://bucket/key): every member against its SHA-256, the database snapshot readable',
+    )
     .option('--json', 'JSON output')
     .action(async (file: string, o) => {
-      const r = await verifyBackup(resolve(file));
+      const copy = await localCopy(file);
+      const r = await verifyBackup(copy.path).finally(copy.cleanup);
       print(o, r, () =>
         r.ok
           ? `backup OK: ${Object.keys(r.manifest.files).length} files, ${r.manifest.dialect} snapshot of ${new Date(r.manifest.createdAt).toISOString()}, grim ${r.manifest.grimVersion}, master key ${r.manifest.masterKey.included ? 'included (encrypted)' : 'not included'}`
@@ -115,25 +125,30 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
     .option('--json', 'JSON output')
     .action(async (file: string, o) => {
       const config = localConfig(o);
-      const verified = await verifyBackup(resolve(file));
-      let pass: string | undefined;
-      let masterKey: Buffer | undefined;
-      const fromEnv =
-        !o.masterKeyFile && !verified.manifest.masterKey.included && !!process.env.GRIM_MASTER_KEY;
-      if (o.masterKeyFile) masterKey = Buffer.from(readFileSync(o.masterKeyFile, 'utf8').trim(), 'base64');
-      else if (fromEnv) masterKey = Buffer.from(process.env.GRIM_MASTER_KEY!.trim(), 'base64');
-      else if (verified.manifest.masterKey.included)
-        pass = await passphrase(o, 'passphrase of the master key in the backup: ');
-      const lines: string[] = [];
-      const report = await restoreBackup({
-        backupPath: resolve(file),
-        config,
-        passphrase: pass,
-        masterKey,
-        masterKeyFromEnv: fromEnv,
-        print: (l) => (o.json ? lines.push(l) : process.stdout.write(l + '\n')),
-      });
-      if (o.json) print(o, { ...report, log: lines }, () => '');
-      if (!report.audit.ok || !report.audit.headMatches) setExit(2);
+      const copy = await localCopy(file);
+      try {
+        const verified = await verifyBackup(copy.path);
+        let pass: string | undefined;
+        let masterKey: Buffer | undefined;
+        const fromEnv =
+          !o.masterKeyFile && !verified.manifest.masterKey.included && !!process.env.GRIM_MASTER_KEY;
+        if (o.masterKeyFile) masterKey = Buffer.from(readFileSync(o.masterKeyFile, 'utf8').trim(), 'base64');
+        else if (fromEnv) masterKey = Buffer.from(process.env.GRIM_MASTER_KEY!.trim(), 'base64');
+        else if (verified.manifest.masterKey.included)
+          pass = await passphrase(o, 'passphrase of the master key in the backup: ');
+        const lines: string[] = [];
+        const report = await restoreBackup({
+          backupPath: copy.path,
+          config,
+          passphrase: pass,
+          masterKey,
+          masterKeyFromEnv: fromEnv,
+          print: (l) => (o.json ? lines.push(l) : process.stdout.write(l + '\n')),
+        });
+        if (o.json) print(o, { ...report, log: lines }, () => '');
+        if (!report.audit.ok || !report.audit.headMatches) setExit(2);
+      } finally {
+        copy.cleanup();
+      }
     });
 }

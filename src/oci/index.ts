@@ -1,4 +1,4 @@
-/** grim OCI image pipeline: references, registry client, layouts, configs, layer unpacking. */
+/** grim OCI image pipeline: references, registry client, layouts, configs, layer plans (nodes unpack with scripts/node/oci-unpack.sh). */
 export * from './digest.ts';
 export * from './image-config.ts';
 export * from './layer-plan.ts';
@@ -9,5 +9,4 @@ export * from './reference.ts';
 export * from './registry-client.ts';
 export * from './tar-reader.ts';
 export type * from './types.ts';
-export * from './unpack.ts';
 export * from './www-authenticate.ts';

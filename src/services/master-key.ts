@@ -18,7 +18,8 @@ import {
 } from '../store/reseal-repo.ts';
 import { getSetting, putSetting } from '../store/settings-repo.ts';
 import { liveInstanceIds } from '../store/leases-repo.ts';
-import { masterKeyPath, resealStoredKeyPair, SecretBox, type StoredKeyPair } from '../ssh/index.ts';
+import { resealStoredKeyPair, type StoredKeyPair } from '../ssh/index.ts';
+import { masterKeyPath, SecretBox } from '../secrets/secret-box.ts';
 import { secretContext } from './apps/instances.ts';
 import { KEY_CONTEXT, SECRET_CONTEXT } from './seaweedfs/seaweed-service.ts';
 import { passwordContext, targetContext } from './volumes/backup-service.ts';

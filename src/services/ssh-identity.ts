@@ -1,5 +1,6 @@
 import type { Db } from '../store/db.ts';
-import { generateStoredKeyPair, openSecretBox, unsealPrivateKey, type StoredKeyPair } from '../ssh/index.ts';
+import { generateStoredKeyPair, unsealPrivateKey, type StoredKeyPair } from '../ssh/index.ts';
+import { openSecretBox } from '../secrets/secret-box.ts';
 
 /**
  * grim's own ed25519 key pair, generated at first start. The private key is stored sealed with the

@@ -14,10 +14,10 @@ import {
   runScript,
   runScriptOnce,
   unsealPrivateKey,
-  type SecretBox,
   type SshPool,
   type StoredKeyPair,
 } from '../ssh/index.ts';
+import { type SecretBox } from '../secrets/secret-box.ts';
 import type { AuditLog } from './audit.ts';
 import type { JobStore } from './jobs.ts';
 import { targetOf } from './nodes.ts';

@@ -18,5 +18,4 @@ export { SshPool } from './pool.ts';
 export type { ShellOptions, SshPoolOptions, SshPoolStats, SshTarget } from './pool.ts';
 export { envAssignments, isEnvName, quoteArgv, shellQuote } from './quote.ts';
 export { assertSucceeded, runScript } from './run-script.ts';
-export { loadMasterKey, masterKeyPath, openSecretBox, SecretBox } from './secret-box.ts';
 export { uploadFile, type UploadOptions } from './upload.ts';

@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
-import type { SecretBox } from './secret-box.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 import { generateEd25519OpenSsh } from './openssh-key.ts';
 
 const SEAL_CONTEXT = 'grim-ssh-private-key';

@@ -16,7 +16,7 @@ import type {
   RuntimeKind,
 } from '../../src/drivers/driver.ts';
 import { DriverSet } from '../../src/drivers/driver-set.ts';
-import { SecretBox } from '../../src/ssh/index.ts';
+import { SecretBox } from '../../src/secrets/secret-box.ts';
 import { JobStore } from '../../src/services/jobs.ts';
 import { AppService } from '../../src/services/apps/app-service.ts';
 import type { NodeListing } from '../../src/services/apps/reconciler.ts';

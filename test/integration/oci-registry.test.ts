@@ -15,7 +15,7 @@ import { extractRuntimeConfig } from '../../src/oci/image-config.ts';
 import { MEDIA_TYPE } from '../../src/oci/media-types.ts';
 import { parseImageReference } from '../../src/oci/reference.ts';
 import { RegistryClient, RegistryError } from '../../src/oci/registry-client.ts';
-import { unpackLayers } from '../../src/oci/unpack.ts';
+import { unpackLayers } from '../helpers/oci-unpack.ts';
 import { buildBusyboxImage, buildIndex, pushImage } from '../helpers/oci-image.ts';
 import {
   registryBinaryAvailable,

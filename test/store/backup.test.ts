@@ -15,7 +15,7 @@ import { createServices } from '../../src/server/start.ts';
 import { createBackup, verifyBackup } from '../../src/services/backup/backup.ts';
 import { openWithPassphrase, sealWithPassphrase } from '../../src/services/backup/passphrase-box.ts';
 import { restoreBackup } from '../../src/server/restore.ts';
-import { loadMasterKey } from '../../src/ssh/index.ts';
+import { loadMasterKey } from '../../src/secrets/secret-box.ts';
 
 const PASS = 'correct horse battery staple';
 

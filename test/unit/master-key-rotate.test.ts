@@ -17,7 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storeCases, postgresUnavailable } from '../helpers/stores.ts';
-import { generateStoredKeyPair, masterKeyPath, SecretBox, unsealPrivateKey } from '../../src/ssh/index.ts';
+import { generateStoredKeyPair, unsealPrivateKey } from '../../src/ssh/index.ts';
+import { masterKeyPath, SecretBox } from '../../src/secrets/secret-box.ts';
 import { resealAll, rotateMasterKey, SEALED_COLUMNS } from '../../src/services/master-key.ts';
 import type { Db } from '../../src/store/db.ts';
 

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { extractRuntimeConfig } from '../../src/oci/image-config.ts';
 import { OciLayout, OciLayoutWriter } from '../../src/oci/layout.ts';
 import { layerCompression, MEDIA_TYPE } from '../../src/oci/media-types.ts';
-import { unpackLayers } from '../../src/oci/unpack.ts';
+import { unpackLayers } from '../helpers/oci-unpack.ts';
 import { buildBusyboxImage, buildIndex } from '../helpers/oci-image.ts';
 
 const hasUmoci = existsSync('/usr/bin/umoci');

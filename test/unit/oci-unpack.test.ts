@@ -23,7 +23,7 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { scriptFor } from '../../src/scripts/loader.ts';
 import { planLayer } from '../../src/oci/layer-plan.ts';
-import { listLayer, unpackLayer } from '../../src/oci/unpack.ts';
+import { listLayer, unpackLayer } from '../helpers/oci-unpack.ts';
 import { tarDirectory, writeTar, type TarSpec } from '../helpers/oci-image.ts';
 
 /** The script as nodes get it (its `# lib:` helpers inlined by the loader), as a file for dash and busybox. */

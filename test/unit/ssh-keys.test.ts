@@ -15,7 +15,7 @@ import {
   publicKeyLineOfBlob,
   unsealPrivateKey,
 } from '../../src/ssh/keys.ts';
-import { loadMasterKey, masterKeyPath, openSecretBox, SecretBox } from '../../src/ssh/secret-box.ts';
+import { loadMasterKey, masterKeyPath, openSecretBox, SecretBox } from '../../src/secrets/secret-box.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'grim-keys-'));

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../../src/store/db.ts';
 import type { OpCtx } from '../../src/drivers/driver.ts';
 import { DriverSet } from '../../src/drivers/driver-set.ts';
-import { SecretBox } from '../../src/ssh/index.ts';
+import { SecretBox } from '../../src/secrets/secret-box.ts';
 import { JobStore } from '../../src/services/jobs.ts';
 import { AppService } from '../../src/services/apps/app-service.ts';
 import { appInstances, type InstanceRow } from '../../src/store/instances-repo.ts';

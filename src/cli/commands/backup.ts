@@ -8,7 +8,7 @@ import { backupFileName, createBackup, verifyBackup } from '../../services/backu
 import { checkPassphrase } from '../../services/backup/passphrase-box.ts';
 import { restoreBackup } from '../../server/restore.ts';
 import { backupTarget, localCopy } from '../../services/backup/remote.ts';
-import { masterKeyPath } from '../../ssh/index.ts';
+import { masterKeyPath } from '../../secrets/secret-box.ts';
 import { readSecret } from '../context.ts';
 import { print } from '../output.ts';
 

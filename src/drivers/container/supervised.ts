@@ -23,7 +23,7 @@ import {
   installSupervised,
   startSupervised,
   stopSupervised,
-} from '../script/supervision.ts';
+} from '../supervised/supervision.ts';
 import { scriptFor } from '../../scripts/loader.ts';
 import { containerInstanceDir, createContainerDriver, type ContainerDriverOptions } from './driver.ts';
 

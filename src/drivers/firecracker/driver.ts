@@ -37,7 +37,7 @@ import {
   installSupervised,
   startSupervised,
   stopSupervised,
-} from '../script/supervision.ts';
+} from '../supervised/supervision.ts';
 
 /** What the driver needs from a Firecracker API endpoint (FirecrackerApiClient fits). */
 export interface FirecrackerApi {

@@ -25,7 +25,7 @@ import {
   installSupervised,
   startSupervised,
   stopSupervised,
-} from '../script/supervision.ts';
+} from '../supervised/supervision.ts';
 import { DEFAULT_VM_ROOT } from '../vm-image/node-layout.ts';
 import { scriptFor } from '../../scripts/loader.ts';
 import { createQemuMicrovmDriver, type QemuMicrovmDriverOptions } from './driver.ts';

@@ -23,7 +23,7 @@ import {
   scriptCgroupPath,
   startSupervised,
   stopSupervised,
-} from './supervision.ts';
+} from '../supervised/supervision.ts';
 
 export class ScriptDriver implements RuntimeDriver {
   readonly kind = 'script' as const;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Db } from '../../store/db.ts';
 import type { NodeRow } from '../../store/nodes-repo.ts';
-import type { SecretBox } from '../../ssh/index.ts';
+import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { OpCtx } from '../../drivers/driver.ts';
 import type { DriverSet } from '../../drivers/driver-set.ts';
 import type { JobStore } from '../jobs.ts';

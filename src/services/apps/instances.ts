@@ -1,7 +1,7 @@
 /** Turning stored rows into what a driver needs: the instance spec (secrets opened only here) and its handle. */
 import { instanceEnv, type AppSpec } from '../../domain/apps/model.ts';
 import type { InstanceHandle, InstanceSpec, RuntimeKind } from '../../drivers/driver.ts';
-import type { SecretBox } from '../../ssh/index.ts';
+import type { SecretBox } from '../../secrets/secret-box.ts';
 import { appSpec, type AppRow, type ReleaseRow } from '../../store/apps-repo.ts';
 import { instanceHandle, instancePorts, type InstanceRow } from '../../store/instances-repo.ts';
 

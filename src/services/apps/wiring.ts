@@ -1,6 +1,7 @@
 /** How the app service is put together with the rest of grim (secret box, metrics usage and providers). */
 import type { Db } from '../../store/db.ts';
-import { openSecretBox, type SshPool } from '../../ssh/index.ts';
+import { type SshPool } from '../../ssh/index.ts';
+import { openSecretBox } from '../../secrets/secret-box.ts';
 import type { JobStore } from '../jobs.ts';
 import type { MetricsService } from '../metrics.ts';
 import type { LeaseManager } from '../leases.ts';

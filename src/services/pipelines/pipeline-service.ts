@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Db } from '../../store/db.ts';
 import type { AuditLog } from '../audit.ts';
 import type { AuthService, Principal } from '../auth.ts';
-import type { SecretBox } from '../../ssh/index.ts';
+import type { SecretBox } from '../../secrets/secret-box.ts';
 import { SCRIPTS_DIR } from '../../scripts/loader.ts';
 import { DomainError, conflict, invalid, notFound } from '../../domain/errors.ts';
 import {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Db } from '../../store/db.ts';
 import type { AuditLog } from '../audit.ts';
 import type { AuthService } from '../auth.ts';
-import { openSecretBox } from '../../ssh/index.ts';
+import { openSecretBox } from '../../secrets/secret-box.ts';
 import { PipelineService, pipelineSettingsFromEnv } from './pipeline-service.ts';
 import { RegistryCompanion } from './registry-companion.ts';
 

@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Db } from '../../store/db.ts';
-import type { SecretBox, SshPool } from '../../ssh/index.ts';
+import type { SshPool } from '../../ssh/index.ts';
+import type { SecretBox } from '../../secrets/secret-box.ts';
 import type { AuditLog } from '../audit.ts';
 import { nodeRepoGet, nodesOf } from './nodes-lookup.ts';
 import { seaweedRepo, type ClusterRow } from '../../store/seaweedfs-repo.ts';

@@ -1,6 +1,7 @@
 /** How the SeaweedFS services are put together (one secret box for cluster secrets and S3 key secrets). */
 import type { Db } from '../../store/db.ts';
-import { openSecretBox, type SshPool } from '../../ssh/index.ts';
+import { type SshPool } from '../../ssh/index.ts';
+import { openSecretBox } from '../../secrets/secret-box.ts';
 import type { AuditLog } from '../audit.ts';
 import { SeaweedService } from './seaweed-service.ts';
 import { SeaweedAccess } from './access.ts';

@@ -12,7 +12,7 @@ import { VM_RUNTIMES } from '../../domain/apps/model.ts';
 import { VOLUME_NAME } from '../../domain/volumes/spec.ts';
 import { checkTargetInput, type BackupTargetInput } from '../../domain/volumes/targets.ts';
 import type { Db } from '../../store/db.ts';
-import type { SecretBox } from '../../ssh/index.ts';
+import type { SecretBox } from '../../secrets/secret-box.ts';
 import { getNodeRow } from '../../store/nodes-repo.ts';
 import { appSpec, getApp } from '../../store/apps-repo.ts';
 import {

@@ -1,5 +1,5 @@
 /**
- * Control-node layer unpacker: applies layer tarballs (files on disk) to a rootfs directory with OCI
+ * Test oracle (grim's nodes unpack with scripts/node/oci-unpack.sh): a control-node layer unpacker that applies layer tarballs (files on disk) to a rootfs directory with OCI
  * whiteout semantics — the same rules as scripts/node/oci-unpack.sh (see layer-plan.ts).
  * Order per layer: validate every entry → apply whiteouts/opaque dirs → remove lower paths whose type
  * conflicts with the new entry (only dir-over-dir merges) → extract → fix directory metadata.
@@ -26,9 +26,9 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { planLayer, type LayerEntryInput, type LayerPlan } from './layer-plan.ts';
-import type { LayerCompression } from './media-types.ts';
-import { readTar, type TarEntry } from './tar-reader.ts';
+import { planLayer, type LayerEntryInput, type LayerPlan } from '../../src/oci/layer-plan.ts';
+import type { LayerCompression } from '../../src/oci/media-types.ts';
+import { readTar, type TarEntry } from '../../src/oci/tar-reader.ts';
 
 const run = promisify(execFile);
 

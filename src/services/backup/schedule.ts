@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../../store/db.ts';
 import { getSetting, putSetting } from '../../store/settings-repo.ts';
-import { loadMasterKey } from '../../ssh/index.ts';
+import { loadMasterKey } from '../../secrets/secret-box.ts';
 import type { AuditLog } from '../audit.ts';
 import { backupFileName, createBackup } from './backup.ts';
 import { backupTarget, pruneBackups } from './remote.ts';

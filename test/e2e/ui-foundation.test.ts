@@ -135,6 +135,22 @@ test('web UI foundation in a real browser', { timeout: 240_000 }, async (t) => {
     }
   });
 
+  await t.test('the overview shows which instance holds which lease', async () => {
+    const cp = (await page.evaluate(async () => (await fetch('/api/control-plane')).json())) as {
+      self: string;
+    };
+    const row = page.locator(`[data-lease="loop:reconciler"][data-holder="${cp.self}"]`);
+    for (let i = 0; !(await row.count()); i++) {
+      assert.ok(i < 20, 'the reconciler lease shows up with its holder');
+      await openFromNav(page, 'Overview', 'Overview');
+      await page.getByRole('table', { name: 'Leases' }).waitFor();
+    }
+    assert.match(await row.innerText(), new RegExp(`loop:reconciler\\s+${cp.self}\\s+\\d+\\s+in `));
+    const me = page.getByRole('table', { name: 'Instances' }).locator(`[data-instance="${cp.self}"]`);
+    assert.match(await me.innerText(), /\(this one\)[\s\S]*running/);
+    await shot(page, 'overview-control-plane');
+  });
+
   await t.test('an admin creates a user', async () => {
     await openFromNav(page, 'Users & tokens', 'Users & tokens');
     await page.getByLabel('Username').fill(VIEWER.username);

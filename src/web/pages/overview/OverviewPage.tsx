@@ -10,6 +10,7 @@ import { ChainStatus } from '../audit/ChainStatus.tsx';
 import { AuditTable } from '../audit/AuditTable.tsx';
 import { NoNodes, NO_NODES_TITLE } from '../nodes/NoNodes.tsx';
 import { NodeCapacity } from '../nodes/NodeCapacity.tsx';
+import { ControlPlane } from './ControlPlane.tsx';
 import type { Environment, Group, NodeCapacityView, NodeView } from '../../types.ts';
 
 function RecentActivity() {
@@ -161,6 +162,12 @@ export function OverviewPage() {
         </div>
         <ChainStatus />
         <RecentActivity />
+      </section>
+      <section className="panel" aria-labelledby="ov-control-plane">
+        <div className="panel-head">
+          <h2 id="ov-control-plane">Control plane: instances and leases</h2>
+        </div>
+        <ControlPlane />
       </section>
     </Page>
   );

@@ -36,3 +36,6 @@ export function reportError(err: unknown): number {
   else process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
   return 1;
 }
+
+/** Commander's collector for a repeatable option: every value, in order. */
+export const collect = (v: string, prev: string[] = []) => [...prev, v];

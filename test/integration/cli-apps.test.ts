@@ -92,39 +92,22 @@ test('CLI: apps with every runtime, source and network option; ip-pool verbs; ma
   // The runtime follows from the source when none is given; the server still judges the pair.
   const start = join(dir, 'start.sh');
   writeFileSync(start, 'exec sleep 1000\n');
-  const script = await json([
+  const inWeb = (name: string, ...more: string[]) => [
     'app',
     'create',
-    'job',
+    name,
     '--environment',
     'prod',
     '--group',
     'web',
     '--size',
     'xs',
-    '--start',
-    start,
-  ]);
+    ...more,
+  ];
+  const script = await json(inWeb('job', '--start', start));
   assert.equal(script.app.runtime, 'script');
   assert.deepEqual(script.app.source, { kind: 'script', start: 'exec sleep 1000\n' });
-  const mismatch = await grim(
-    [
-      'app',
-      'create',
-      'odd',
-      '--environment',
-      'prod',
-      '--group',
-      'web',
-      '--size',
-      'xs',
-      '--runtime',
-      'container',
-      '--start',
-      start,
-    ],
-    env,
-  );
+  const mismatch = await grim(inWeb('odd', '--runtime', 'container', '--start', start), env);
   assert.notEqual(mismatch.code, 0);
   assert.match(mismatch.stderr, /the container runtime needs an image source/);
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { apiClient } from '../context.ts';
-import { print, table, when } from '../output.ts';
+import { collect, print, table, when } from '../output.ts';
 import { followJob } from './jobs.ts';
 import { parseVolumeFlag } from '../../domain/volumes/spec.ts';
 import { RUNTIMES, type Runtime } from '../../domain/runtimes.ts';
@@ -16,8 +16,6 @@ import {
   type VmNetworkMode,
 } from '../../domain/apps/sources.ts';
 import type { AppFieldsBody } from '../../api/routes/apps.ts';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** NAME=VALUE pairs (repeatable); for secrets NAME=@file reads the value from a file. */
 function pairs(list: string[] | undefined, files: boolean): Record<string, string> | undefined {

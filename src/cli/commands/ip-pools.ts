@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { apiClient } from '../context.ts';
-import { print, table } from '../output.ts';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+import { collect, print, table } from '../output.ts';
 
 type Pool = Awaited<ReturnType<typeof listPools>>[number];
 const listPools = async () => (await apiClient().call('listIpPools')).pools;

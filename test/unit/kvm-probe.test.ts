@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCRIPTS_DIR } from '../../src/scripts/loader.ts';
+import { kvmText, nodeFacts } from '../../src/web/pages/nodes/node-facts.ts';
 
 function kvmOpens(): string | undefined {
   try {
@@ -99,4 +100,14 @@ test('facts.sh boots a test guest before it calls KVM usable, bounded and cached
     broken.kvmProblem,
     /QEMU could not run a test guest under KVM: .*Could not access KVM kernel module/,
   );
+});
+
+test('the node page says whether KVM really works, with the reason', () => {
+  const problem =
+    '/dev/kvm opens, but a test guest under KVM did not finish within 5 s (nested virtualization?)';
+  const page = (facts: Record<string, unknown>) => kvmText(nodeFacts({ facts }));
+  assert.equal(page({ kvm: true, kvmUsable: false, kvmProblem: problem }), `not usable: ${problem}`);
+  assert.equal(page({ kvm: true, kvmUsable: true, kvmProblem: '' }), 'usable');
+  assert.equal(page({ kvm: true }), 'available', 'older facts: the device only');
+  assert.equal(page({}), '—');
 });

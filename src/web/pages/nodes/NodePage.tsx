@@ -9,7 +9,7 @@ import { StateBadge } from '../../components/StateBadge.tsx';
 import { ConfirmButton } from '../../components/ConfirmButton.tsx';
 import type { PageProps } from '../registry.ts';
 import type { NodeView } from '../../types.ts';
-import { nodeFacts } from './node-facts.ts';
+import { kvmText, nodeFacts } from './node-facts.ts';
 import { Labels } from './NodeTable.tsx';
 import { RepinHostKey } from './RepinHostKey.tsx';
 import { NodeCapacity } from './NodeCapacity.tsx';
@@ -35,7 +35,7 @@ function Facts({ node }: { node: NodeView }) {
       <dt>Memory</dt>
       <dd>{formatBytes(f.memoryBytes)}</dd>
       <dt>KVM</dt>
-      <dd>{f.kvm === null ? '—' : f.kvm ? 'available' : 'not available'}</dd>
+      <dd>{kvmText(f)}</dd>
       <dt>cgroup / init</dt>
       <dd>
         {f.cgroup || '—'} / {f.init || '—'}

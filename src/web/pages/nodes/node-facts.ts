@@ -9,7 +9,12 @@ export interface NodeFacts {
   cpus: number | null;
   memoryBytes: number | null;
   disks: Array<{ name: string; sizeBytes: number; rotational: boolean; model: string; serial: string }>;
+  /** /dev/kvm is there. */
   kvm: boolean | null;
+  /** KVM really works (facts.sh boots a test guest where QEMU is installed); null for old facts. */
+  kvmUsable: boolean | null;
+  /** Why KVM is not usable ('' when it is, or unknown). */
+  kvmProblem: string;
   cgroup: string;
   init: string;
   tools: Record<string, boolean>;
@@ -38,8 +43,18 @@ export function nodeFacts(n: Pick<NodeView, 'facts'>): NodeFacts {
       serial: str(d.serial),
     })),
     kvm: typeof f.kvm === 'boolean' ? f.kvm : null,
+    kvmUsable: typeof f.kvmUsable === 'boolean' ? f.kvmUsable : null,
+    kvmProblem: str(f.kvmProblem),
     cgroup: str(f.cgroup),
     init: str(f.init),
     tools,
   };
+}
+
+/** KVM as the node page shows it: whether it really works, with the reason when not (old facts: device only). */
+export function kvmText(f: Pick<NodeFacts, 'kvm' | 'kvmUsable' | 'kvmProblem'>): string {
+  if (f.kvmUsable !== null)
+    return f.kvmUsable ? 'usable' : `not usable${f.kvmProblem ? `: ${f.kvmProblem}` : ''}`;
+  if (f.kvm === null) return '—';
+  return f.kvm ? 'available' : 'not available';
 }

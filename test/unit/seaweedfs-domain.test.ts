@@ -191,8 +191,12 @@ test('config files: security.toml per node kind, filer stores, S3 identities lim
     user: 'u',
     password: 'p"w',
     sslmode: 'require',
+    schema: 'seaweedfs_lab',
   });
   assert.match(pg, /\[postgres2\]/);
+  assert.match(pg, /^schema = "seaweedfs_lab"$/m);
+  // postgres2's upsert as SeaweedFS's scaffold has it: the table name and four placeholders
+  assert.match(pg, /INSERT INTO "%\[1\]s" \(dirhash, name, directory, meta\) VALUES \(\$1, \$2, \$3, \$4\)/);
   assert.match(pg, /password = "p\\"w"/);
   const ids = JSON.parse(
     s3Identities({ accessKey: 'A', secretKey: 'S' }, [

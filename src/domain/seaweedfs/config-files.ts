@@ -70,7 +70,9 @@ export interface PostgresStore {
 }
 
 /** filer.toml: one leveldb2 store on the node, or the shared PostgreSQL store (postgres2, table per bucket). */
-export function filerToml(store: { kind: 'leveldb2' } | ({ kind: 'postgres' } & PostgresStore)): string {
+export function filerToml(
+  store: { kind: 'leveldb2' } | ({ kind: 'postgres'; schema: string } & PostgresStore),
+): string {
   if (store.kind === 'leveldb2')
     return ['[leveldb2]', 'enabled = true', `dir = ${tomlString(`${LAYOUT.dataDir}/filer/ldb2`)}`, ''].join(
       '\n',
@@ -92,13 +94,16 @@ export function filerToml(store: { kind: 'leveldb2' } | ({ kind: 'postgres' } & 
     `username = ${tomlString(store.user)}`,
     `password = ${tomlString(store.password)}`,
     `database = ${tomlString(store.database)}`,
-    'schema = ""',
+    `schema = ${tomlString(store.schema)}`,
     `sslmode = ${tomlString(store.sslmode)}`,
     'connection_max_idle = 10',
     'connection_max_open = 50',
     'connection_max_lifetime_seconds = 0',
     'enableUpsert = true',
-    'upsertQuery = """UPDATE SET meta = EXCLUDED.meta"""',
+    'upsertQuery = """',
+    '  INSERT INTO "%[1]s" (dirhash, name, directory, meta) VALUES ($1, $2, $3, $4)',
+    '    ON CONFLICT (dirhash, name) DO UPDATE SET directory = EXCLUDED.directory, meta = EXCLUDED.meta',
+    '"""',
     '',
   ].join('\n');
 }

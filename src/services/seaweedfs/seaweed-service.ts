@@ -6,7 +6,6 @@
  * upgrades in operations.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Db } from '../../store/db.ts';
 import type { SshPool } from '../../ssh/index.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
@@ -15,7 +14,6 @@ import { nodeRepoGet, nodesOf } from './nodes-lookup.ts';
 import { seaweedRepo, type ClusterRow } from '../../store/seaweedfs-repo.ts';
 import {
   clusterSpecProblems,
-  optionsFile,
   planCluster,
   PORTS,
   type ClusterPlan,
@@ -25,21 +23,19 @@ import {
   type Role,
   explainReplication,
 } from '../../domain/seaweedfs/cluster.ts';
-import {
-  filerToml,
-  masterToml,
-  s3Identities,
-  securityToml,
-  type JwtKeys,
-  type PostgresStore,
-} from '../../domain/seaweedfs/config-files.ts';
+import { securityToml, type JwtKeys, type PostgresStore } from '../../domain/seaweedfs/config-files.ts';
 import type { Problem, SeaweedHealth } from '../../domain/seaweedfs/health.ts';
 import { conflict, invalid, notFound } from '../../domain/errors.ts';
 import { ClusterCa } from './ca.ts';
 import { NodeOps } from './node-ops.ts';
 import { ReleaseStore, versionProblems } from './releases.ts';
 import { QuotaEnforcer } from './quota-enforcer.ts';
-import { getJson, getOk, hp, pollHealth } from './health-poll.ts';
+import { until, waitReady } from './readiness.ts';
+import { nodeConfigFiles, s3JsonOf } from './node-config.ts';
+
+export { until };
+import { createFilerSchema, dropFilerSchema, filerSchemaName } from '../../store/seaweedfs-filer-schema.ts';
+import { hp, pollHealth } from './health-poll.ts';
 import type { NodeRow } from '../../store/nodes-repo.ts';
 
 export interface ClusterSecrets {
@@ -75,21 +71,6 @@ export interface SeaweedDeps {
   audit: AuditLog;
   box: SecretBox;
   dataDir: string;
-}
-
-export async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms: number,
-  every = 250,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await delay(every);
-  }
 }
 
 export class SeaweedService {
@@ -237,6 +218,10 @@ export class SeaweedService {
       const release = await this.releases.verifiedBinary(spec.version);
       await this.#progress(environment, `installing SeaweedFS ${spec.version} on ${plan.nodes.length} nodes`);
       await Promise.all(plan.nodes.map((n) => this.ops.install(rows.get(n)!, release)));
+      if (spec.filerStore === 'postgres' && secrets.postgres) {
+        await this.#progress(environment, "creating the filers' PostgreSQL schema");
+        await createFilerSchema(secrets.postgres, filerSchemaName(environment));
+      }
       await this.#progress(environment, 'writing certificates and configuration');
       await Promise.all(
         plan.nodes.map((n) => this.configureNode(environment, rows.get(n)!, plan, spec, secrets)),
@@ -305,85 +290,28 @@ export class SeaweedService {
     only?: 'security' | 's3',
   ) {
     const cert = await this.ca(environment).nodeCert(node.name, node.address);
-    const mine = plan.services.filter((s) => s.node === node.name);
-    const files: Record<string, string> = {
-      CA_CRT: cert.ca,
-      NODE_CRT: cert.cert,
-      NODE_KEY: cert.key,
-      SECURITY_TOML: securityToml({ jwt: secrets.jwt }),
-    };
-    if (only === 'security') return this.ops.configure(node, files);
-    const has = (r: Role) => mine.find((s) => s.role === r);
-    if (has('s3')) files.S3_JSON = await this.s3Json(environment, secrets);
-    if (only === 's3') return this.ops.configure(node, { S3_JSON: files.S3_JSON ?? '' });
-    if (has('master')) files.MASTER_TOML = masterToml();
-    if (has('filer'))
-      files.FILER_TOML = filerToml(
-        spec.filerStore === 'postgres' && secrets.postgres
-          ? { kind: 'postgres', ...secrets.postgres }
-          : { kind: 'leveldb2' },
-      );
-    for (const s of mine) files[`OPTIONS_${s.role.toUpperCase()}`] = optionsFile(s.options);
-    if (has('volume') && spec.volumeQuotaMB) files.VOLUME_QUOTA_BYTES = String(spec.volumeQuotaMB * 2 ** 20);
+    if (only === 'security')
+      return this.ops.configure(node, {
+        CA_CRT: cert.ca,
+        NODE_CRT: cert.cert,
+        NODE_KEY: cert.key,
+        SECURITY_TOML: securityToml({ jwt: secrets.jwt }),
+      });
+    const s3 = plan.services.some((s) => s.node === node.name && s.role === 's3')
+      ? await this.s3Json(environment, secrets)
+      : undefined;
+    if (only === 's3') return this.ops.configure(node, { S3_JSON: s3 ?? '' });
+    const files = nodeConfigFiles({ environment, node: node.name, plan, spec, secrets, cert, s3Json: s3 });
     await this.ops.configure(node, files);
   }
 
   async s3Json(environment: string, secrets: ClusterSecrets): Promise<string> {
-    const keys = await seaweedRepo.keys(this.d.db, environment);
-    return s3Identities(
-      secrets.admin,
-      keys.map((k) => ({
-        name: k.name,
-        accessKey: k.access_key,
-        secretKey: this.d.box.open(k.secret, KEY_CONTEXT(environment, k.access_key)).toString('utf8'),
-        bucket: k.bucket,
-        actions: JSON.parse(k.actions),
-        active: k.status === 'active',
-      })),
-    );
+    return s3JsonOf(this.d, environment, secrets);
   }
 
-  /** Waits for a real readiness signal of the services of one role. */
-  async waitReady(role: Role, services: PlannedService[], plan: ClusterPlan, ms = 90_000) {
-    const masters = plan.services.filter((s) => s.role === 'master');
-    if (role === 'master')
-      await until(
-        'a master leader',
-        async () => {
-          const st = await Promise.all(
-            masters.map((m) => getJson<any>(`http://${hp(m.address, PORTS.master.http)}/cluster/status`)),
-          );
-          return st.some((s) => s.ok && s.body.IsLeader) && st.every((s) => s.ok && s.body.Leader);
-        },
-        ms,
-      );
-    else if (role === 'volume')
-      await until(
-        `${services.length} volume servers heartbeating`,
-        async () => {
-          for (const m of masters) {
-            const d = await getJson<any>(`http://${hp(m.address, PORTS.master.http)}/dir/status`);
-            if (!d.ok) continue;
-            const urls = new Set<string>();
-            for (const dc of d.body.Topology?.DataCenters ?? [])
-              for (const r of dc.Racks ?? []) for (const dn of r.DataNodes ?? []) urls.add(dn.Url);
-            return services.every((s) => urls.has(hp(s.address, PORTS.volume.http)));
-          }
-          return false;
-        },
-        ms,
-      );
-    else {
-      const port = role === 'filer' ? PORTS.filer.http : PORTS.s3.http;
-      await until(
-        `${role} healthz`,
-        async () =>
-          (await Promise.all(services.map((s) => getOk(`http://${hp(s.address, port)}/healthz`)))).every(
-            (r) => r.ok,
-          ),
-        ms,
-      );
-    }
+  /** Waits for a real readiness signal of the services of one role (readiness.ts). */
+  waitReady(role: Role, services: PlannedService[], plan: ClusterPlan, ms = 90_000) {
+    return waitReady(role, services, plan, ms);
   }
 
   async view(environment: string) {
@@ -479,6 +407,8 @@ export class SeaweedService {
           : undefined,
       ),
     );
+    const pgStore = spec.filerStore === 'postgres' ? this.secrets(row).postgres : undefined;
+    if (deleteData && pgStore) await dropFilerSchema(pgStore, filerSchemaName(environment));
     await seaweedRepo.deleteCluster(this.d.db, environment);
     await this.ca(environment).remove();
     this.#health.delete(environment);

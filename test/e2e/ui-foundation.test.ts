@@ -94,6 +94,7 @@ test('web UI foundation in a real browser', { timeout: 240_000 }, async (t) => {
       'Storage',
       'Storage clusters',
       'Pipelines',
+      'Alerts',
       'Jobs',
       'Audit',
       'Users & tokens',

@@ -6,7 +6,7 @@ import type { LabState } from '../../src/lab/state.ts';
 import type { TestApp } from './app.ts';
 
 /** Adds every lab node to environment "lab" (pinned keys, the lab's key as credential) and makes `group` of them. */
-export async function addLab(a: TestApp, lab: LabState, group: string) {
+export async function addLab(a: TestApp, lab: LabState, group: string, roles?: string[]) {
   const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
   assert.equal((await call('POST', '/api/environments', { name: 'lab' })).status, 201);
   const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
@@ -17,6 +17,7 @@ export async function addLab(a: TestApp, lab: LabState, group: string) {
       address: n.address,
       hostKeyFingerprint: n.hostKeyFingerprint,
       credential: { privateKey },
+      ...(roles ? { roles } : {}),
     });
     assert.equal(r.status, 201, JSON.stringify(r.json));
   }

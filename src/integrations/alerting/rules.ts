@@ -21,6 +21,8 @@ export interface AlertRule {
 export interface RuleOptions {
   /** How long a node must stay unreachable before it alerts (default 2m). */
   nodeUnreachableFor?: string;
+  /** How long a pool must stay DEGRADED before it alerts (default 1m). */
+  poolDegradedFor?: string;
   /** Pool fullness that alerts (default 0.85). */
   poolFullRatio?: number;
   /** Days before the TLS certificate expires (default 14). */
@@ -81,7 +83,7 @@ export function alertRules(o: RuleOptions = {}): { groups: { name: string; rules
           rule(
             'GrimZpoolDegraded',
             'grim_zpool_health{state="DEGRADED"} == 1',
-            '1m',
+            o.poolDegradedFor ?? '1m',
             'warning',
             'Pool {{ $labels.pool }} on {{ $labels.node }} is DEGRADED',
             'A vdev of {{ $labels.pool }} failed; the pool runs without its redundancy. Replace the device.',

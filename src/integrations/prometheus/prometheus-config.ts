@@ -19,8 +19,11 @@ export interface PrometheusSettings {
   evaluationInterval?: string;
 }
 
+/** Series /metrics and /metrics/federate both carry. */
+const STORAGE_SERIES = 'grim_(zpool|disk_smart|storage_node)_.*';
+
 export function prometheusConfig(s: PrometheusSettings): Record<string, unknown> {
-  const grimJob = (job: string, path: string) => ({
+  const grimJob = (job: string, path: string, drop?: string) => ({
     job_name: job,
     scheme: s.grimScheme ?? 'http',
     metrics_path: path,
@@ -28,6 +31,9 @@ export function prometheusConfig(s: PrometheusSettings): Record<string, unknown>
     authorization: { type: 'Bearer', credentials_file: s.grimTokenFile },
     ...(s.grimCaFile ? { tls_config: { ca_file: s.grimCaFile } } : {}),
     static_configs: [{ targets: [s.grimTarget] }],
+    ...(drop
+      ? { metric_relabel_configs: [{ source_labels: ['__name__'], regex: drop, action: 'drop' }] }
+      : {}),
   });
   return {
     global: {
@@ -37,7 +43,9 @@ export function prometheusConfig(s: PrometheusSettings): Record<string, unknown>
     rule_files: s.ruleFiles,
     alerting: { alertmanagers: [{ static_configs: [{ targets: s.alertmanagers }] }] },
     scrape_configs: [
-      grimJob('grim', '/metrics'),
+      // The storage-node series are on both endpoints: kept once (from the federate job), or every storage
+      // alert would fire twice (once per job), as the degraded-pool lab test showed.
+      grimJob('grim', '/metrics', STORAGE_SERIES),
       grimJob('grim-federate', '/metrics/federate'),
       ...(s.seaweedfsMasters?.length
         ? [{ job_name: 'seaweedfs', static_configs: [{ targets: s.seaweedfsMasters }] }]

@@ -19,6 +19,7 @@ import { StorageNodePage } from './storage/StorageNodePage.tsx';
 import { StorageClustersPage } from './storage-clusters/StorageClustersPage.tsx';
 import { StorageClusterPage } from './storage-clusters/StorageClusterPage.tsx';
 import { PipelinesPage } from './pipelines/PipelinesPage.tsx';
+import { AlertsPage } from './alerts/AlertsPage.tsx';
 
 // xterm.js is large: the terminal page loads on first use, not with every page.
 const TerminalPage = lazy(() =>
@@ -46,6 +47,7 @@ export const PAGES: PageEntry[] = [
   { path: '/storage', label: 'Storage', component: StoragePage },
   { path: '/storage-clusters', label: 'Storage clusters', component: StorageClustersPage },
   { path: '/pipelines', label: 'Pipelines', component: PipelinesPage },
+  { path: '/alerts', label: 'Alerts', component: AlertsPage },
   { path: '/jobs', label: 'Jobs', component: JobsPage },
   { path: '/audit', label: 'Audit', component: AuditPage },
   { path: '/users', label: 'Users & tokens', component: UsersPage },

@@ -1,3 +1,4 @@
+import type { Tracer } from '../services/tracing/tracer.ts';
 import type { Db } from '../store/db.ts';
 import type { AuditLog } from '../services/audit.ts';
 import type { AuthService } from '../services/auth.ts';
@@ -28,6 +29,8 @@ export interface Services {
   config: ServerConfig;
   db: Db;
   audit: AuditLog;
+  /** grim's own traces (deploys, rollouts, OS updates) to an OTLP receiver; a no-op without GRIM_OTLP_ENDPOINT. */
+  tracer: Tracer;
   auth: AuthService;
   identity: { publicKey: string; fingerprint: string };
   pool: SshPool;

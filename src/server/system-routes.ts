@@ -6,6 +6,7 @@ import { seaweedMetricLines } from '../domain/seaweedfs/metrics.ts';
 import { sendError } from './errors.ts';
 import { GRIM_VERSION } from './version.ts';
 import { shipperExposition } from '../services/logs/settings.ts';
+import { tracerExposition } from '../services/tracing/tracer.ts';
 
 /** Staleness of volume backups, so an alert can fire: seconds since each local volume's last good backup. */
 async function volumeBackupMetrics(services: Services): Promise<string[]> {
@@ -62,6 +63,7 @@ export function registerSystemRoutes(app: FastifyInstance, services: Services, m
         ...seaweedMetricLines(await services.seaweedfs.latestHealth()),
         ...(await volumeBackupMetrics(services)),
         ...(services.logShipping ? shipperExposition(services.logShipping.stats) : []),
+        ...(services.tracer.settings ? tracerExposition(services.tracer.stats) : []),
         ...services.pipelines.metricsLines(),
       ];
       reply.type('text/plain; version=0.0.4');

@@ -265,4 +265,7 @@ test('rolling OS update on Debian lab nodes: dry run shows the script, reboot wa
   const root = otlp.spans.find((s) => s.name === 'os update')!;
   assert.equal(root.attributes['grim.job.id'], up.json.job.id);
   assert.equal(otlp.spans.find((s) => s.name === 'update n1')!.attributes['grim.reboot_required'], true);
+  const metrics = String((await a.call('GET', '/metrics', { token: a.adminToken })).json);
+  assert.match(metrics, new RegExp(`^grim_trace_exported_spans_total ${otlp.spans.length}$`, 'm'));
+  assert.match(metrics, /^grim_trace_dropped_spans_total 0$/m);
 });

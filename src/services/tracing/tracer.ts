@@ -198,3 +198,17 @@ export async function step<T>(
 }
 
 export const NO_TRACING = new Tracer(null);
+
+/** The exporter's counters for /metrics (Prometheus text). */
+export function tracerExposition(s: Tracer['stats']): string[] {
+  const c = (name: string, help: string, value: number) => [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} counter`,
+    `${name} ${value}`,
+  ];
+  return [
+    ...c('grim_trace_exported_spans_total', 'Spans the OTLP receiver accepted', s.exportedSpans),
+    ...c('grim_trace_dropped_spans_total', 'Spans given up after retries or refused (4xx)', s.droppedSpans),
+    ...c('grim_trace_failed_exports_total', 'OTLP export attempts that failed', s.failedExports),
+  ];
+}

@@ -298,7 +298,7 @@ test(
     await row.waitFor({ timeout: 15_000 });
     const text = await row.innerText();
     assert.match(text, /warning/);
-    assert.match(text, /node n1, pool tank\t/);
+    assert.match(text, /node n1, pool tank\s/);
     assert.match(text, /Pool tank on n1 is DEGRADED/);
     await shot(page, 'alerts-firing');
 

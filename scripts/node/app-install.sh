@@ -12,6 +12,7 @@
 # param: ENV_FILE - the instance's environment: NAME=<base64 value> lines (see lib/env.sh; mode 0600: secrets)
 # param: SUPERVISOR_SCRIPT - body of supervisor.sh
 # param: BOOT_SCRIPT - body of supervisor-boot.sh
+# param: HANDLE (optional) - the driver's handle of the instance (one JSON line), kept as handle.json for recover()
 # param: STOP_SCRIPT (optional) - sh script run before the instance is stopped
 # param: STATUS_SCRIPT (optional) - sh script whose exit status says whether the app is well
 # param: STOP_TIMEOUT_SEC (optional) - seconds between TERM and KILL on stop (default 10)
@@ -49,6 +50,7 @@ put "$bin/boot.sh" "$BOOT_SCRIPT"
 put "$dir/environment" "$ENV_FILE"
 rm -f "$dir/env" # the sh file an older grim wrote
 put "$dir/run" "$RUN_SCRIPT"
+if [ -n "${HANDLE:-}" ]; then put "$dir/handle.json" "$HANDLE"; else rm -f "$dir/handle.json"; fi
 if [ -n "${STOP_SCRIPT:-}" ]; then put "$dir/stop" "$STOP_SCRIPT"; else rm -f "$dir/stop"; fi
 if [ -n "${STATUS_SCRIPT:-}" ]; then put "$dir/status" "$STATUS_SCRIPT"; else rm -f "$dir/status"; fi
 put "$dir/stop-timeout" "${STOP_TIMEOUT_SEC:-10}"

@@ -7,7 +7,7 @@ import type { RuntimeDriver, RuntimeKind } from './driver.ts';
 import { createSupervisedContainerDriver } from './container/supervised.ts';
 import { createFirecrackerDriver } from './firecracker/driver.ts';
 import { createSupervisedQemuDriver } from './qemu/supervised.ts';
-import { ScriptDriver } from './script/script-driver.ts';
+import { createScriptDriver } from './script/script-driver.ts';
 import type { GuestKernelSpec } from './vm-image/kernel.ts';
 import type { VmNetworkOptions } from './vm-image/network.ts';
 import type { RuntimeImage } from './vm-image/pipeline.ts';
@@ -46,7 +46,7 @@ export class DriverSet {
 
 /** The built-in drivers: `script` and `container`, both kept running by the same node-side supervisor. */
 export function builtinDrivers(): RuntimeDriver[] {
-  return [new ScriptDriver(), createSupervisedContainerDriver()];
+  return [createScriptDriver(), createSupervisedContainerDriver()];
 }
 
 export interface MicrovmSetup {

@@ -141,4 +141,9 @@ export interface RuntimeDriver {
   observe(h: InstanceHandle): InstanceObservation;
   /** The tail of the instance's output. */
   logs?(h: InstanceHandle, ctx: OpCtx, tailLines: number): Promise<string>;
+  /**
+   * The handle of an instance from what is on its node: after a control-node restart, for a row whose handle
+   * was never stored, or for a stray. undefined when the node has nothing of it.
+   */
+  recover(instanceId: string, ctx: OpCtx): Promise<InstanceHandle | undefined>;
 }

@@ -32,6 +32,8 @@ type NodeInstance = {
   ports: number[];
   /** The environment the instance was created with. */
   env: Record<string, string>;
+  /** The handle the driver keeps on the node (what recover() finds). */
+  handle?: InstanceHandle;
 };
 
 /** What the fake nodes hold, and the calls the driver got. Shared by every AppService of one test ("process"). */
@@ -40,7 +42,7 @@ export class FakeNodes {
   /** Processes whose instance directory is gone (app-list.sh reports them as strays). */
   readonly strays = new Map<string, Set<string>>();
   readonly unreachable = new Set<string>();
-  readonly calls: Array<{ op: Phase | 'inspect'; id: string; node: string }> = [];
+  readonly calls: Array<{ op: Phase | 'inspect' | 'recover'; id: string; node: string }> = [];
 
   node(name: string): Map<string, NodeInstance> {
     let m = this.on.get(name);
@@ -53,7 +55,7 @@ export class FakeNodes {
     return [...this.on.values()].flatMap((m) => [...m.keys()]).sort();
   }
 
-  count(op: Phase, id?: string): number {
+  count(op: Phase | 'recover', id?: string): number {
     return this.calls.filter((c) => c.op === op && (id === undefined || c.id === id)).length;
   }
 
@@ -138,6 +140,7 @@ export class FakeDriver implements RuntimeDriver {
   async create(spec: InstanceSpec, ctx: OpCtx): Promise<InstanceHandle> {
     await this.at('create', spec.instanceId, ctx.node);
     const m = this.nodes.node(ctx.node);
+    const handle = { driver: this.kind, instanceId: spec.instanceId, node: ctx.node, data: { fake: true } };
     if (!m.has(spec.instanceId))
       m.set(spec.instanceId, {
         app: spec.app,
@@ -146,12 +149,22 @@ export class FakeDriver implements RuntimeDriver {
         restarts: 0,
         ports: spec.ports.map((p) => p.hostPort),
         env: spec.env,
+        handle,
       });
-    return { driver: this.kind, instanceId: spec.instanceId, node: ctx.node, data: { fake: true } };
+    return handle;
+  }
+
+  /** What the node keeps of the instance (its handle), as a real driver reads it back after a restart. */
+  async recover(id: string, ctx: OpCtx): Promise<InstanceHandle | undefined> {
+    this.nodes.calls.push({ op: 'recover', id, node: ctx.node });
+    const h = this.nodes.node(ctx.node).get(id)?.handle;
+    return h && { ...h, node: ctx.node };
   }
 
   async start(h: InstanceHandle, ctx: OpCtx): Promise<void> {
     await this.at('start', h.instanceId, ctx.node);
+    // a real driver cannot start an instance it cannot find: the handle must be the one create() returned
+    if (h.data.fake !== true) throw new Error(`${h.instanceId}: start without the instance's handle`);
     const i = this.nodes.node(ctx.node).get(h.instanceId);
     if (!i) throw new Error(`${h.instanceId} is not created on ${ctx.node}`);
     i.supervised = true;

@@ -285,6 +285,45 @@ for (const c of storeCases) {
     assert.deepEqual(nodes.present(), [i1.id, i2.id].sort());
   });
 
+  test(`${c.name}: recover(): an instance without a stored handle is restarted and removed with the one its node keeps`, async (t) => {
+    const db = await open(t, c);
+    if (!db) return;
+    const nodes = new FakeNodes();
+    const e = fakeEngine(db, nodes, secretKey());
+    await createApp(e);
+    await deploy(e, 'one');
+    const [i1] = (await appInstances(db, 'web')).sort((x, y) => (x.node < y.node ? -1 : 1));
+    // grim stopped between create and storing the handle (or the row predates handles): only the node knows it
+    await db.run("UPDATE app_instances SET handle = '' WHERE id = ?", [i1.id]);
+    (nodes.node(i1.node).get(i1.id) as { supervised: boolean }).supervised = false; // and its supervisor died
+    const r = await e.apps.reconcile();
+    assert.deepEqual(r.errors, [], 'started with the recovered handle (a bare one is refused by the fake)');
+    assert.deepEqual(r.restarted, [i1.id]);
+    assert.equal(nodes.count('recover', i1.id), 1);
+    assert.ok(nodes.node(i1.node).get(i1.id)?.supervised);
+
+    // An instance the store does not know (a leftover of another grim): removed with the handle from its node;
+    // a stray whose directory is gone has none, and is removed with a bare one.
+    nodes
+      .node('n2')
+      .set('ghost-1-aaaaa', {
+        app: 'ghost',
+        release: 1,
+        supervised: true,
+        restarts: 0,
+        ports: [],
+        env: {},
+        handle: { driver: 'script', instanceId: 'ghost-1-aaaaa', node: 'n2', data: { fake: true } },
+      });
+    nodes.strays.set('n1', new Set(['web-9-zzzzz']));
+    const again = await e.apps.reconcile();
+    assert.deepEqual(again.errors, []);
+    assert.deepEqual(again.removed.sort(), ['ghost-1-aaaaa', 'web-9-zzzzz']);
+    assert.equal(nodes.count('recover', 'ghost-1-aaaaa'), 1);
+    assert.equal(nodes.count('recover', 'web-9-zzzzz'), 1);
+    assert.equal(nodes.node('n2').has('ghost-1-aaaaa'), false);
+  });
+
   test(`${c.name}: an unreachable node's instances are lost, placed again, and removed when it returns`, async (t) => {
     const db = await open(t, c);
     if (!db) return;

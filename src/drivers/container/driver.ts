@@ -363,6 +363,17 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Runtim
       const end = out.lastIndexOf('\n{"ok":true}');
       return end >= 0 ? out.slice(0, end) : out;
     },
+
+    /** The instance's directory follows from its id; the node says whether it is there. */
+    async recover(instanceId: string, ctx: OpCtx): Promise<InstanceHandle | undefined> {
+      const h: InstanceHandle = {
+        driver: 'container',
+        instanceId,
+        node: ctx.node,
+        data: { stateDir, instanceDir: `${stateDir}/containers/${instanceId}` },
+      };
+      return (await driver.inspect(h, ctx)).state === 'missing' ? undefined : h;
+    },
   };
   return driver;
 }

@@ -31,13 +31,7 @@ import {
   ensureRuntimeRootfs,
   type RuntimeImage,
 } from '../vm-image/pipeline.ts';
-import {
-  destroySupervised,
-  inspectSupervised,
-  installSupervised,
-  startSupervised,
-  stopSupervised,
-} from '../supervised/supervision.ts';
+import { supervised } from '../supervised/supervised.ts';
 
 /** What the driver needs from a Firecracker API endpoint (FirecrackerApiClient fits). */
 export interface FirecrackerApi {
@@ -175,7 +169,7 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
     }
   }
 
-  return {
+  return supervised({
     kind: 'firecracker',
     // vCPUs and memory by machine-config; fractional CPU and the VMM's memory by a cgroup (jailer or supervisor).
     capabilities: () => ({ logs: true, exec: false, enforcesLimits: true }),
@@ -191,7 +185,7 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
       return { available: true, details: f };
     },
 
-    async create(spec, ctx) {
+    async prepare(spec, ctx) {
       const kernel = await prepareKernel(ctx, vmRoot, opts.kernel);
       const source = spec.source;
       let root;
@@ -282,26 +276,6 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         VM_ROOT: vmRoot,
       });
       const ports = publishedPorts(spec, net);
-      // The app's environment and secrets live on the metadata drive; the supervisor needs none of them.
-      await installSupervised(ctx, {
-        instanceId: spec.instanceId,
-        app: spec.app,
-        release: spec.release,
-        driver: 'firecracker',
-        run: runCommand(),
-        stop: stopCommand(),
-        // Unjailed, the supervisor runs the VMM in grim/<id> with the size's limits (fractional CPU included),
-        // as the jailer would; jailed, the jailer applies them in its own cgroup.
-        cgroup:
-          jailHost === undefined
-            ? {
-                memoryBytes: (layout.boot.size.memoryMib + VMM_MEMORY_OVERHEAD_MIB) * MIB,
-                cpuMillis: spec.resources.cpuMillis,
-              }
-            : { memoryBytes: 0, cpuMillis: 0 },
-        env: { GRIM_VM_DIR: dir, GRIM_VM_API_SOCKET: layout.apiSocket, GRIM_VM_PORTS: ports },
-        stopTimeoutSec: opts.stopTimeoutSec,
-      });
       const data: FirecrackerHandleData = {
         vmRoot,
         dir,
@@ -322,21 +296,41 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         uid,
         boot: layout.boot,
       };
-      return { driver: 'firecracker', instanceId: spec.instanceId, node: ctx.node, data: { ...data } };
+      return {
+        handle: { driver: 'firecracker', instanceId: spec.instanceId, node: ctx.node, data: { ...data } },
+        // The app's environment and secrets live on the metadata drive; the supervisor needs none of them.
+        service: {
+          run: runCommand(),
+          stop: stopCommand(),
+          // Unjailed, the supervisor runs the VMM in grim/<id> with the size's limits (fractional CPU included),
+          // as the jailer would; jailed, the jailer applies them in its own cgroup.
+          cgroup:
+            jailHost === undefined
+              ? {
+                  memoryBytes: (layout.boot.size.memoryMib + VMM_MEMORY_OVERHEAD_MIB) * MIB,
+                  cpuMillis: spec.resources.cpuMillis,
+                }
+              : { memoryBytes: 0, cpuMillis: 0 },
+          env: { GRIM_VM_DIR: dir, GRIM_VM_API_SOCKET: layout.apiSocket, GRIM_VM_PORTS: ports },
+          stopTimeoutSec: opts.stopTimeoutSec,
+        },
+      };
     },
 
-    async start(h, ctx) {
-      await startSupervised(h, ctx);
-      await waitRunning(h, ctx);
+    started: (h, ctx) => waitRunning(h, ctx),
+
+    /**
+     * The supervisor ran vm-fc-stop.sh (SendCtrlAltDel, grace period), then TERM and KILL to the session;
+     * vm-fc-run.sh cleans up after the VMM. The node scripts then finish what a killed session left:
+     * a stray VMM, the published ports, the TAP device and the jail.
+     */
+    async stopped(h, ctx) {
+      await runJson(ctx, 'vm-instance-stop', { INSTANCE: h.instanceId, TIMEOUT_S: '1', VM_ROOT: vmRoot });
+      await runJson(ctx, 'vm-instance-cleanup', { INSTANCE: h.instanceId, VM_ROOT: vmRoot });
     },
 
-    async stop(h, ctx, timeoutMs) {
-      await stopVm(h, ctx, timeoutMs);
-    },
-
-    async destroy(h, ctx) {
-      await stopVm(h, ctx, 10_000);
-      await destroySupervised(h, ctx);
+    async remove(h, ctx) {
+      await this.stopped!(h, ctx);
       await runJson(ctx, 'vm-instance-destroy', {
         INSTANCE: h.instanceId,
         TAP: typeof h.data.tap === 'string' ? h.data.tap : undefined,
@@ -355,13 +349,10 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
 
     async inspect(h, ctx): Promise<InstanceStatus> {
       const d = dataOf(h);
-      const [vm, supervised] = await Promise.all([
-        runJson<{ vmmPid: number | null }>(ctx, 'vm-instance-status', {
-          INSTANCE: h.instanceId,
-          VM_ROOT: vmRoot,
-        }),
-        inspectSupervised(h, ctx),
-      ]);
+      const vm = await runJson<{ vmmPid: number | null }>(ctx, 'vm-instance-status', {
+        INSTANCE: h.instanceId,
+        VM_ROOT: vmRoot,
+      });
       let vmState: string | undefined;
       if (vm.vmmPid !== null && d.apiSocket !== undefined)
         vmState = await apiFor(d.apiSocket, ctx)
@@ -370,15 +361,10 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
             (i) => i.state,
             () => undefined,
           );
-      // The VM runs = running; the supervisor up while the VMM (re)starts or boots = starting.
-      const state =
-        vmState === 'Running' ? 'running' : supervised.state === 'running' ? 'starting' : supervised.state;
       return {
-        state,
-        restarts: supervised.restarts,
+        state: vmState === 'Running' ? 'running' : 'stopped',
         pid: vm.vmmPid ?? undefined,
         detail: {
-          ...supervised.detail,
           ip: d.address,
           mode: d.mode,
           mac: d.mac,
@@ -390,6 +376,8 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         },
       };
     },
+    // The VM runs = running; the supervisor up while the VMM (re)starts or boots = starting.
+    state: 'booted',
 
     async logs(h, ctx, tailLines) {
       const r = await runJson<{ base64: string }>(ctx, 'vm-instance-logs', {
@@ -399,16 +387,5 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
       });
       return Buffer.from(r.base64, 'base64').toString('utf8');
     },
-  };
-
-  /**
-   * The supervisor runs vm-fc-stop.sh (SendCtrlAltDel, grace period), then TERM and KILL to the session;
-   * vm-fc-run.sh cleans up after the VMM. The node scripts then finish what a killed session left:
-   * a stray VMM, the published ports, the TAP device and the jail.
-   */
-  async function stopVm(h: InstanceHandle, ctx: OpCtx, timeoutMs: number): Promise<void> {
-    await stopSupervised(h, ctx, timeoutMs);
-    await runJson(ctx, 'vm-instance-stop', { INSTANCE: h.instanceId, TIMEOUT_S: '1', VM_ROOT: vmRoot });
-    await runJson(ctx, 'vm-instance-cleanup', { INSTANCE: h.instanceId, VM_ROOT: vmRoot });
-  }
+  });
 }

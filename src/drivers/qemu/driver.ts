@@ -242,5 +242,14 @@ export function createQemuMicrovmDriver(opts: QemuMicrovmDriverOptions): Runtime
       });
       return Buffer.from(r.base64, 'base64').toString('utf8');
     },
+
+    /** The VM's directory follows from its id; the node says whether it is there (its TAP and address stay unknown). */
+    async recover(instanceId, ctx): Promise<InstanceHandle | undefined> {
+      const s = await runJson<{ exists: boolean }>(ctx, 'vm-instance-status', {
+        INSTANCE: instanceId,
+        VM_ROOT: vmRoot,
+      });
+      return s.exists ? { driver: 'qemu-microvm', instanceId, node: ctx.node, data: { vmRoot } } : undefined;
+    },
   };
 }

@@ -1,9 +1,10 @@
 /**
  * Node-side supervision shared by drivers: an instance is a directory under /var/lib/grim/apps/<id> with a
- * `run` script (the app in the foreground), an `env` file and a supervisor (systemd unit, OpenRC service or
- * scripts/node/supervisor.sh). Any driver whose instance can be expressed as a foreground command can use it:
- * installSupervised() then the app-start/app-stop/app-destroy/app-inspect/app-logs scripts. The reconciler's
- * one-round-trip listing (app-list.sh) sees every instance installed this way.
+ * `run` script (the app in the foreground), an `environment` file, the driver's handle (handle.json, for
+ * recover()) and a supervisor (systemd unit, OpenRC service or scripts/node/supervisor.sh). Drivers use it
+ * through supervised() (supervised.ts): installSupervised() then the app-start/app-stop/app-destroy/
+ * app-inspect/app-logs/app-recover scripts. The reconciler's one-round-trip listing (app-list.sh) sees every
+ * instance installed this way.
  */
 import { scriptFor } from '../../scripts/loader.ts';
 import { envFile } from '../env-file.ts';
@@ -14,20 +15,30 @@ export function scriptCgroupPath(instanceId: string): string {
   return `/grim/${instanceId}`;
 }
 
+/** What the supervisor runs for one instance. */
+export interface SupervisedService {
+  /** sh script that runs the instance in the foreground (a static scripts/ body, or the user's own script). */
+  run: string;
+  /** Environment of run/stop/status (besides GRIM_INSTANCE). */
+  env: Record<string, string>;
+  /** sh script run before the instance is stopped. */
+  stop?: string;
+  /** sh script whose exit status says whether the app is well. */
+  status?: string;
+  stopTimeoutSec?: number;
+  /** Run the app in the cgroup grim/<id> with these limits (0 = none); best effort on the node. */
+  cgroup?: { memoryBytes: number; cpuMillis: number };
+}
+
 export async function installSupervised(
   ctx: OpCtx,
-  p: {
+  p: SupervisedService & {
     instanceId: string;
     app: string;
     release: number;
     driver: RuntimeKind;
-    run: string;
-    env: Record<string, string>;
-    stop?: string;
-    status?: string;
-    stopTimeoutSec?: number;
-    /** Run the app in the cgroup grim/<id> with these limits (0 = none); best effort on the node. */
-    cgroup?: { memoryBytes: number; cpuMillis: number };
+    /** Kept on the node as handle.json, for recover(). */
+    handle?: InstanceHandle;
   },
 ): Promise<{ dir: string; mode: string }> {
   const params: Record<string, string> = {
@@ -40,6 +51,7 @@ export async function installSupervised(
     SUPERVISOR_SCRIPT: scriptFor('supervisor').body,
     BOOT_SCRIPT: scriptFor('supervisor-boot').body,
   };
+  if (p.handle) params.HANDLE = JSON.stringify(p.handle);
   if (p.stop) params.STOP_SCRIPT = p.stop;
   if (p.status) params.STATUS_SCRIPT = p.status;
   if (p.stopTimeoutSec) params.STOP_TIMEOUT_SEC = String(p.stopTimeoutSec);
@@ -101,4 +113,22 @@ export async function logsSupervised(h: InstanceHandle, ctx: OpCtx, tailLines: n
   lines.pop();
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   return lines.join('\n') + (lines.length ? '\n' : '');
+}
+
+/** What the node has of an instance: installed as a supervised service, and the handle kept beside it. */
+export async function recoverSupervised(
+  instanceId: string,
+  ctx: OpCtx,
+): Promise<{ installed: boolean; handle?: InstanceHandle }> {
+  const { json } = await ctx.runScript('app-recover', { INSTANCE_ID: instanceId }, { timeoutMs: 30_000 });
+  const r = json as { installed: boolean; handle: InstanceHandle | null };
+  const h = r.handle;
+  const valid =
+    h !== null &&
+    typeof h === 'object' &&
+    h.instanceId === instanceId &&
+    typeof h.driver === 'string' &&
+    typeof h.data === 'object' &&
+    h.data !== null;
+  return { installed: r.installed, ...(valid ? { handle: { ...h, node: ctx.node } } : {}) };
 }

@@ -9,7 +9,7 @@ import { formatBytes, formatCpu } from '../../domain/units.ts';
 import { environmentExists, getNodeRow, groupEnvironment, listNodeRows } from '../../store/nodes-repo.ts';
 import type { AppDeps, AppRuntime } from './context.ts';
 import { appRuntime, newInstanceId } from './context.ts';
-import { handleOf, openSecrets, sealSecrets } from './instances.ts';
+import { handleFor, openSecrets, sealSecrets } from './instances.ts';
 import { planFor, type UsageSource } from './planner.ts';
 import { Reconciler, type ReconcileReport } from './reconciler.ts';
 import { RolloutRunner, recordRollout, type RolloutKind } from './rollout-runner.ts';
@@ -425,11 +425,8 @@ export class AppService {
         if (!node) throw new Error(`node ${i.node} is gone`);
         const driver = this.d.drivers.get(appSpec(rel ?? a).runtime);
         if (!driver.logs) throw new Error(`the ${driver.kind} runtime keeps no logs`);
-        entry.text = await driver.logs(
-          handleOf(i, driver.kind),
-          this.d.nodes(node, () => undefined),
-          tailLines,
-        );
+        const ctx = this.d.nodes(node, () => undefined);
+        entry.text = await driver.logs(await handleFor(i, driver, ctx), ctx, tailLines);
       } catch (err) {
         entry.error = (err as Error).message;
       }

@@ -1,6 +1,6 @@
 /** Turning stored rows into what a driver needs: the instance spec (secrets opened only here) and its handle. */
 import { instanceEnv, type AppSpec } from '../../domain/apps/model.ts';
-import type { InstanceHandle, InstanceSpec, RuntimeKind } from '../../drivers/driver.ts';
+import type { InstanceHandle, InstanceSpec, OpCtx, RuntimeDriver } from '../../drivers/driver.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
 import { appSpec, type AppRow, type ReleaseRow } from '../../store/apps-repo.ts';
 import { instanceHandle, instancePorts, type InstanceRow } from '../../store/instances-repo.ts';
@@ -52,7 +52,23 @@ export function buildInstanceSpec(
   };
 }
 
-/** The stored handle, or one rebuilt from the row (enough for the supervision scripts to find the instance). */
-export function handleOf(inst: InstanceRow, runtime: RuntimeKind): InstanceHandle {
-  return instanceHandle(inst) ?? { driver: runtime, instanceId: inst.id, node: inst.node, data: {} };
+/**
+ * The instance's handle: the stored one, else what the driver recovers from the node (a row whose handle was
+ * never stored, e.g. grim stopped between create and the write), else a bare one (nothing left on the node).
+ */
+export async function handleFor(
+  inst: InstanceRow,
+  driver: RuntimeDriver,
+  ctx: OpCtx,
+): Promise<InstanceHandle> {
+  return instanceHandle(inst) ?? (await recoveredHandle(inst.id, driver, ctx));
+}
+
+/** An instance grim has no row or handle of (a stray, a leftover): the driver's handle from the node, or a bare one. */
+export async function recoveredHandle(
+  id: string,
+  driver: RuntimeDriver,
+  ctx: OpCtx,
+): Promise<InstanceHandle> {
+  return (await driver.recover(id, ctx)) ?? { driver: driver.kind, instanceId: id, node: ctx.node, data: {} };
 }

@@ -21,7 +21,7 @@ import {
   type InstanceRow,
 } from '../../store/instances-repo.ts';
 import type { AppRuntime } from './context.ts';
-import { buildInstanceSpec, handleOf } from './instances.ts';
+import { buildInstanceSpec, handleFor, recoveredHandle } from './instances.ts';
 
 export type NodeListing = {
   instances: Array<ReportedInstance & { driver: string; mode: string; wanted: string; pid: number | null }>;
@@ -142,7 +142,7 @@ export class Reconciler {
       const row = byId.get(id) as InstanceRow;
       try {
         const driver = this.d.drivers.get(await runtimeOf(row, 'script'));
-        await driver.start(handleOf(row, driver.kind), ctx);
+        await driver.start(await handleFor(row, driver, ctx), ctx);
         if (row.state === 'lost') await setInstanceState(db, id, 'starting');
         report.restarted.push(id);
       } catch (err) {
@@ -156,9 +156,7 @@ export class Reconciler {
       try {
         const driver = this.d.drivers.get(await runtimeOf(row, reported?.driver ?? 'script'));
         await driver.destroy(
-          row
-            ? handleOf(row, driver.kind)
-            : { driver: driver.kind, instanceId: id, node: node.name, data: {} },
+          row ? await handleFor(row, driver, ctx) : await recoveredHandle(id, driver, ctx),
           ctx,
         );
         if (row && diff.remove.includes(id)) await dropInstance(db, id);

@@ -14,7 +14,7 @@ import { NO_TRACING, step, type Span } from '../tracing/tracer.ts';
 import type { AppRuntime } from './context.ts';
 import { healthTarget, waitHealthy } from './health.ts';
 import { VM_RUNTIMES } from '../../domain/apps/model.ts';
-import { buildInstanceSpec, handleOf } from './instances.ts';
+import { buildInstanceSpec, handleFor } from './instances.ts';
 import { VolumeService } from '../volumes/volume-service.ts';
 import { revertPlan } from '../../domain/apps/plan-deploy.ts';
 import {
@@ -235,16 +235,17 @@ export class RolloutRunner {
       }
       if (phase === 'started') {
         const fresh = (await getInstance(db, inst.id)) ?? inst;
+        const freshHandle = await handleFor(fresh, driver, ctx);
         const healthSpan = span.child('health', { 'grim.health': spec.health?.type ?? 'none' });
         const r = await waitHealthy(
           spec.health,
           {
-            ...healthTarget(node.address, instancePorts(fresh), spec, handleOf(fresh, spec.runtime), driver),
+            ...healthTarget(node.address, instancePorts(fresh), spec, freshHandle, driver),
             instanceId: inst.id,
             ctx,
           },
           driver,
-          handleOf(fresh, spec.runtime),
+          freshHandle,
           this.d.sleep,
         );
         healthSpan.end(r.healthy ? undefined : r.message);
@@ -288,7 +289,7 @@ export class RolloutRunner {
     if (!node) return dropInstance(db, id);
     try {
       const ctx = this.d.nodes(node, (line) => this.log(ro.job_id, inst.node, line));
-      await driver.destroy(handleOf(inst, driver.kind), ctx);
+      await driver.destroy(await handleFor(inst, driver, ctx), ctx);
       await dropInstance(db, id);
     } catch (err) {
       this.log(

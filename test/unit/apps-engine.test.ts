@@ -304,17 +304,15 @@ for (const c of storeCases) {
 
     // An instance the store does not know (a leftover of another grim): removed with the handle from its node;
     // a stray whose directory is gone has none, and is removed with a bare one.
-    nodes
-      .node('n2')
-      .set('ghost-1-aaaaa', {
-        app: 'ghost',
-        release: 1,
-        supervised: true,
-        restarts: 0,
-        ports: [],
-        env: {},
-        handle: { driver: 'script', instanceId: 'ghost-1-aaaaa', node: 'n2', data: { fake: true } },
-      });
+    nodes.node('n2').set('ghost-1-aaaaa', {
+      app: 'ghost',
+      release: 1,
+      supervised: true,
+      restarts: 0,
+      ports: [],
+      env: {},
+      handle: { driver: 'script', instanceId: 'ghost-1-aaaaa', node: 'n2', data: { fake: true } },
+    });
     nodes.strays.set('n1', new Set(['web-9-zzzzz']));
     const again = await e.apps.reconcile();
     assert.deepEqual(again.errors, []);

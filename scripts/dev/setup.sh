@@ -86,3 +86,9 @@ if [ "$want_test" = 1 ]; then
   $SUDO /opt/grim-venv/bin/pip install -q 'buildbot==4.3.0' 'buildbot-www==4.3.0' 'buildbot-worker==4.3.0' \
     'twisted==26.10.0'
 fi
+# Pipelines: the wheelhouse grim installs buildbot-worker on worker nodes from (nodes need no PyPI access).
+if [ "$want_test" = 1 ]; then
+  $SUDO mkdir -p /opt/grim-wheels/buildbot-worker
+  $SUDO /opt/grim-venv/bin/pip download -q --dest /opt/grim-wheels/buildbot-worker 'buildbot-worker==4.3.0' \
+    'twisted==26.10.0'
+fi

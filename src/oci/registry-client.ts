@@ -46,6 +46,18 @@ export function setManagedRegistryCredentials(registry: string, creds: RegistryC
   else managedCredentials.delete(registry);
 }
 
+/**
+ * Registries grim runs itself with TLS (its build registry): https even on loopback. Their token realm is grim's
+ * own API at its public URL, reached the way every other client reaches grim (plain http only when the admin
+ * set an http:// GRIM_PUBLIC_URL).
+ */
+const managedTls = new Set<string>();
+const managedRealmHosts = new Set<string>();
+export function setManagedRegistryTls(registry: string, realm: URL | null): void {
+  managedTls.add(registry);
+  if (realm?.protocol === 'http:') managedRealmHosts.add(realm.host);
+}
+
 export class RegistryError extends Error {
   readonly status: number;
   readonly codes: string[];
@@ -140,6 +152,7 @@ export class RegistryClient {
 
   /** True when plain http may be used for this host[:port]. */
   allowsHttp(hostPort: string): boolean {
+    if (managedTls.has(hostPort)) return false;
     return isLoopbackRegistry(hostPort) || (this.#options.insecureRegistries ?? []).includes(hostPort);
   }
 
@@ -179,7 +192,7 @@ export class RegistryClient {
 
   #checkUrlAllowed(url: URL, what: string): void {
     if (url.protocol === 'https:') return;
-    if (url.protocol === 'http:' && this.allowsHttp(url.host)) return;
+    if (url.protocol === 'http:' && (this.allowsHttp(url.host) || managedRealmHosts.has(url.host))) return;
     throw new RegistryError(
       `${what}: refusing ${url.protocol}//${url.host} (plain http only for loopback or insecureRegistries)`,
       0,

@@ -117,7 +117,7 @@ export async function createServices(
       tracer,
     }),
     ...createSeaweedServices({ db, pool, audit, dataDir: config.dataDir }),
-    pipelines: createPipelineService({ db, audit, auth, dataDir: config.dataDir }),
+    pipelines: createPipelineService({ db, audit, auth, dataDir: config.dataDir, pool }),
   };
   services.apps.volumes.setSharedMounter(sharedMounterFor(db, services.seaweedAccess));
   return services;

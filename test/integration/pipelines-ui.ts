@@ -15,6 +15,7 @@ export async function checkPipelinesPage(
     failedBuild: number;
     failedLog: RegExp;
     okBuild: number;
+    worker: string;
   },
 ): Promise<void> {
   const browser = await launchBrowser(t);
@@ -50,6 +51,7 @@ export async function checkPipelinesPage(
     const row = (n: number) =>
       builds.getByRole('row').filter({ has: page.getByRole('button', { name: String(n), exact: true }) });
     await row(o.okBuild).getByText('succeeded', { exact: true }).waitFor();
+    await row(o.okBuild).getByRole('cell', { name: o.worker, exact: true }).waitFor();
     await row(o.failedBuild).getByText('failed', { exact: true }).waitFor();
     await row(o.failedBuild).getByRole('button').click();
     await builds.getByRole('heading', { name: `Build ${o.failedBuild} of ${o.pipelines[0]}` }).waitFor();

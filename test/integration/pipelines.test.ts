@@ -86,13 +86,19 @@ test(
         GRIM_VM_RUNTIMES: `alpine=3.20:${ALPINE}`,
       });
     }
+    // Image builds run on a Buildbot worker grim installs on node 2; it reaches the master, the registry (TLS
+    // from grim's CA) and grim's API on the host's lab bridge address.
     const grimPort = await freePort();
+    const grimUrl = `http://${lab.gateway}:${grimPort}`;
+    const workerNode = lab.nodes[1].name;
     Object.assign(process.env, {
       GRIM_BUILDBOT_VENV: VENV,
       GRIM_BUILDBOT_PB_PORT: String(await freePort()),
       GRIM_BUILDBOT_WWW_PORT: String(await freePort()),
-      GRIM_REGISTRY_ADDR: `127.0.0.1:${await freePort()}`,
-      GRIM_PUBLIC_URL: `http://127.0.0.1:${grimPort}`,
+      GRIM_BUILDBOT_PB_LISTEN: lab.gateway,
+      GRIM_BUILDBOT_WORKER_NODES: workerNode,
+      GRIM_REGISTRY_ADDR: `${lab.gateway}:${await freePort()}`,
+      GRIM_PUBLIC_URL: grimUrl,
     });
     // Registered before startTestApp's cleanup (after hooks run in order): Buildbot stops before its data goes.
     let stopPipelines = async () => {};
@@ -109,7 +115,7 @@ test(
       for (const l of left) process.kill(Number(l.trim().split(' ')[0]), 'SIGKILL');
       assert.deepEqual(left, [], 'processes left behind');
     };
-    await a.app.listen({ host: '127.0.0.1', port: grimPort });
+    await a.app.listen({ host: lab.gateway, port: grimPort });
     const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
     await addLab(a, lab, 'pair');
     const registry = a.services.pipelines.registry.host;
@@ -172,6 +178,18 @@ test(
     };
     const buildsOf = async (pipeline: string) =>
       (await call('GET', `/api/pipelines/${pipeline}/builds`)).json.builds;
+    /** Rethrows `err` with the pipeline's builds and their step logs (what a failing run needs to show). */
+    const withBuildLogs = (pipeline: string) => async (err: Error) => {
+      const builds = await buildsOf(pipeline);
+      const logs = [];
+      for (const b of builds)
+        logs.push((await call('GET', `/api/pipelines/${pipeline}/builds/${b.number}`)).json);
+      const app = (await call('GET', `/api/apps/${pipeline === 'vm' ? VM_APP : APP}`)).json.app;
+      const state = JSON.stringify({ rollout: app.rollout, instances: app.instances }).slice(0, 3000);
+      throw new Error(
+        `${err.message}: ${JSON.stringify(builds)} ${JSON.stringify(logs).slice(-2000)} ${state}`,
+      );
+    };
     const buildOf = (pipeline: string, commit: string) =>
       eventually(`a finished build of ${commit.slice(0, 8)}`, async () => {
         const b = (await buildsOf(pipeline)).find((x: any) => x.commit === commit && x.state !== 'running');
@@ -200,12 +218,15 @@ test(
     const reapplied = await call('POST', '/api/build-config/apply');
     assert.equal(reapplied.status, 200, JSON.stringify(reapplied.json));
     assert.equal(reapplied.json.reloaded, true);
-    const app2 = await eventually('v2 serving on both nodes', () => serving('hello v2\n'), 240_000);
+    const app2 = await eventually('v2 serving on both nodes', () => serving('hello v2\n'), 240_000).catch(
+      withBuildLogs('web'),
+    );
     const pushToServing = (Date.now() - pushedAt) / 1000;
     console.log(`# push → serving on 2 nodes (polling every 2 s): ${pushToServing.toFixed(1)} s`);
     const b2 = await buildOf('web', v2);
     Object.assign(app2, await eventually('the v2 rollout to finish', settled));
     assert.equal(b2.state, 'succeeded', JSON.stringify(b2));
+    assert.equal(b2.worker, `node-${workerNode}`, 'built on the worker node');
     assert.match(b2.digest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(b2.release, app2.currentRelease);
     const recorded = (await call('GET', `/api/apps/${APP}/release-builds`)).json.builds;
@@ -216,7 +237,7 @@ test(
     const release2 = app2.currentRelease;
 
     // The image in grim's registry is tagged with the commit and has the recorded digest.
-    const tagList = await fetch(`http://${registry}/v2/lab/${APP}/tags/list`);
+    const tagList = await fetch(`https://${registry}/v2/lab/${APP}/tags/list`); // grim's CA is trusted
     assert.equal(tagList.status, 401, 'the registry needs a token');
 
     // 2. A commit that breaks the build, and one that fails the test command: no deploy, v2 keeps serving.
@@ -269,7 +290,7 @@ test(
     const failures = (await call('GET', '/api/audit?action=pipeline.build-failed&limit=10')).json.entries;
     assert.equal(failures.length, 2);
     const metrics = await (
-      await fetch(`http://127.0.0.1:${grimPort}/metrics`, {
+      await fetch(`${grimUrl}/metrics`, {
         headers: { authorization: `Bearer ${a.adminToken}` },
       })
     ).text();
@@ -292,12 +313,13 @@ test(
       assert.equal(r.status, 201, JSON.stringify(r.json));
       secrets[name] = r.json.webhookSecret;
     }
-    await checkPipelinesPage(t, `http://127.0.0.1:${grimPort}`, {
+    await checkPipelinesPage(t, grimUrl, {
       pipelines: ['web', 'web-gitea', 'web-gitlab', 'web-hook'],
       pendingPipeline: 'web-gitea',
       okBuild: b2.number,
       failedBuild: bBroken.number,
       failedLog: /missing-file/,
+      worker: `node-${workerNode}`,
     });
     assert.equal((await call('GET', '/api/build-config')).json.pending, false, 'applied from the page');
 
@@ -325,7 +347,7 @@ test(
       const payload = Buffer.from(
         JSON.stringify({ ref: `refs/heads/${branch}`, after: commit, checkout_sha: commit, repository: { clone_url: repo } }),
       ); // prettier-ignore
-      const hookUrl = `http://127.0.0.1:${grimPort}/api/pipelines/${pipeline}/webhook`;
+      const hookUrl = `${grimUrl}/api/pipelines/${pipeline}/webhook`;
       const delivery = randomUUID();
       assert.equal(await deliverWebhook(hookUrl, provider, 'not-the-secret', payload, randomUUID()), 401);
       const hookAt = Date.now();
@@ -335,13 +357,7 @@ test(
         `${text} serving on both nodes`,
         () => serving(`${text}\n`),
         240_000,
-      ).catch(async (err) => {
-        const builds = await buildsOf(pipeline);
-        const logs = [];
-        for (const b of builds)
-          logs.push((await call('GET', `/api/pipelines/${pipeline}/builds/${b.number}`)).json);
-        throw new Error(`${err.message}: ${JSON.stringify(builds)} ${JSON.stringify(logs).slice(-3000)}`);
-      });
+      ).catch(withBuildLogs(pipeline));
       console.log(
         `# signed ${provider} webhook → serving on 2 nodes: ${((Date.now() - hookAt) / 1000).toFixed(1)} s`,
       );
@@ -353,9 +369,9 @@ test(
       assert.deepEqual(
         audit.map((e) => [e.outcome, e.details.reason ?? e.details.commit ?? '', e.ip]).reverse(),
         [
-          ['denied', 'signature or token does not match', '127.0.0.1'],
-          ['success', commit, '127.0.0.1'],
-          ['denied', 'replayed delivery', '127.0.0.1'],
+          ['denied', 'signature or token does not match', lab.gateway],
+          ['success', commit, lab.gateway],
+          ['denied', 'replayed delivery', lab.gateway],
         ],
         JSON.stringify(audit),
       );
@@ -364,7 +380,7 @@ test(
     // 6. `grim pipeline builds` lists the builds with their commits, states and releases.
     const cli = await grim(['pipeline', 'builds', 'web', '--json'], {
       ...cliEnv(),
-      GRIM_SERVER: `http://127.0.0.1:${grimPort}`,
+      GRIM_SERVER: grimUrl,
       GRIM_TOKEN: a.adminToken,
     });
     assert.equal(cli.code, 0, cli.stderr);
@@ -438,12 +454,7 @@ test(
           : false;
       },
       300_000,
-    ).catch(async (err) => {
-      const builds = await buildsOf('vm');
-      const logs = [];
-      for (const b of builds) logs.push((await call('GET', `/api/pipelines/vm/builds/${b.number}`)).json);
-      throw new Error(`${err.message}: ${JSON.stringify(builds)} ${JSON.stringify(logs).slice(-3000)}`);
-    });
+    ).catch(withBuildLogs('vm'));
     console.log(`# push → tarball microVM app serving: ${((Date.now() - vmPushedAt) / 1000).toFixed(1)} s`);
     const bTar = await buildOf('vm', tarCommit);
     assert.equal(bTar.state, 'succeeded');

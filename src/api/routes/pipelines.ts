@@ -48,6 +48,9 @@ export const PipelineBuild = Type.Object({
   summary: Type.String(),
   commit: Type.Union([Type.String(), Type.Null()]),
   digest: Type.Union([Type.String(), Type.Null()]),
+  worker: Type.Union([Type.String(), Type.Null()], {
+    description: "the Buildbot worker that ran it (node-<node> on worker nodes, local on grim's own)",
+  }),
   startedAt: Type.Union([Timestamp, Type.Null()]),
   finishedAt: Type.Union([Timestamp, Type.Null()]),
   release: Type.Union([Type.Integer(), Type.Null()], { description: 'the app release this build deployed' }),

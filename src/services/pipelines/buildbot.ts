@@ -15,6 +15,8 @@ export interface BuildbotSettings {
   venv: string;
   base: string;
   pbPort: number;
+  /** Address the PB port listens on: 127.0.0.1 with only the local worker, else one the worker nodes reach. */
+  pbInterface: string;
   wwwPort: number;
   workerName: string;
 }
@@ -25,6 +27,8 @@ export interface BuildView {
   summary: string;
   commit: string | null;
   digest: string | null;
+  /** The worker that ran it. */
+  worker: string | null;
   startedAt: number | null;
   finishedAt: number | null;
 }
@@ -66,6 +70,14 @@ export class Buildbot {
     writeFileSync(join(dir, name), value, { mode: 0o600 });
   }
 
+  hasSecret(name: string): boolean {
+    return existsSync(join(this.masterDir, 'secrets', name));
+  }
+
+  readSecret(name: string): string {
+    return readFileSync(join(this.masterDir, 'secrets', name), 'utf8').trim();
+  }
+
   /** Creates the master's and the worker's directories once (idempotent). */
   async setup(): Promise<void> {
     const pw = join(this.masterDir, 'secrets', `worker-${this.settings.workerName}`);
@@ -76,6 +88,7 @@ export class Buildbot {
       BASE: this.settings.base,
       WORKER_NAME: this.settings.workerName,
       PB_PORT: String(this.settings.pbPort),
+      PB_HOST: this.settings.pbInterface === '0.0.0.0' ? '127.0.0.1' : this.settings.pbInterface,
       SCRIPTS: `${SCRIPTS_DIR}build`,
     });
   }
@@ -126,19 +139,25 @@ export class Buildbot {
     return r.json();
   }
 
-  /** True once the REST API answers and the worker is connected. */
-  async ready(): Promise<boolean> {
+  /** True once the REST API answers and these workers (default: the local one) are connected. */
+  async ready(workers: string[] = [this.settings.workerName]): Promise<boolean> {
     try {
-      const w = await this.get(`workers/${encodeURIComponent(this.settings.workerName)}`);
-      return !!w?.workers?.[0]?.connected_to?.length;
+      const connected = await this.connectedWorkers();
+      return workers.every((w) => connected.includes(w));
     } catch {
       return false;
     }
   }
 
+  /** Names of the workers connected to the master now. */
+  async connectedWorkers(): Promise<string[]> {
+    const r = await this.get('workers');
+    return (r?.workers ?? []).filter((w: any) => w.connected_to?.length).map((w: any) => String(w.name));
+  }
+
   async builds(builder: string, limit = 20): Promise<BuildView[]> {
     const r = await this.get(
-      `builders/${encodeURIComponent(builder)}/builds?order=-number&limit=${limit}&property=got_revision&property=image_digest`,
+      `builders/${encodeURIComponent(builder)}/builds?order=-number&limit=${limit}&property=got_revision&property=image_digest&property=workername`,
     );
     return (r?.builds ?? []).map((b: any): BuildView => {
       const prop = (k: string) => (b.properties?.[k]?.[0] as string | undefined) ?? null;
@@ -149,6 +168,7 @@ export class Buildbot {
         summary: String(b.state_string ?? ''),
         commit: prop('got_revision'),
         digest: digest && /^sha256:[0-9a-f]{64}$/.test(digest) ? digest : null,
+        worker: prop('workername'),
         startedAt: b.started_at ? Number(b.started_at) * 1000 : null,
         finishedAt: b.complete_at ? Number(b.complete_at) * 1000 : null,
       };

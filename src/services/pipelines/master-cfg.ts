@@ -10,18 +10,22 @@ import type { PipelineSpec } from '../../domain/pipelines.ts';
 
 export interface MasterSettings {
   title: string;
-  /** Buildbot's PB port for workers and its web/REST port; both bound to 127.0.0.1. */
+  /** Buildbot's PB port for workers (on pbInterface: an address the worker nodes reach) and its web/REST
+   * port (127.0.0.1 only). */
   pbPort: number;
+  pbInterface: string;
   wwwPort: number;
-  workerNames: string[];
-  /** Directory of grim's build scripts (scripts/build) as the worker sees it. */
-  scriptsDir: string;
+  /** Every worker, with where grim's build scripts and the registry's CA are on its machine. */
+  workers: Array<{ name: string; scriptsDir: string; registryCaDir: string }>;
+  /** Workers that build images (the worker nodes when there are any), and those that build tarballs (the
+   * control node's: the tarball is kept where grim's VM driver reads it). */
+  imageWorkers: string[];
+  tarballWorkers: string[];
   /** grim's API base URL as the worker reaches it, and the CA file to trust for it (https). */
   grimUrl: string;
   grimCaFile: string | null;
-  /** Registry host[:port] images are pushed to, with the CA that signed its certificate. */
+  /** Registry host[:port] images are pushed to (TLS; its CA is in each worker's registryCaDir). */
   registry: string;
-  registryCaDir: string | null;
   /** Where tarball builds are kept (the control node's path; the VM driver reads it). */
   artifactsDir: string;
   /** Environment of each pipeline's app (the registry repository is <environment>/<app>). */
@@ -56,7 +60,6 @@ from buildbot.secrets.providers.base import SecretProviderBase
 
 BASEDIR = os.path.dirname(os.path.abspath(__file__))
 SETTINGS = %SETTINGS%
-SCRIPTS = SETTINGS["scriptsDir"]
 
 
 def secret_file(name):
@@ -84,11 +87,19 @@ c = BuildmasterConfig = {}
 c["title"] = SETTINGS["title"]
 c["titleURL"] = c["buildbotURL"] = "http://127.0.0.1:%d/" % SETTINGS["wwwPort"]
 c["www"] = {"port": "tcp:%d:interface=127.0.0.1" % SETTINGS["wwwPort"], "plugins": {}}
-c["protocols"] = {"pb": {"port": "tcp:%d:interface=127.0.0.1" % SETTINGS["pbPort"]}}
+c["protocols"] = {"pb": {"port": "tcp:%d:interface=%s" % (SETTINGS["pbPort"], SETTINGS["pbInterface"])}}
 c["db"] = {"db_url": "sqlite:///state.sqlite"}
 c["buildbotNetUsageData"] = None  # the default phones home to buildbot.net
 c["secretsProviders"] = [SecretFiles(dirname=os.path.join(BASEDIR, "secrets"))]
-c["workers"] = [worker.Worker(name, secret_file("worker-" + name)) for name in SETTINGS["workerNames"]]
+# Each worker's own paths (grim's build scripts, the registry's CA) become properties of the builds it runs.
+c["workers"] = [
+    worker.Worker(
+        w["name"],
+        secret_file("worker-" + w["name"]),
+        properties={"grim_scripts": w["scriptsDir"], "registry_ca_dir": w["registryCaDir"]},
+    )
+    for w in SETTINGS["workers"]
+]
 c["change_source"] = []
 c["schedulers"] = []
 c["builders"] = []
@@ -128,12 +139,12 @@ def add_pipeline(name, repo, branch, app, environment, poll_seconds, build, buil
         f.addStep(
             steps.SetPropertyFromCommand(
                 name="build and push image",
-                command=["sh", SCRIPTS + "/build-image.sh"] + ["%s=%s" % kv for kv in sorted(build_args.items())],
+                command=["sh", util.Interpolate("%(prop:grim_scripts)s/build-image.sh")] + ["%s=%s" % kv for kv in sorted(build_args.items())],
                 env={
                     "IMAGE": image,
                     "TAG": commit,
                     "DOCKERFILE": build["dockerfile"],
-                    "REGISTRY_CA_DIR": SETTINGS["registryCaDir"] or "",
+                    "REGISTRY_CA_DIR": util.Interpolate("%(prop:registry_ca_dir)s"),
                     "REGISTRY_USER": util.Secret("registry-user"),
                     "REGISTRY_PASSWORD": util.Secret("registry-password"),
                 },
@@ -148,7 +159,7 @@ def add_pipeline(name, repo, branch, app, environment, poll_seconds, build, buil
         f.addStep(
             steps.SetPropertyFromCommand(
                 name="build tarball",
-                command=["sh", SCRIPTS + "/build-tarball.sh"],
+                command=["sh", util.Interpolate("%(prop:grim_scripts)s/build-tarball.sh")],
                 env={"OUT_DIR": out, "COMMIT": commit},
                 property="image_digest",
                 haltOnFailure=True,
@@ -157,7 +168,7 @@ def add_pipeline(name, repo, branch, app, environment, poll_seconds, build, buil
     f.addStep(
         steps.ShellCommand(
             name="deploy",
-            command=["sh", SCRIPTS + "/deploy.sh"],
+            command=["sh", util.Interpolate("%(prop:grim_scripts)s/deploy.sh")],
             env={
                 "GRIM_URL": SETTINGS["grimUrl"],
                 "GRIM_CA_FILE": SETTINGS["grimCaFile"] or "",
@@ -172,7 +183,8 @@ def add_pipeline(name, repo, branch, app, environment, poll_seconds, build, buil
             haltOnFailure=True,
         )
     )
-    c["builders"].append(util.BuilderConfig(name=name, workernames=SETTINGS["workerNames"], factory=f))
+    workers = SETTINGS["imageWorkers"] if build["kind"] == "dockerfile" else SETTINGS["tarballWorkers"]
+    c["builders"].append(util.BuilderConfig(name=name, workernames=workers, factory=f))
 
 
 # ---- pipelines ---------------------------------------------------------------------------------------------

@@ -30,10 +30,17 @@ import {
 } from '../../store/pipelines-repo.ts';
 import { Buildbot, type BuildbotSettings } from './buildbot.ts';
 import { renderMasterCfg } from './master-cfg.ts';
+import { nodeWorker, type WorkerNodes } from './worker-nodes.ts';
+import { getNodeRow } from '../../store/nodes-repo.ts';
 import type { RegistryCompanion } from './registry-companion.ts';
 
 export interface PipelineSettings {
   buildbot: BuildbotSettings;
+  /** Nodes that run a Buildbot worker (image builds run there; none: on the control node's worker). */
+  workerNodes: string[];
+  /** The master's PB address as worker nodes reach it (host), and the buildbot-worker wheelhouse. */
+  masterHost: string;
+  workerWheels: string;
   /** file:// repositories must be below one of these (empty: none allowed). */
   fileRoots: string[];
   /** grim's API as the Buildbot worker reaches it (the deploy step), and the CA file for https. */
@@ -51,9 +58,13 @@ export function pipelineSettingsFromEnv(
       venv: env.GRIM_BUILDBOT_VENV || '/opt/grim-venv',
       base: join(dataDir, 'buildbot'),
       pbPort: Number(env.GRIM_BUILDBOT_PB_PORT) || 9989,
+      pbInterface: env.GRIM_BUILDBOT_PB_LISTEN || '127.0.0.1',
       wwwPort: Number(env.GRIM_BUILDBOT_WWW_PORT) || 8010,
       workerName: 'local',
     },
+    workerNodes: (env.GRIM_BUILDBOT_WORKER_NODES ?? '').split(',').filter((n) => /^[a-z0-9-]{1,63}$/.test(n)),
+    masterHost: env.GRIM_BUILDBOT_MASTER_HOST || env.GRIM_BUILDBOT_PB_LISTEN || '127.0.0.1',
+    workerWheels: env.GRIM_BUILDBOT_WORKER_WHEELS || '/opt/grim-wheels/buildbot-worker',
     fileRoots: (env.GRIM_PIPELINE_FILE_ROOTS ?? '').split(':').filter((p) => p.startsWith('/')),
     grimUrl: env.GRIM_PUBLIC_URL || `http://${env.GRIM_LISTEN || '127.0.0.1:8080'}`,
     grimCaFile: env.GRIM_PUBLIC_CA_FILE || null,
@@ -107,10 +118,18 @@ export class PipelineService {
     auth: AuthService;
     box: SecretBox;
     registry: RegistryCompanion;
+    workerNodes: WorkerNodes;
   };
 
   constructor(
-    d: { db: Db; audit: AuditLog; auth: AuthService; box: SecretBox; registry: RegistryCompanion },
+    d: {
+      db: Db;
+      audit: AuditLog;
+      auth: AuthService;
+      box: SecretBox;
+      registry: RegistryCompanion;
+      workerNodes: WorkerNodes;
+    },
     settings: PipelineSettings,
   ) {
     this.d = d;
@@ -182,17 +201,22 @@ export class PipelineService {
       'SELECT name, environment FROM apps',
     );
     const s = this.settings;
+    const local = s.buildbot.workerName;
     return renderMasterCfg(
       {
         title: 'grim pipelines',
         pbPort: s.buildbot.pbPort,
+        pbInterface: s.buildbot.pbInterface,
         wwwPort: s.buildbot.wwwPort,
-        workerNames: [s.buildbot.workerName],
-        scriptsDir: `${SCRIPTS_DIR}build`,
+        workers: [
+          { name: local, scriptsDir: `${SCRIPTS_DIR}build`, registryCaDir: this.d.registry.caDir },
+          ...s.workerNodes.map(nodeWorker),
+        ],
+        imageWorkers: s.workerNodes.length ? s.workerNodes.map((n) => nodeWorker(n).name) : [local],
+        tarballWorkers: [local],
         grimUrl: s.grimUrl,
         grimCaFile: s.grimCaFile,
         registry: this.d.registry.host,
-        registryCaDir: null,
         artifactsDir: s.artifactsDir,
         environmentOf: Object.fromEntries(envs.map((e) => [e.name, e.environment])),
       },
@@ -220,6 +244,14 @@ export class PipelineService {
     const creds = await this.d.registry.builderCredentials();
     bb.writeSecret('registry-user', creds.username);
     bb.writeSecret('registry-password', creds.password);
+    const nodes = [];
+    for (const name of this.settings.workerNodes) {
+      const node = await getNodeRow(this.d.db, name);
+      if (!node) throw notFound(`worker node ${name} (GRIM_BUILDBOT_WORKER_NODES)`);
+      const secret = `worker-${nodeWorker(name).name}`;
+      if (!bb.hasSecret(secret)) bb.writeSecret(secret, randomBytes(24).toString('hex'));
+      nodes.push({ node, password: bb.readSecret(secret) });
+    }
     for (const r of await listPipelineRows(this.d.db))
       bb.writeSecret(
         `deploy-${r.name}`,
@@ -228,8 +260,13 @@ export class PipelineService {
     const { reloaded } = await bb.apply(await this.renderConfig());
     const started = !bb.master.running();
     bb.start();
-    const end = Date.now() + 60_000;
-    while (!(await bb.ready())) {
+    // Worker nodes after the master knows them: they connect at once instead of backing off.
+    const master = `${this.settings.masterHost}:${this.settings.buildbot.pbPort}`;
+    for (const { node, password } of nodes)
+      await this.d.workerNodes.ensure(node, { master, password, registryCa: this.d.registry.caPem() });
+    const workers = [bb.settings.workerName, ...this.settings.workerNodes.map((n) => nodeWorker(n).name)];
+    const end = Date.now() + 90_000;
+    while (!(await bb.ready(workers))) {
       if (Date.now() > end)
         throw new DomainError('unavailable', `Buildbot did not come up:\n${bb.master.log().slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 250));

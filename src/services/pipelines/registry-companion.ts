@@ -1,19 +1,26 @@
 /**
  * grim's build registry: Debian's docker-registry (distribution 2.8) run by grim's supervisor on the control
- * node, storage in a directory, `auth: token` against grim itself (`/api/registry/token`, JWTs signed with a key
+ * node, storage in a directory, TLS with a certificate from grim's local CA (the CA every grim client already
+ * pins; build workers get it in their registry-ca directory, grim's own registry client trusts it), `auth: token` against grim itself (`/api/registry/token`, JWTs signed with a key
  * only grim holds). Two accounts grim manages: `builder` (push and pull, used by Buildbot's build step) and
  * `puller` (pull only, used by grim's runtimes through setManagedRegistryCredentials). Anonymous callers get no
  * access at all.
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createSign, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { join } from 'node:path';
 import { SCRIPTS_DIR } from '../../scripts/loader.ts';
 import { DomainError } from '../../domain/errors.ts';
-import { setManagedRegistryCredentials, type RegistryCredentials } from '../../oci/registry-client.ts';
+import {
+  setManagedRegistryCredentials,
+  setManagedRegistryTls,
+  type RegistryCredentials,
+} from '../../oci/registry-client.ts';
 import { SupervisedService } from './local-scripts.ts';
 import { envFile } from '../../drivers/env-file.ts';
+import { ensureCa, issueServerCertificate } from '../../server/tls.ts';
 
 export interface RegistrySettings {
   dir: string;
@@ -21,6 +28,8 @@ export interface RegistrySettings {
   addr: string;
   /** grim's own URL as the registry's clients reach it (the token realm). */
   grimUrl: string;
+  /** grim's data directory: its local CA signs the registry's certificate. */
+  dataDir: string;
 }
 
 const SERVICE = 'grim-build-registry';
@@ -57,6 +66,29 @@ export class RegistryCompanion {
     return this.account('builder');
   }
 
+  /** Directory holding ca.crt, the CA the registry's certificate chains to (buildah --cert-dir). */
+  get caDir(): string {
+    return this.file('ca');
+  }
+
+  caPem(): string {
+    return readFileSync(join(this.caDir, 'ca.crt'), 'utf8');
+  }
+
+  /** The registry's certificate from grim's CA (for its address and loopback), and the CA trusted in-process. */
+  private ensureTls(): void {
+    const host = this.settings.addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    const stamp = this.file('tls.hosts');
+    if (!existsSync(this.file('tls.crt')) || readFileSync(stamp, 'utf8') !== host) {
+      issueServerCertificate(this.settings.dataDir, this.file('tls'), [host, '127.0.0.1', 'localhost']);
+      writeFileSync(stamp, host);
+    }
+    mkdirSync(this.caDir, { recursive: true });
+    copyFileSync(ensureCa(this.settings.dataDir).caCertPath, join(this.caDir, 'ca.crt'));
+    trustCa(this.caPem());
+    setManagedRegistryTls(this.host, new URL(this.settings.grimUrl));
+  }
+
   /** Writes the configuration and signing key once, starts the registry and waits until it answers. */
   async ensureRunning(): Promise<void> {
     const dir = this.settings.dir;
@@ -79,6 +111,9 @@ export class RegistryCompanion {
       'http:',
       `  addr: ${this.settings.addr}`,
       `  secret: ${this.secret()}`,
+      '  tls:',
+      `    certificate: ${this.file('tls.crt')}`,
+      `    key: ${this.file('tls.key')}`,
       'health:',
       '  storagedriver:',
       '    enabled: false',
@@ -90,6 +125,7 @@ export class RegistryCompanion {
       `    rootcertbundle: ${this.file('token.crt')}`,
       '',
     ].join('\n');
+    this.ensureTls();
     writeFileSync(this.file('config.yml'), config, { mode: 0o600 });
     writeFileSync(join(dir, 'svc', 'run'), readFileSync(`${SCRIPTS_DIR}build/registry-run.sh`));
     writeFileSync(join(dir, 'svc', 'environment'), envFile({ REGISTRY_CONFIG: this.file('config.yml') }));
@@ -97,7 +133,7 @@ export class RegistryCompanion {
     this.service.start();
     const end = Date.now() + 20_000;
     for (;;) {
-      const status = await fetch(`http://${this.host}/v2/`, { signal: AbortSignal.timeout(2000) }).then(
+      const status = await fetch(`https://${this.host}/v2/`, { signal: AbortSignal.timeout(2000) }).then(
         (r) => r.status,
         () => 0,
       );
@@ -119,6 +155,7 @@ export class RegistryCompanion {
 
   start(): void {
     if (!existsSync(this.file('config.yml'))) return;
+    this.ensureTls();
     setManagedRegistryCredentials(this.host, this.account('puller'));
     this.service.start();
   }
@@ -173,4 +210,10 @@ export class RegistryCompanion {
       token: { token: `${input}.${b64url(signature)}`, expires_in: 300, issued_at: new Date().toISOString() },
     };
   }
+}
+
+/** Adds a CA to the ones this process's TLS clients (fetch, the registry client) trust, once. */
+function trustCa(pem: string): void {
+  const current = getCACertificates('default');
+  if (!current.some((c) => c.trim() === pem.trim())) setDefaultCACertificates([...current, pem]);
 }

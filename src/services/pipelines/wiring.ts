@@ -6,9 +6,11 @@ import type { AuthService } from '../auth.ts';
 import { openSecretBox } from '../../secrets/secret-box.ts';
 import { PipelineService, pipelineSettingsFromEnv } from './pipeline-service.ts';
 import { RegistryCompanion } from './registry-companion.ts';
+import { WorkerNodes } from './worker-nodes.ts';
+import type { SshPool } from '../../ssh/index.ts';
 
 export function createPipelineService(
-  d: { db: Db; audit: AuditLog; auth: AuthService; dataDir: string },
+  d: { db: Db; audit: AuditLog; auth: AuthService; dataDir: string; pool: SshPool },
   env: NodeJS.ProcessEnv = process.env,
 ): PipelineService {
   const settings = pipelineSettingsFromEnv(d.dataDir, env);
@@ -16,6 +18,8 @@ export function createPipelineService(
     dir: join(d.dataDir, 'registry'),
     addr: env.GRIM_REGISTRY_ADDR || '127.0.0.1:5000',
     grimUrl: settings.grimUrl,
+    dataDir: d.dataDir,
   });
-  return new PipelineService({ ...d, box: openSecretBox(d.dataDir, env), registry }, settings);
+  const workerNodes = new WorkerNodes(d.pool, settings.workerWheels);
+  return new PipelineService({ ...d, box: openSecretBox(d.dataDir, env), registry, workerNodes }, settings);
 }

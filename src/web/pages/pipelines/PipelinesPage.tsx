@@ -107,6 +107,7 @@ function BuildsPanel({ name }: { name: string }) {
               <th scope="col">State</th>
               <th scope="col">Commit</th>
               <th scope="col">Digest</th>
+              <th scope="col">Worker</th>
               <th scope="col">Release</th>
               <th scope="col">Started</th>
               <th scope="col">Summary</th>
@@ -129,6 +130,7 @@ function BuildsPanel({ name }: { name: string }) {
                 <td>
                   <code>{b.digest?.slice(0, 19) ?? '-'}</code>
                 </td>
+                <td>{b.worker ?? '-'}</td>
                 <td>{b.release ?? '-'}</td>
                 <td className="nowrap">{formatTime(b.startedAt)}</td>
                 <td>{b.summary}</td>

@@ -109,29 +109,21 @@ const view = (r: PipelineRow): PipelineView => {
   };
 };
 
+export interface PipelineDeps {
+  db: Db;
+  audit: AuditLog;
+  auth: AuthService;
+  box: SecretBox;
+  registry: RegistryCompanion;
+  workerNodes: WorkerNodes;
+}
+
 export class PipelineService {
   settings: PipelineSettings;
   buildbot: Buildbot;
-  private readonly d: {
-    db: Db;
-    audit: AuditLog;
-    auth: AuthService;
-    box: SecretBox;
-    registry: RegistryCompanion;
-    workerNodes: WorkerNodes;
-  };
+  private readonly d: PipelineDeps;
 
-  constructor(
-    d: {
-      db: Db;
-      audit: AuditLog;
-      auth: AuthService;
-      box: SecretBox;
-      registry: RegistryCompanion;
-      workerNodes: WorkerNodes;
-    },
-    settings: PipelineSettings,
-  ) {
+  constructor(d: PipelineDeps, settings: PipelineSettings) {
     this.d = d;
     this.settings = settings;
     this.buildbot = new Buildbot(settings.buildbot);

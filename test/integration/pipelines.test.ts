@@ -1,6 +1,7 @@
 // Pipelines end to end, all real: a git repository on a lab node (served by git daemon), grim's Buildbot 4
-// master and worker (supervised on the control node), buildah building the repository's Dockerfile, grim's
-// docker-registry with token auth against grim, and a container app on a 2-node lab group.
+// master and local worker (supervised on the control node), a worker grim installs on lab node 2 (where
+// buildah builds the repository's Dockerfile), grim's docker-registry over TLS from grim's CA with token auth
+// against grim, and a container app on a 2-node lab group.
 // One Buildbot master serves the whole file:
 //   - a commit pushed to main is polled, built, pushed and deployed with no further action (push → serving time);
 //   - applying a new configuration while that build runs reloads Buildbot without losing the build;

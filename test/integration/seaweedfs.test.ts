@@ -424,7 +424,7 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
     await t.test(
       'replication 001: a volume node link down, reads succeed and grim reports it; repair restores the copies',
       async () => {
-        for (let i = 0; i < 8; i++) await roundTrip(`spread-${i}`, rw.endpoints);
+        await Promise.all(Array.from({ length: 8 }, (_, i) => roundTrip(`spread-${i}`, rw.endpoints)));
         const victim = 'n3';
         const t0 = performance.now();
         const at = (what: string) => console.log(`# ${what} at ${Math.round(performance.now() - t0)} ms`);
@@ -455,10 +455,13 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
           assert.ok(h.problems.some((p: any) => p.kind === 'master-down'));
           // every object is still readable, through the gateway on n1
           const c = s3Client(rw.endpoints[0], rw);
-          for (let i = 0; i < 8; i++) {
-            const g = await c.send(new GetObjectCommand({ Bucket: 'photos', Key: `spread-${i}` }));
-            assert.equal(await g.Body!.transformToString(), `body of spread-${i}`);
-          }
+          // in parallel: each read waits while the filer first tries the replica on the dead node
+          await Promise.all(
+            Array.from({ length: 8 }, async (_, i) => {
+              const g = await c.send(new GetObjectCommand({ Bucket: 'photos', Key: `spread-${i}` }));
+              assert.equal(await g.Body!.transformToString(), `body of spread-${i}`);
+            }),
+          );
           at('every object read with n3 down');
           // the node comes back with a replaced (empty) disk: its copies are gone
           await execInNode(lab, 3, 'sh -c "cd /; rm -rf /var/lib/grim/seaweedfs/volume/*"');

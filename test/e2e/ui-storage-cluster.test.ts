@@ -1,12 +1,13 @@
-// The Storage clusters page in real Chromium against a real grim server and a 1-node lab running the real weed:
-// the cluster page shows the master (leader), the volume server with its capacity, filer and S3 gateway,
+// The storage CLI and the Storage clusters page against a real grim server and a 1-node lab running the real
+// weed. The CLI sets the cluster up (`grim storage release add`, `cluster create --release`, which waits and
+// prints the time), makes a bucket and a key (the secret printed once), lists buckets and polls health; then
+// in real Chromium the cluster page shows the master (leader), the volume server with its capacity, filer and S3 gateway,
 // buckets with quotas, keys by name and access key (never the secret), mounts, health, and the repair preview.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
 import { withLab } from '../helpers/lab.ts';
-import { startGrimServer } from '../helpers/grim-process.ts';
+import { cliEnv, grim, startGrimServer } from '../helpers/grim-process.ts';
 import { allowHttpErrors, launchBrowser } from '../helpers/browser.ts';
 import { weedBinary } from '../helpers/seaweedfs-lab.ts';
 import { ensureWebBuilt } from './web-build.ts';
@@ -38,32 +39,68 @@ test(
       credential: { privateKey: readFileSync(lab.clientKeyPath, 'utf8') },
       roles: ['storage'],
     });
-    await api(s, 'POST', '/api/storage/releases', { version: '4.48', path: weed });
-    await api(s, 'POST', '/api/storage/clusters/lab', {
-      masters: ['n1'],
-      filers: ['n1'],
-      s3: ['n1'],
-      volumeSizeLimitMB: 32,
-      version: '4.48',
-    });
+    const env = cliEnv();
+    const cli = async (...args: string[]) => {
+      const r = await grim(args, env);
+      assert.equal(r.code, 0, `grim ${args.join(' ')}: ${r.stderr}${r.stdout}`);
+      return r.stdout;
+    };
+    assert.equal(
+      (await grim(['login', '--server', server.url, '--password-stdin'], env, `${ADMIN_PASSWORD}\n`)).code,
+      0,
+    );
+    assert.match(
+      await cli('storage', 'release', 'add', '4.48', '--path', weed),
+      /^recorded 4\.48: sha256 [0-9a-f]{64}/,
+    );
     t.after(async () => {
       await api(s, 'DELETE', '/api/storage/clusters/lab?deleteData=true').catch(() => undefined);
     });
-    for (let i = 0; ; i++) {
-      const c = (await api(s, 'GET', '/api/storage/clusters/lab')).cluster;
-      if (c.state === 'ready') break;
-      assert.equal(c.state, 'provisioning', c.stateReason);
-      assert.ok(i < 600, 'cluster ready within 2 min');
-      await delay(200);
-    }
-    await api(s, 'POST', '/api/storage/clusters/lab/buckets', { name: 'photos', quotaMB: 100 });
-    const key = (
-      await api(s, 'POST', '/api/storage/clusters/lab/keys', {
-        name: 'photos-rw',
-        bucket: 'photos',
-        actions: ['Read', 'Write'],
-      })
-    ).key;
+    const created = await cli(
+      'storage',
+      'cluster',
+      'create',
+      'lab',
+      '--masters',
+      'n1',
+      '--filers',
+      'n1',
+      '--s3',
+      'n1',
+      '--volume-size-mb',
+      '32',
+      '--release',
+      '4.48',
+    );
+    assert.match(created, /cluster lab: ready, SeaweedFS 4\.48/);
+    assert.match(created, /n1\s+master\s+yes\s+leader/);
+    console.log(`# ${/ready after [\d.]+ s/.exec(created)?.[0]} (grim storage cluster create, 1 node)`);
+    assert.equal(
+      await cli('storage', 'bucket', 'create', 'photos', '--env', 'lab', '--quota-mb', '100'),
+      'bucket photos created (quota 100 MB)\n',
+    );
+    const made = await cli(
+      'storage',
+      'key',
+      'create',
+      'photos-rw',
+      '--env',
+      'lab',
+      '--bucket',
+      'photos',
+      '--actions',
+      'Read,Write',
+    );
+    const key = {
+      accessKey: /^AWS_ACCESS_KEY_ID=(\S+)$/m.exec(made)![1],
+      secretKey: /^AWS_SECRET_ACCESS_KEY=(\S+)$/m.exec(made)![1],
+    };
+    assert.match(await cli('storage', 'bucket', 'list', '--env', 'lab'), /photos\s+100/);
+    assert.equal(await cli('storage', 'cluster', 'health', 'lab'), 'healthy, leader n1\n');
+    assert.ok(
+      !(await cli('storage', 'cluster', 'show', 'lab')).includes(key.secretKey),
+      'the secret is printed once',
+    );
 
     const { page, problems } = await newPage(
       browser,

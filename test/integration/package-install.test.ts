@@ -53,7 +53,8 @@ test('npm pack, install into a clean prefix, install-service, upgrade to a broke
     cwd: REPO,
     maxBuffer: 64 << 20,
   });
-  const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{
+  // npm prints the prepack build's output first; the JSON report is the array that starts a line at the end.
+  const [info] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[\s*$/m))) as Array<{
     filename: string;
     files: Array<{ path: string }>;
   }>;

@@ -275,10 +275,8 @@ export async function startServer(
     },
     { everyMs: collector.intervalMs },
   );
-  // Storage health: every minute, on one instance at a time.
-  const stopStorage = services.leases.runUnderLease('loop:zfs-health', () => services.storageHealth.tick(), {
-    everyMs: Number(process.env.GRIM_STORAGE_CHECK_MS) || 60_000,
-  });
+  // Storage health: every minute, on one instance at a time, its writes fenced by the lease.
+  const stopStorage = services.storageHealth.runUnder(services.leases);
   // SeaweedFS health: polled on one instance at a time.
   const stopSeaweed = services.leases.runUnderLease(
     'loop:seaweedfs-health',

@@ -101,25 +101,39 @@ export async function listStorageEvents(q: Queryable, node: string | undefined, 
     : q.all<StorageEventRow>('SELECT * FROM storage_events ORDER BY at DESC, id LIMIT ?', [limit]);
 }
 
+/** Adds or changes a schedule; `last_run_at` (optional) places its next run at last_run_at + every_seconds. */
 export async function upsertSchedule(
   q: Queryable,
-  s: Pick<ScheduleRow, 'node' | 'target' | 'kind' | 'label' | 'every_seconds' | 'keep'>,
+  s: Pick<ScheduleRow, 'node' | 'target' | 'kind' | 'label' | 'every_seconds' | 'keep'> & {
+    last_run_at?: number;
+  },
 ): Promise<void> {
   const existing = await q.get<ScheduleRow>(
     'SELECT * FROM storage_schedules WHERE node = ? AND target = ? AND kind = ? AND label = ?',
     [s.node, s.target, s.kind, s.label],
   );
   if (existing) {
-    await q.run('UPDATE storage_schedules SET every_seconds = ?, keep = ? WHERE id = ?', [
+    await q.run('UPDATE storage_schedules SET every_seconds = ?, keep = ?, last_run_at = ? WHERE id = ?', [
       s.every_seconds,
       s.keep,
+      s.last_run_at ?? existing.last_run_at,
       existing.id,
     ]);
   } else {
     await q.run(
       `INSERT INTO storage_schedules (id, node, target, kind, label, every_seconds, keep, last_run_at, last_result, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?)`,
-      [newId(), s.node, s.target, s.kind, s.label, s.every_seconds, s.keep, Date.now(), Date.now()],
+      [
+        newId(),
+        s.node,
+        s.target,
+        s.kind,
+        s.label,
+        s.every_seconds,
+        s.keep,
+        s.last_run_at ?? Date.now(),
+        Date.now(),
+      ],
     );
   }
 }
@@ -138,6 +152,11 @@ export async function markScheduleRun(q: Queryable, id: string, result: string):
     result,
     id,
   ]);
+}
+
+/** Records how a run ended (a scrub reports when it finishes) without moving the schedule. */
+export async function setScheduleResult(q: Queryable, id: string, result: string): Promise<void> {
+  await q.run('UPDATE storage_schedules SET last_result = ? WHERE id = ?', [result, id]);
 }
 
 export async function deleteSchedules(q: Queryable, node: string, target: string): Promise<void> {

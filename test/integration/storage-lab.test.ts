@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { withLab } from '../helpers/lab.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestApp } from '../helpers/app.ts';
+import { addStorageNodes, waitForValue } from '../helpers/storage-lab.ts';
 import { execInNode } from '../../src/lab/node-control.ts';
 import type { LabState } from '../../src/lab/lab.ts';
 
@@ -15,45 +15,8 @@ const MiB = 1024 * 1024;
 const RAW_TOLERANCE = 0.01;
 const USABLE_TOLERANCE = 0.02;
 
-async function addNodes(a: TestApp, lab: LabState) {
-  assert.equal(
-    (await a.call('POST', '/api/environments', { token: a.adminToken, body: { name: 'lab' } })).status,
-    201,
-  );
-  const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
-  for (const n of lab.nodes) {
-    const r = await a.call('POST', '/api/nodes', {
-      token: a.adminToken,
-      body: {
-        name: n.name,
-        environment: 'lab',
-        address: n.address,
-        hostKeyFingerprint: n.hostKeyFingerprint,
-        credential: { privateKey },
-        roles: ['storage'],
-      },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.json));
-  }
-}
-
 async function sh(lab: LabState, node: number, command: string, allowFailure = false) {
   return execInNode(lab, node, command, { allowFailure });
-}
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  ms: number,
-  stepMs = 500,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
 }
 
 function within(actual: number, promised: number, tolerance: number, what: string) {
@@ -68,7 +31,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
   const lab = await withLab(t, { nodes: 2, os: 'debian', storageDisks: { count: 6, sizeBytes: 1024 * MiB } });
   if (!lab) return;
   const a = await startTestApp(t);
-  await addNodes(a, lab);
+  await addStorageNodes(a, lab);
   const token = a.adminToken;
   const api = (method: string, url: string, body?: unknown) => a.call(method, url, { token, body });
 
@@ -193,7 +156,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
     assert.ok(ds.usedBytes <= 104857600 * 1.01 && ds.usedBytes > 90 * MiB, String(ds.usedBytes));
     await sh(lab, 1, 'rm -f /tank/data/big; sync');
     // ZFS frees the blocks of a deleted file a transaction group later
-    await waitFor(
+    await waitForValue(
       'space back under the quota',
       async () => {
         const r = await sh(lab, 1, 'echo probe > /tank/data/probe && rm /tank/data/probe', true);
@@ -254,11 +217,11 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
     assert.equal(await sums(2, '/vault/copy'), await sums(1, '/tank/data'));
   });
 
-  await t.test('scrub on demand and on schedule report their result', async () => {
+  await t.test('scrub on demand reports its result (on schedule: storage-events-lab)', async () => {
     const r = await api('POST', '/api/storage/nodes/n1/pools/tank/scrub', {});
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.equal(r.json.command, 'zpool scrub tank');
-    const health = await waitFor(
+    const health = await waitForValue(
       'scrub of tank to finish',
       async () => {
         const h = (await api('POST', '/api/storage/nodes/n1/check')).json.health.find(
@@ -274,30 +237,17 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
       events.some((e: any) => e.kind === 'scrub-finished' && e.pool === 'tank'),
       JSON.stringify(events),
     );
-    // On schedule: every minute; the scheduler is asked as if a minute and a bit had passed.
-    assert.equal(
-      (await api('PUT', '/api/storage/nodes/n1/pools/tank/scrub-schedule', { every: '1m' })).status,
-      200,
-    );
-    const before = (await sh(lab, 1, 'zpool history tank | grep -c "zpool scrub"')).stdout.trim();
-    await a.services.storageHealth.runSchedules(Date.now() + 61_000);
-    const after = (await sh(lab, 1, 'zpool history tank | grep -c "zpool scrub"')).stdout.trim();
-    assert.equal(Number(after), Number(before) + 1);
-    const schedule = (await api('GET', '/api/storage/nodes/n1')).json.schedules.find(
-      (s: any) => s.kind === 'scrub',
-    );
-    assert.equal(schedule.lastResult, 'scrub started');
   });
 
   await t.test(
     'a disk taken away: DEGRADED in the API, audit and metrics within 60 s; replace, resilver, ONLINE',
     async () => {
-      const stop = a.services.storageHealth.start(5_000);
+      const stop = a.services.storageHealth.runUnder(a.services.leases, 5_000);
       t.after(stop);
       const victim = disks2[0];
       const taken = Date.now();
       await sh(lab, 2, `zpool offline vault ${victim}`);
-      const degraded = await waitFor(
+      const degraded = await waitForValue(
         'vault DEGRADED',
         async () => {
           const h = (await api('GET', '/api/storage/nodes/n2')).json.health.find(
@@ -332,7 +282,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
         confirm: true,
       });
       assert.equal(done.status, 200, JSON.stringify(done.json));
-      const online = await waitFor(
+      const online = await waitForValue(
         'vault ONLINE after resilver',
         async () => {
           const h = (await api('POST', '/api/storage/nodes/n2/check')).json.health.find(
@@ -368,7 +318,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
         'status=none',
       ]);
       assert.equal((await api('POST', '/api/storage/nodes/n2/pools/vault/scrub', {})).status, 200);
-      const h = await waitFor(
+      const h = await waitForValue(
         'scrub of vault to find the damage',
         async () => {
           const x = (await api('POST', '/api/storage/nodes/n2/check')).json.health.find(

@@ -18,7 +18,13 @@ import {
   poolNameProblems,
 } from '../../src/domain/storage/names.ts';
 import { planPool, type PlanDisk, type ZfsCapabilities } from '../../src/domain/storage/pool-plan.ts';
-import { planDataset, snapshotsToPrune, policySnapshotName } from '../../src/domain/storage/datasets.ts';
+import {
+  planDataset,
+  snapshotsToPrune,
+  policySnapshotName,
+  parseInterval,
+  parseNextRun,
+} from '../../src/domain/storage/datasets.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -308,4 +314,25 @@ test('SMART from smartctl -j: this machine (no SMART device) and the fields smar
   });
   assert.equal(smartFrom(''), null);
   assert.equal(smartFrom('not json'), null);
+});
+
+test('schedules: intervals and the next run an admin sets', () => {
+  assert.deepEqual(parseInterval('30d'), { ok: true, seconds: 30 * 86400 });
+  assert.equal(parseInterval('30s').ok, false);
+  assert.equal(parseInterval('1d; reboot').ok, false);
+  const now = Date.parse('2026-12-06T12:00:00Z');
+  assert.deepEqual(parseNextRun('now', now), { ok: true, at: now });
+  assert.deepEqual(parseNextRun('2027-01-01T03:00Z', now), { ok: true, at: Date.parse('2027-01-01T03:00Z') });
+  assert.deepEqual(parseNextRun('2026-12-07T03:00:00+01:00', now), {
+    ok: true,
+    at: Date.parse('2026-12-07T02:00:00Z'),
+  });
+  for (const bad of [
+    '2026-12-01T00:00Z',
+    '2029-01-01T00:00Z',
+    'tomorrow',
+    '2027-01-01',
+    '2027-02-30T00:00Z; x',
+  ])
+    assert.equal(parseNextRun(bad, now).ok, false, bad);
 });

@@ -91,6 +91,7 @@ const StorageNodeView = Type.Object({
       everySeconds: Type.Integer(),
       keep: Type.Integer(),
       lastRunAt: Timestamp,
+      nextRunAt: Timestamp,
       lastResult: Type.String(),
     }),
   ),
@@ -210,7 +211,16 @@ export const storageRoutes = {
     role: 'admin',
     params: PoolParams,
     body: Type.Object(
-      { every: Type.String({ minLength: 1, maxLength: 16, description: 'e.g. 30d, 7d, 12h' }) },
+      {
+        every: Type.String({ minLength: 1, maxLength: 16, description: 'e.g. 30d, 7d, 12h' }),
+        next: Type.Optional(
+          Type.String({
+            minLength: 1,
+            maxLength: 40,
+            description: 'when the next scrub starts: "now" or a date-time like 2027-01-01T03:00Z',
+          }),
+        ),
+      },
       { additionalProperties: false },
     ),
     response: Ok,

@@ -183,10 +183,19 @@ export function registerStorageCommands(program: Command) {
   st.command('scrub <node> <pool>')
     .option('--stop')
     .option('--every <interval>', 'set the schedule instead (e.g. 30d, 7d)')
+    .option(
+      '--next <when>',
+      'with --every: when the next scheduled scrub starts ("now" or 2027-01-01T03:00Z)',
+    )
     .action(async (node, pool, o) => {
       if (o.every) {
-        await apiClient().call('setScrubSchedule', { params: { node, pool }, body: { every: o.every } });
-        process.stdout.write(`pool ${pool} on ${node} is scrubbed every ${o.every}\n`);
+        await apiClient().call('setScrubSchedule', {
+          params: { node, pool },
+          body: { every: o.every, ...(o.next ? { next: o.next } : {}) },
+        });
+        process.stdout.write(
+          `pool ${pool} on ${node} is scrubbed every ${o.every}${o.next ? `, next ${o.next}` : ''}\n`,
+        );
         return;
       }
       const r = await apiClient().call('scrubPool', {

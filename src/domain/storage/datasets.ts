@@ -113,3 +113,24 @@ export function parseInterval(text: string): { ok: true; seconds: number } | { o
   if (seconds < 60) return { ok: false, error: `interval ${text} is shorter than one minute` };
   return { ok: true, seconds };
 }
+
+/**
+ * When a schedule should next run: "now" or an ISO 8601 date-time (with a time zone), not more than a year
+ * ahead and not in the past (a minute of clock skew is allowed).
+ */
+export function parseNextRun(
+  text: string,
+  now: number,
+): { ok: true; at: number } | { ok: false; error: string } {
+  if (text === 'now') return { ok: true, at: now };
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(text))
+    return {
+      ok: false,
+      error: `next ${JSON.stringify(text)} must be "now" or a date-time like 2027-01-01T03:00Z`,
+    };
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return { ok: false, error: `next ${text} is not a valid date-time` };
+  if (at < now - 60_000) return { ok: false, error: `next ${text} is in the past` };
+  if (at > now + 366 * 86400_000) return { ok: false, error: `next ${text} is more than a year ahead` };
+  return { ok: true, at };
+}

@@ -40,7 +40,7 @@ export const storageHandlers: HandlerMap<Ops> = {
   scrubPool: async ({ params, body, services }) =>
     services.storage.scrub(params.node, params.pool, body.stop === true),
   setScrubSchedule: async ({ params, body, services }) =>
-    services.storage.setScrubSchedule(params.node, params.pool, body.every),
+    services.storage.setScrubSchedule(params.node, params.pool, body.every, body.next),
   poolDevice: async ({ params, body, services }) =>
     services.storage.device(
       params.node,

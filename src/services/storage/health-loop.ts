@@ -10,11 +10,15 @@ import {
   markScheduleRun,
   saveStorageNode,
 } from '../../store/storage-repo.ts';
-import type { StorageService } from './storage-service.ts';
+import { SCRUB_STARTED, type StorageService } from './storage-service.ts';
 import { listNodeRows } from '../../store/nodes-repo.ts';
+import type { Db } from '../../store/db.ts';
+import { LeaseLostError } from '../../store/leases-repo.ts';
+import type { LeaseManager } from '../leases.ts';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const POOL_STATES = ['ONLINE', 'DEGRADED', 'FAULTED', 'OFFLINE', 'UNAVAIL', 'REMOVED', 'SUSPENDED'];
+export const STORAGE_LOOP_LEASE = 'loop:zfs-health';
 
 export class StorageHealthLoop {
   readonly #s: StorageService;
@@ -24,14 +28,16 @@ export class StorageHealthLoop {
     this.#s = service;
   }
 
-  /** Checks one node: new health, events for what changed (storage_events + audit). */
-  async checkNode(node: string): Promise<PoolHealth[]> {
-    const db = this.#s.d.db;
+  /**
+   * Checks one node: new health, events for what changed (storage_events + audit). Writes go through `db` (the loop's fenced Db; the plain one on demand).
+   */
+  async checkNode(node: string, db: Db = this.#s.d.db): Promise<PoolHealth[]> {
+    const s = this.#s.withDb(db);
     const before = await getStorageNode(db, node);
     const previous = before ? (JSON.parse(before.health) as PoolHealth[]) : undefined;
     let reading;
     try {
-      reading = await this.#s.nodes.readStatus(node);
+      reading = await s.nodes.readStatus(node);
     } catch (err) {
       await saveStorageNode(db, node, { error: (err as Error).message });
       return previous ?? [];
@@ -42,47 +48,56 @@ export class StorageHealthLoop {
       datasets: JSON.stringify(reading.datasets),
       error: '',
     });
-    await this.#s.recordHealth(node, previous, reading.health);
+    await s.recordHealth(node, previous, reading.health);
     return reading.health;
   }
 
-  /** Runs scrubs and snapshot policies that are due. */
-  async runSchedules(now = Date.now()): Promise<void> {
-    const db = this.#s.d.db;
-    for (const s of await listSchedules(db)) {
-      if (now - Number(s.last_run_at) < Number(s.every_seconds) * 1000) continue;
+  /**
+   * Runs scrubs and snapshot policies that are due. Each run is claimed first with a write through `db`
+   * (fenced in the loop), so a loop that has lost its lease starts nothing on a node.
+   */
+  async runSchedules(now = Date.now(), db: Db = this.#s.d.db): Promise<void> {
+    const s = this.#s.withDb(db);
+    for (const sch of await listSchedules(db)) {
+      if (now - Number(sch.last_run_at) < Number(sch.every_seconds) * 1000) continue;
+      await markScheduleRun(db, sch.id, sch.kind === 'scrub' ? SCRUB_STARTED : 'starting');
       try {
-        if (s.kind === 'scrub') {
-          await this.#s.scrub(s.node, s.target);
-          await markScheduleRun(db, s.id, 'scrub started');
+        if (sch.kind === 'scrub') {
+          await s.scrub(sch.node, sch.target); // its result is written when the scrub is seen finished
         } else {
-          const name = policySnapshotName(s.target, s.label, new Date(now));
-          await this.#s.snapshot(s.node, 'create', name, {}, false);
-          const reading = await this.#s.nodes.readStatus(s.node);
+          const name = policySnapshotName(sch.target, sch.label, new Date(now));
+          await s.snapshot(sch.node, 'create', name, {}, false);
+          const reading = await s.nodes.readStatus(sch.node);
           const snaps = reading.datasets.filter((d) => d.type === 'snapshot').map((d) => d.name);
-          const prune = snapshotsToPrune(snaps, s.target, s.label, Number(s.keep));
-          for (const old of prune) await this.#s.snapshot(s.node, 'destroy', old, {}, false);
-          await markScheduleRun(db, s.id, `took ${name}${prune.length ? `, removed ${prune.length}` : ''}`);
+          const prune = snapshotsToPrune(snaps, sch.target, sch.label, Number(sch.keep));
+          for (const old of prune) await s.snapshot(sch.node, 'destroy', old, {}, false);
+          await markScheduleRun(db, sch.id, `took ${name}${prune.length ? `, removed ${prune.length}` : ''}`);
         }
       } catch (err) {
-        await markScheduleRun(db, s.id, `failed: ${(err as Error).message}`);
+        if (err instanceof LeaseLostError) throw err;
+        await markScheduleRun(db, sch.id, `failed: ${(err as Error).message}`);
       }
     }
   }
 
   /** One pass over every storage node (those grim has read before). Overlapping passes are skipped. */
-  tick(): Promise<void> {
+  tick(db: Db = this.#s.d.db): Promise<void> {
     if (this.#running) return this.#running;
     this.#running = (async () => {
       try {
-        await this.runSchedules();
-        const known = new Set((await listStorageNodes(this.#s.d.db)).map((r) => r.node));
-        for (const node of known) await this.checkNode(node);
+        await this.runSchedules(Date.now(), db);
+        const known = new Set((await listStorageNodes(db)).map((r) => r.node));
+        for (const node of known) await this.checkNode(node, db);
         // Nodes given the storage role that grim has not read yet: a first full read (inventory too).
-        for (const row of await listNodeRows(this.#s.d.db)) {
+        for (const row of await listNodeRows(db)) {
           const roles = JSON.parse(row.roles) as string[];
           if (roles.includes('storage') && !known.has(row.name))
-            await this.#s.refresh(row.name).catch(() => undefined);
+            await this.#s
+              .withDb(db)
+              .refresh(row.name)
+              .catch((err) => {
+                if (err instanceof LeaseLostError) throw err;
+              });
         }
       } finally {
         this.#running = null;
@@ -91,10 +106,12 @@ export class StorageHealthLoop {
     return this.#running;
   }
 
-  start(everyMs = Number(process.env.GRIM_STORAGE_CHECK_MS) || 60_000): () => void {
-    const timer = setInterval(() => void this.tick().catch(() => {}), everyMs);
-    timer.unref();
-    return () => clearInterval(timer);
+  /**
+   * The storage loop: a pass every `everyMs` on the one grim instance that holds `loop:zfs-health`, every
+   * write fenced by that lease's token. Returns an async stop.
+   */
+  runUnder(leases: LeaseManager, everyMs = Number(process.env.GRIM_STORAGE_CHECK_MS) || 60_000) {
+    return leases.runUnderLease(STORAGE_LOOP_LEASE, (lease) => this.tick(lease.db), { everyMs });
   }
 
   /** Prometheus lines for /metrics (names listed in the README). */

@@ -6,13 +6,14 @@ import {
   planDataset,
   snapshotProblems,
   parseInterval,
+  parseNextRun,
   type DatasetRequest,
 } from '../../domain/storage/datasets.ts';
 import { diskPathProblems, poolNameProblems } from '../../domain/storage/names.ts';
 import { planPool, type PoolPlan, type PoolPlanRequest } from '../../domain/storage/pool-plan.ts';
 import { leaves } from '../../domain/storage/pool-status.ts';
 import type { Db } from '../../store/db.ts';
-import { healthEvents, type PoolHealth } from '../../domain/storage/health.ts';
+import { healthEvents, type HealthEvent, type PoolHealth } from '../../domain/storage/health.ts';
 import {
   addStorageEvent,
   deleteSchedules,
@@ -21,6 +22,7 @@ import {
   listStorageEvents,
   listStorageNodes,
   saveStorageNode,
+  setScheduleResult,
   upsertSchedule,
 } from '../../store/storage-repo.ts';
 import type { SshPool } from '../../ssh/index.ts';
@@ -28,6 +30,8 @@ import type { AuditLog } from '../audit.ts';
 import { StorageNodes, type NodeStorage } from './node-state.ts';
 
 export const DEFAULT_SCRUB_EVERY_SECONDS = 30 * 86400;
+/** A scheduled scrub's result until it is seen finished (then the finish message replaces it). */
+export const SCRUB_STARTED = 'scrub started';
 
 const fail = (problems: ErrorDetail[]) =>
   invalid(
@@ -51,9 +55,14 @@ export interface ActionResult {
 export class StorageService {
   readonly nodes: StorageNodes;
   readonly d: { db: Db; pool: SshPool; audit: AuditLog };
-  constructor(d: { db: Db; pool: SshPool; audit: AuditLog }) {
+  constructor(d: { db: Db; pool: SshPool; audit: AuditLog }, nodes?: StorageNodes) {
     this.d = d;
-    this.nodes = new StorageNodes(d);
+    this.nodes = nodes ?? new StorageNodes(d);
+  }
+
+  /** The same service writing through `db` (the storage loop passes its lease-fenced Db; node reads stay). */
+  withDb(db: Db): StorageService {
+    return db === this.d.db ? this : new StorageService({ ...this.d, db }, this.nodes);
   }
 
   /** Reads a node now and stores what it found. */
@@ -76,25 +85,43 @@ export class StorageService {
     return state;
   }
 
-  /** Health events between two readings: kept as storage events and written to the audit log. */
-  async recordHealth(node: string, previous: PoolHealth[] | undefined, health: PoolHealth[]): Promise<void> {
-    for (const e of healthEvents(previous, health)) {
-      await addStorageEvent(this.d.db, {
-        node,
-        pool: e.pool,
-        kind: e.kind,
-        severity: e.severity,
-        message: e.message,
+  /**
+   * Health events between two readings: each kept as a storage event and written to the audit log in
+   * one transaction (through a fenced Db, neither lands once the loop's lease has moved on). A finished
+   * scrub also becomes the result of the scrub schedule that started it.
+   */
+  async recordHealth(
+    node: string,
+    previous: PoolHealth[] | undefined,
+    health: PoolHealth[],
+  ): Promise<HealthEvent[]> {
+    const events = healthEvents(previous, health);
+    for (const e of events)
+      await this.d.db.transaction(async (tx) => {
+        await addStorageEvent(tx, {
+          node,
+          pool: e.pool,
+          kind: e.kind,
+          severity: e.severity,
+          message: e.message,
+        });
+        await this.d.audit.append(tx, {
+          actor: 'system',
+          actorKind: 'system',
+          action: `storage.${e.kind}`,
+          target: `${node}/${e.pool}`,
+          outcome: e.severity === 'info' ? 'success' : 'failure',
+          details: { message: e.message, severity: e.severity },
+        });
       });
-      await this.d.audit.record({
-        actor: 'system',
-        actorKind: 'system',
-        action: `storage.${e.kind}`,
-        target: `${node}/${e.pool}`,
-        outcome: e.severity === 'info' ? 'success' : 'failure',
-        details: { message: e.message, severity: e.severity },
-      });
-    }
+    const finished = events.filter((e) => e.kind === 'scrub-finished' || e.kind === 'scrub-found-errors');
+    if (finished.length)
+      for (const sch of await listSchedules(this.d.db, node)) {
+        const e = finished.find((x) => x.pool === sch.target);
+        if (sch.kind === 'scrub' && e && sch.last_result === SCRUB_STARTED)
+          await setScheduleResult(this.d.db, sch.id, e.message.replace(/^pool \S+: /, ''));
+      }
+    return events;
   }
 
   async get(node: string, refresh = false) {
@@ -120,6 +147,7 @@ export class StorageService {
         everySeconds: Number(s.every_seconds),
         keep: Number(s.keep),
         lastRunAt: Number(s.last_run_at),
+        nextRunAt: Number(s.last_run_at) + Number(s.every_seconds) * 1000,
         lastResult: s.last_result,
       })),
     };
@@ -229,18 +257,24 @@ export class StorageService {
     return { command: `zpool scrub ${stop ? '-s ' : ''}${pool}`, ran: true, result };
   }
 
-  async setScrubSchedule(node: string, pool: string, every: string) {
+  /** How often the pool is scrubbed; `next` ("now" or a date-time) says when the next scrub starts. */
+  async setScrubSchedule(node: string, pool: string, every: string, next?: string) {
     const problems = poolCheck(pool);
     const interval = parseInterval(every);
     if (!interval.ok) problems.push({ path: 'every', message: interval.error });
+    const now = Date.now();
+    const nextRun = next === undefined ? undefined : parseNextRun(next, now);
+    if (nextRun && !nextRun.ok) problems.push({ path: 'next', message: nextRun.error });
     check(problems);
+    const seconds = (interval as { seconds: number }).seconds;
     await upsertSchedule(this.d.db, {
       node,
       target: pool,
       kind: 'scrub',
       label: '',
-      every_seconds: (interval as { seconds: number }).seconds,
+      every_seconds: seconds,
       keep: 0,
+      ...(nextRun?.ok ? { last_run_at: nextRun.at - seconds * 1000 } : {}),
     });
     return { ok: true };
   }

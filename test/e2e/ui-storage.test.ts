@@ -1,5 +1,5 @@
 // The Storage page in real Chromium against a real server and a storage lab node (zfs-fuse): the pool
-// wizard shows capacity and the exact command before anything runs, the vdev tree follows a disk
+// wizard (raidz2 with a spare and gzip) shows capacity and the exact command before anything runs, updated on change, the vdev tree follows a disk
 // taken away (DEGRADED within 60 s), and the replace flow shows `zpool replace` and brings it back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { login, newPage, openFromNav, shot } from './ui-steps.ts';
 const ADMIN_PASSWORD = 'admin-password-123';
 
 test(
-  'Storage UI: wizard creates raidz2, DEGRADED shows, replace resilvers to ONLINE',
+  'Storage UI: wizard creates raidz2 with a spare, DEGRADED shows, replace resilvers to ONLINE',
   { timeout: 300_000 },
   async (t) => {
     const browser = await launchBrowser(t);
@@ -65,21 +65,34 @@ test(
     assert.match(refused, /pool name contains space/);
     assert.match(refused, /raidz2 needs at least 3 disks, got 0/);
 
+    // raidz2 on 4 disks with a hot spare and gzip: the plan follows each change before anything runs
     await wizard.getByLabel('Pool name').fill('tank');
     await wizard.getByLabel('Layout').selectOption('raidz2');
-    const boxes = wizard.getByRole('checkbox', { name: /GRIM_LAB_DISK/ });
-    assert.equal(await boxes.count(), 6);
-    for (let i = 0; i < 5; i++) await boxes.nth(i).check();
+    const roles = wizard.getByRole('combobox', { name: /^Use \/dev\/disk\/by-id\/ata-GRIM_LAB_DISK/ });
+    assert.equal(await roles.count(), 6);
+    for (let i = 0; i < 4; i++) await roles.nth(i).selectOption('data');
+    await roles.nth(4).selectOption('spares');
     await wizard.getByRole('button', { name: 'Preview' }).click();
-    const command = await wizard.getByLabel('Command').innerText();
+    const command = wizard.getByLabel('Command');
+    await command.waitFor();
+    const disk = String.raw`/dev/disk/by-id/ata-GRIM_LAB_DISK_\S+`;
     assert.match(
-      command,
-      /^zpool create -o ashift=12 -O compression=on -O atime=off tank raidz2( \/dev\/disk\/by-id\/ata-GRIM_LAB_DISK_\S+){5}$/,
+      await command.innerText(),
+      new RegExp(
+        `^zpool create -o ashift=12 -O compression=on -O atime=off tank raidz2( ${disk}){4} spare ${disk}d5$`,
+      ),
     );
-    const planText = await wizard.getByLabel('Pool plan').innerText();
-    assert.match(planText, /Usable capacity: 2\.\d+G/);
+    let planText = await wizard.getByLabel('Pool plan').innerText();
+    assert.match(planText, /Usable capacity: 1\.\d+G/);
     assert.match(planText, /May fail: any 2 disks may fail/);
-    assert.match(planText, /3 data disks \(not a power of two\)/);
+    assert.match(planText, /spare: \/dev\/disk\/by-id\/\S+d5/);
+    await wizard.getByLabel('Compression').selectOption('gzip');
+    await wizard
+      .getByLabel('Command')
+      .getByText(/-O compression=gzip /)
+      .waitFor({ timeout: 15_000 });
+    planText = await wizard.getByLabel('Pool plan').innerText();
+    assert.match(planText, /Usable capacity: 1\.\d+G/);
     assert.equal((await execInNode(lab, 1, 'zpool list -H -o name')).stdout, '', 'nothing ran before Create');
     await shot(page, 'storage-wizard-plan');
     await wizard.getByRole('button', { name: 'Create pool' }).click();
@@ -88,6 +101,8 @@ test(
     await pool.getByRole('heading', { name: /Pool tank ONLINE/ }).waitFor();
     const tree = await pool.getByRole('list', { name: 'vdevs of tank' }).innerText();
     assert.match(tree, /raidz2-0\s+ONLINE/);
+    assert.match(tree, /GRIM_LAB_DISK_\S+d5\s+AVAIL/);
+    assert.equal((await execInNode(lab, 1, 'zfs get -H -o value compression tank')).stdout, 'gzip\n');
     assert.equal((await execInNode(lab, 1, 'zpool list -H -o name,health')).stdout, 'tank\tONLINE\n');
 
     // A disk taken away on the node itself; the page shows it within 60 s

@@ -195,6 +195,18 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
     });
     assert.equal(first.status, 200, JSON.stringify(first.json));
     assert.ok(first.json.bytes > 8 * MiB);
+    // Progress went through the job: a line per second and one at the end, bytes never going down
+    const job = (await api('GET', `/api/jobs/${first.json.jobId}`)).json;
+    assert.equal(job.kind, 'storage.replicate');
+    assert.equal(job.status, 'succeeded');
+    const sentLines = [...job.tasks[0].output.matchAll(/^sent (\d+) bytes \(\S+\) in [\d.]+ s, \S+\/s$/gm)];
+    assert.ok(sentLines.length >= 1, job.tasks[0].output);
+    const counts = sentLines.map((m) => Number(m[1]));
+    assert.deepEqual(
+      counts,
+      [...counts].sort((x, y) => x - y),
+    );
+    assert.equal(counts.at(-1), first.json.bytes);
     await sh(lab, 1, 'dd if=/dev/urandom of=/tank/data/two bs=1M count=4 2>/dev/null; sync');
     await api('POST', '/api/storage/nodes/n1/snapshots', { action: 'create', name: 'tank/data@r2' });
     const second = await api('POST', '/api/storage/replications', {

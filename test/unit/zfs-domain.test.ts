@@ -221,6 +221,7 @@ test('plan: every problem at once, nothing planned', () => {
       layout: 'draid2',
       disks: [...paths(1, 1, 8, 9), '/dev/sdz', '/etc/shadow'],
       cache: paths(2),
+      special: paths(3),
       compression: 'lz4',
     },
     inv.map((d) => (d.path.endsWith('D2') ? { ...d, kind: 'file' as const } : d)),
@@ -237,6 +238,7 @@ test('plan: every problem at once, nothing planned', () => {
     /disks\/5: .*under \/dev\//,
     /cache\/0: .*needs a block device/,
     /layout: draid2 needs OpenZFS/,
+    /special: special vdevs need OpenZFS 0\.8/,
     /compression: .*lz4/,
   ])
     assert.match(text, re);

@@ -323,7 +323,8 @@ export const storageRoutes = {
   replicateDataset: route({
     method: 'POST',
     path: '/api/storage/replications',
-    summary: 'Send a snapshot to another storage node (incremental with from), relayed by grim',
+    summary:
+      'Send a snapshot to another storage node (incremental with from), relayed by grim; progress in its job',
     tag,
     role: 'admin',
     body: Type.Object(
@@ -337,6 +338,9 @@ export const storageRoutes = {
       { additionalProperties: false },
     ),
     response: Type.Object({
+      jobId: Type.Optional(
+        Type.String({ description: 'the job with the progress lines (bytes sent, rate) and the outcome' }),
+      ),
       command: Type.String(),
       bytes: Type.Integer(),
       seconds: Type.Number(),

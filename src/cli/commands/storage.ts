@@ -280,7 +280,8 @@ export function registerStorageCommands(program: Command) {
       print(
         o,
         r,
-        () => `${r.command}\n${r.bytes} bytes in ${r.seconds} s${r.incremental ? ' (incremental)' : ''}`,
+        () =>
+          `${r.command}\n${r.bytes} bytes in ${r.seconds} s${r.incremental ? ' (incremental)' : ''}${r.jobId ? `\nprogress: grim job show ${r.jobId}` : ''}`,
       );
     });
   st.command('events')

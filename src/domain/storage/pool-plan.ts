@@ -177,6 +177,10 @@ export function planPool(req: PoolPlanRequest, inventory: PlanDisk[], caps: ZfsC
         add(where, [`${path} is a file: this node's ZFS (zfs-fuse) needs a block device for cache`]);
     });
   }
+  if ((req.special?.length ?? 0) > 0 && caps.poolVersion < 5000)
+    add('special', [
+      `special vdevs need OpenZFS 0.8 or later (allocation classes); this node runs ${caps.implementation} (pool version ${caps.poolVersion})`,
+    ]);
   if (req.layout.startsWith('draid') && !caps.draid)
     add('layout', [
       `${req.layout} needs OpenZFS 2.1 or later; this node runs ${caps.implementation} (pool version ${caps.poolVersion})`,

@@ -1,5 +1,5 @@
 import type { HandlerMap } from '../handler.ts';
-import { replicate } from '../../services/storage/replication.ts';
+import { replicateAsJob } from '../../services/storage/replication.ts';
 
 type Ops =
   | 'listStorageNodes'
@@ -63,7 +63,8 @@ export const storageHandlers: HandlerMap<Ops> = {
     }),
   setSnapshotPolicy: async ({ params, body, services }) =>
     services.storage.setSnapshotPolicy(params.node, body.dataset, body.label, body.keep, body.every),
-  replicateDataset: async ({ body, services }) => replicate(services.storage, body),
+  replicateDataset: async ({ body, services, principal }) =>
+    replicateAsJob(services.storage, services.jobs, body, principal.username),
   storageEvents: async ({ query, services }) => ({
     events: await services.storage.events(query?.node, query?.limit ?? 100),
   }),

@@ -7,6 +7,8 @@ import { DomainError, invalid, type ErrorDetail } from '../../domain/errors.ts';
 import { datasetNameProblems, fullSnapshotNameProblems } from '../../domain/storage/names.ts';
 import { scriptFor } from '../../scripts/loader.ts';
 import type { StorageService } from './storage-service.ts';
+import type { JobStore } from '../jobs.ts';
+import { formatNicenum } from '../../domain/storage/zfs-numbers.ts';
 
 export interface ReplicationRequest {
   sourceNode: string;
@@ -18,6 +20,8 @@ export interface ReplicationRequest {
 }
 
 export interface ReplicationResult {
+  /** The job that carries the progress (bytes sent and rate, a line a second) and the outcome. */
+  jobId?: string;
   command: string;
   bytes: number;
   seconds: number;
@@ -45,7 +49,61 @@ export function replicationProblems(r: ReplicationRequest): ErrorDetail[] {
   return problems;
 }
 
-export async function replicate(s: StorageService, r: ReplicationRequest): Promise<ReplicationResult> {
+/** Where a transfer is: what `onProgress` is told about once a second and at the end. */
+export interface ReplicationProgress {
+  bytes: number;
+  seconds: number;
+  bytesPerSecond: number;
+}
+
+/** One job line per progress report: "sent 12582912 bytes (12.0M) in 1.5 s, 8.00M/s". */
+export const progressLine = (p: ReplicationProgress) =>
+  `sent ${p.bytes} bytes (${formatNicenum(p.bytes)}) in ${p.seconds.toFixed(1)} s, ${formatNicenum(Math.round(p.bytesPerSecond))}/s\n`;
+
+/**
+ * Replication as a job (kind storage.replicate, one task "replication"): progress lines while the stream
+ * runs, the outcome at the end. Returns the result with the job's id.
+ */
+export async function replicateAsJob(
+  s: StorageService,
+  jobs: JobStore,
+  r: ReplicationRequest,
+  createdBy: string,
+): Promise<ReplicationResult> {
+  const problems = replicationProblems(r);
+  if (problems.length) throw invalid(problems.map((p) => p.message).join('; '), problems);
+  const jobId = await jobs.create('storage.replicate', { ...r }, createdBy, ['replication']);
+  await jobs.taskStarted(jobId, 'replication');
+  const started = Date.now();
+  try {
+    const result = await replicate(s, r, (p) => jobs.output(jobId, 'replication', 'stdout', progressLine(p)));
+    const summary = `${result.incremental ? 'incremental ' : ''}${r.snapshot} -> ${r.targetNode}:${r.targetDataset}, ${result.bytes} bytes in ${result.seconds} s`;
+    await jobs.taskFinished(jobId, 'replication', {
+      status: 'succeeded',
+      exitCode: 0,
+      durationMs: Date.now() - started,
+      result: { bytes: result.bytes, received: result.received },
+    });
+    await jobs.finish(jobId, 'succeeded', summary);
+    return { jobId, ...result };
+  } catch (err) {
+    const message = (err as Error).message;
+    await jobs.taskFinished(jobId, 'replication', {
+      status: 'failed',
+      durationMs: Date.now() - started,
+      error: message,
+    });
+    await jobs.finish(jobId, 'failed', message);
+    throw err;
+  }
+}
+
+export async function replicate(
+  s: StorageService,
+  r: ReplicationRequest,
+  onProgress?: (p: ReplicationProgress) => void,
+  everyMs = 1000,
+): Promise<ReplicationResult> {
   const problems = replicationProblems(r);
   if (problems.length) throw invalid(problems.map((p) => p.message).join('; '), problems);
   const command = `${r.sourceNode}: zfs send ${r.from ? `-i ${r.from} ` : ''}${r.snapshot} | grim | ${r.targetNode}: zfs receive -F ${r.targetDataset}`;
@@ -83,8 +141,17 @@ export async function replicate(s: StorageService, r: ReplicationRequest): Promi
   recv.channel.on('data', (c: Buffer) => {
     recvOut += c.toString('utf8');
   });
+  const report = () => {
+    const seconds = (performance.now() - started) / 1000;
+    onProgress?.({ bytes, seconds, bytesPerSecond: seconds > 0 ? bytes / seconds : 0 });
+  };
+  const ticker = setInterval(report, everyMs);
+  ticker.unref();
   const relay = pipeline(send.channel, counter, recv.channel).catch((err: Error) => err);
-  const [sent, received, relayErr] = await Promise.all([send.exit, recv.exit, relay]);
+  const [sent, received, relayErr] = await Promise.all([send.exit, recv.exit, relay]).finally(() =>
+    clearInterval(ticker),
+  );
+  report();
   if (sent.code !== 0 || received.code !== 0) {
     const detail = [
       sent.code !== 0 ? `zfs send on ${r.sourceNode} failed: ${sent.stderr.trim()}` : '',

@@ -136,7 +136,14 @@ export function StorageNodePage({ params }: PageProps) {
           </section>
         );
       })}
-      {data && <PoolWizard node={node} disks={disks.filter((d) => !d.pool)} onCreated={reload} />}
+      {data && (
+        <PoolWizard
+          node={node}
+          disks={disks.filter((d) => !d.pool)}
+          compressions={(data.capabilities?.compression as string[] | undefined) ?? []}
+          onCreated={reload}
+        />
+      )}
       {datasets.length > 0 && (
         <section className="card">
           <h2>Datasets and snapshots</h2>

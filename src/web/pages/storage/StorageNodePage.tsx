@@ -140,7 +140,7 @@ export function StorageNodePage({ params }: PageProps) {
         <PoolWizard
           node={node}
           disks={disks.filter((d) => !d.pool)}
-          compressions={(data.capabilities?.compression as string[] | undefined) ?? []}
+          compressions={(data.capabilities as { compression?: string[] } | null)?.compression ?? []}
           onCreated={reload}
         />
       )}

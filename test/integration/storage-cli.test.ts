@@ -62,6 +62,28 @@ test('CLI: storage lab up --register, plan shows command and capacity, create --
   assert.match(plan.stdout, /^capacity: {3}3\.91G usable \(4201731072 bytes\), 5\.97G raw$/m);
   assert.match(plan.stdout, /^may fail: {3}any 2 disks may fail$/m);
 
+  // The same layout on both nodes, each with its own free disks: two plans, nothing runs
+  const both = await run([
+    'storage',
+    'plan',
+    `${n1},${n2}`,
+    '--name',
+    'tank',
+    '--layout',
+    'raidz2',
+    '--disks',
+    'free:6',
+  ]);
+  for (const n of [n1, n2])
+    assert.match(
+      both.stdout,
+      new RegExp(
+        `^== ${n}\nwill run: {3}zpool create .* tank raidz2( /dev/disk/by-id/ata-GRIM_LAB_DISK_\\S+${n.split('-').pop()}d[1-6]){6}$`,
+        'm',
+      ),
+    );
+  assert.equal((both.stdout.match(/^capacity: {3}3\.91G usable/gm) ?? []).length, 2);
+
   const dry = await run([
     'storage',
     'create',

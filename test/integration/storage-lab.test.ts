@@ -196,7 +196,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
     assert.equal(first.status, 200, JSON.stringify(first.json));
     assert.ok(first.json.bytes > 8 * MiB);
     // Progress went through the job: a line per second and one at the end, bytes never going down
-    const job = (await api('GET', `/api/jobs/${first.json.jobId}`)).json;
+    const job = (await api('GET', `/api/jobs/${first.json.jobId}`)).json.job;
     assert.equal(job.kind, 'storage.replicate');
     assert.equal(job.status, 'succeeded');
     const sentLines = [...job.tasks[0].output.matchAll(/^sent (\d+) bytes \(\S+\) in [\d.]+ s, \S+\/s$/gm)];

@@ -23,6 +23,40 @@ function poolBody(o: Record<string, any>) {
   };
 }
 
+/**
+ * The nodes to act on ("n1" or "n1,n2": the same layout on each) and each one's pool request. `--disks free`
+ * (or `free:N`) takes the node's free disks (the first N by path), so one command fits nodes whose disks
+ * have different by-id names.
+ */
+async function poolBodies(nodeList: string, o: Record<string, any>) {
+  const nodes = nodeList.split(',').filter(Boolean);
+  const free = /^free(?::([0-9]{1,2}))?$/.exec(o.disks ?? '');
+  const out: { node: string; body: ReturnType<typeof poolBody> }[] = [];
+  for (const node of nodes) {
+    const body = poolBody(o);
+    if (free) {
+      const r = await apiClient().call('getStorageNode', { params: { node }, query: { refresh: true } });
+      const paths = (r.disks as { path: string; inUse: string | null; pool: string | null }[])
+        .filter((d) => !d.inUse && !d.pool)
+        .map((d) => d.path)
+        .sort();
+      body.disks = free[1] ? paths.slice(0, Number(free[1])) : paths;
+    }
+    out.push({ node, body });
+  }
+  return out;
+}
+
+/** Runs `fn` per node; a failure names its node before the API's list of problems. */
+async function perNode<T>(node: string, many: boolean, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (many) process.stderr.write(`${node}:\n`);
+    throw err;
+  }
+}
+
 function describePlan(p: any): string {
   return [
     `will run:   ${p.commandLine}`,
@@ -92,7 +126,10 @@ function poolOptions(c: Command): Command {
       '--layout <layout>',
       'stripe | mirror | striped-mirrors | raidz1 | raidz2 | raidz3 | draid1..3',
     )
-    .requiredOption('--disks <a,b,...>', 'by-id paths or names, comma separated')
+    .requiredOption(
+      '--disks <a,b,...>',
+      "by-id paths or names, comma separated; or free (free:N): the node's free disks (the first N)",
+    )
     .option('--width <n>', 'disks per mirror (2 or 3) or per raidz vdev')
     .option('--log <a,b>')
     .option('--cache <a,b>')
@@ -142,23 +179,59 @@ export function registerStorageCommands(program: Command) {
       print(o, r, () => describeNode(r));
     });
   poolOptions(
-    st.command('plan <node>').description('show what creating a pool would do; nothing runs'),
-  ).action(async (node, o) => {
-    const r = await apiClient().call('planPool', { params: { node }, body: poolBody(o) as any });
-    print(o, r, () => describePlan(r));
+    st
+      .command('plan <nodes>')
+      .description(
+        'show what creating a pool would do on a node (or n1,n2: the same layout on each); nothing runs',
+      ),
+  ).action(async (nodes, o) => {
+    const targets = await poolBodies(nodes, o);
+    const many = targets.length > 1;
+    const plans: any[] = [];
+    for (const { node, body } of targets)
+      plans.push(
+        await perNode(node, many, () =>
+          apiClient().call('planPool', { params: { node }, body: body as any }),
+        ),
+      );
+    print(o, many ? plans : plans[0], () =>
+      plans.map((p, i) => `${many ? `== ${targets[i].node}\n` : ''}${describePlan(p)}`).join('\n'),
+    );
   });
-  poolOptions(st.command('create <node>').description('create a pool (shows the plan; --yes runs it)'))
+  poolOptions(
+    st
+      .command('create <nodes>')
+      .description('create a pool on a node or on each of n1,n2 (shows the plans; --yes runs them)'),
+  )
     .option('--yes', 'run it')
-    .action(async (node, o) => {
-      const r = await apiClient().call('createPool', {
-        params: { node },
-        body: { pool: poolBody(o) as any, confirm: o.yes === true },
-      });
-      print(o, r, () =>
-        [
-          describePlan(r.plan),
-          r.ran ? `created pool ${r.plan.name}` : 'nothing ran: add --yes to create it',
-        ].join('\n'),
+    .action(async (nodes, o) => {
+      const targets = await poolBodies(nodes, o);
+      const many = targets.length > 1;
+      // Every node's plan first: nothing is created unless all of them can be.
+      for (const { node, body } of targets)
+        await perNode(node, many, () =>
+          apiClient().call('planPool', { params: { node }, body: body as any }),
+        );
+      const results: any[] = [];
+      for (const { node, body } of targets)
+        results.push(
+          await perNode(node, many, () =>
+            apiClient().call('createPool', {
+              params: { node },
+              body: { pool: body as any, confirm: o.yes === true },
+            }),
+          ),
+        );
+      print(o, many ? results : results[0], () =>
+        results
+          .map((r, i) =>
+            [
+              ...(many ? [`== ${targets[i].node}`] : []),
+              describePlan(r.plan),
+              r.ran ? `created pool ${r.plan.name}` : 'nothing ran: add --yes to create it',
+            ].join('\n'),
+          )
+          .join('\n'),
       );
     });
   st.command('destroy <node> <pool>')

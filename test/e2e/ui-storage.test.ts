@@ -1,6 +1,8 @@
 // The Storage page in real Chromium against a real server and a storage lab node (zfs-fuse): the pool
-// wizard (raidz2 with a spare and gzip) shows capacity and the exact command before anything runs, updated on change, the vdev tree follows a disk
-// taken away (DEGRADED within 60 s), and the replace flow shows `zpool replace` and brings it back.
+// wizard (raidz2 with a spare and gzip) shows capacity and the exact command before anything runs and
+// follows each change, the vdev tree follows a disk taken away (DEGRADED within 60 s), the replace flow
+// shows `zpool replace` and brings it back, and a scrub scheduled for now is started by the server's
+// storage loop and its result shown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withLab } from '../helpers/lab.ts';
@@ -131,5 +133,20 @@ test(
     await pool.getByRole('heading', { name: /Pool tank ONLINE/ }).waitFor({ timeout: 60_000 });
     await pool.getByText(/resilver finished with 0 errors/).waitFor({ timeout: 30_000 });
     await shot(page, 'storage-replaced');
+
+    // The admin moves the next scheduled scrub to now: the server's own storage loop starts it and the
+    // page shows its result
+    const schedule = pool.getByLabel('Scrub schedule of tank');
+    assert.match(await schedule.innerText(), /Scheduled scrub: every 30d, next \d{4}-/);
+    await schedule.getByLabel('Scrub every').fill('7d');
+    await schedule.getByLabel('next').fill('now');
+    await schedule.getByRole('button', { name: 'Save schedule' }).click();
+    await schedule
+      .getByText(/every 7d, next .*; last: scrub finished without errors/)
+      .waitFor({ timeout: 30_000 });
+    const scrubs = (await execInNode(lab, 1, 'zpool history tank')).stdout
+      .split('\n')
+      .filter((l) => l.includes('zpool scrub'));
+    assert.equal(scrubs.length, 1, scrubs.join('\n'));
   },
 );

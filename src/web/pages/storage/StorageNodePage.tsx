@@ -8,6 +8,7 @@ import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { Meter } from '../../components/Meter.tsx';
 import { PoolWizard } from './PoolWizard.tsx';
 import { ReplaceDisk } from './ReplaceDisk.tsx';
+import { PoolSchedule, type Schedule } from './PoolSchedule.tsx';
 import { VdevTree } from './VdevTree.tsx';
 import {
   bytes,
@@ -124,6 +125,14 @@ export function StorageNodePage({ params }: PageProps) {
               </button>{' '}
               <code>zpool scrub {p.name}</code>
             </p>
+            <PoolSchedule
+              node={node}
+              pool={p.name}
+              schedule={((data?.schedules ?? []) as Schedule[]).find(
+                (x) => x.kind === 'scrub' && x.target === p.name,
+              )}
+              onSaved={reload}
+            />
             {replacing?.pool === p.name && (
               <ReplaceDisk
                 node={node}

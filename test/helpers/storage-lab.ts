@@ -42,3 +42,16 @@ export async function waitForValue<T>(
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** Asks grim to read `node` now, again and again, until `pool`'s last scrub has finished; returns its health. */
+export function checkUntilScrubbed(a: TestApp, node: string, pool: string, ms = 60_000) {
+  return waitForValue(
+    `scrub of ${pool} on ${node} to finish`,
+    async () => {
+      const r = await a.call('POST', `/api/storage/nodes/${node}/check`, { token: a.adminToken });
+      const h = r.json.health.find((x: any) => x.name === pool);
+      return h?.scan.kind === 'scrub' && h.scan.state === 'finished' ? h : undefined;
+    },
+    ms,
+  );
+}

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { withLab } from '../helpers/lab.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { addStorageNodes, waitForValue } from '../helpers/storage-lab.ts';
+import { addStorageNodes, checkUntilScrubbed, waitForValue } from '../helpers/storage-lab.ts';
 import { execInNode } from '../../src/lab/node-control.ts';
 
 const MiB = 1024 * 1024;
@@ -118,16 +118,7 @@ test('storage loop on a lab: scheduled scrub, capacity 80/90 %, a disk file dele
       // zfs-fuse keeps the deleted file open: I/O and even a scrub go on against the open file.
       await sh('dd if=/dev/urandom of=/small/c bs=1M count=4 2>/dev/null; sync');
       assert.equal((await api('POST', '/api/storage/nodes/n1/pools/small/scrub', {})).status, 200);
-      const scrubbed = await waitForValue(
-        'the scrub after the deletion',
-        async () => {
-          const h = (await api('POST', '/api/storage/nodes/n1/check')).json.health.find(
-            (x: any) => x.name === 'small',
-          );
-          return h.scan.kind === 'scrub' && h.scan.state === 'finished' ? h : undefined;
-        },
-        30_000,
-      );
+      const scrubbed = await checkUntilScrubbed(a, 'n1', 'small', 30_000);
       assert.equal(scrubbed.state, 'ONLINE', 'zfs-fuse does not notice a deleted file while it has it open');
       // The pool is opened again (export + import, as after a reboot): now the missing disk shows.
       await sh('for i in 1 2 3 4 5; do zpool export small && break; sleep 1; done');

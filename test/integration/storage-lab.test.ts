@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { withLab } from '../helpers/lab.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { addStorageNodes, waitForValue } from '../helpers/storage-lab.ts';
+import { addStorageNodes, checkUntilScrubbed, waitForValue } from '../helpers/storage-lab.ts';
 import { execInNode } from '../../src/lab/node-control.ts';
 import type { LabState } from '../../src/lab/lab.ts';
 
@@ -233,16 +233,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
     const r = await api('POST', '/api/storage/nodes/n1/pools/tank/scrub', {});
     assert.equal(r.status, 200, JSON.stringify(r.json));
     assert.equal(r.json.command, 'zpool scrub tank');
-    const health = await waitForValue(
-      'scrub of tank to finish',
-      async () => {
-        const h = (await api('POST', '/api/storage/nodes/n1/check')).json.health.find(
-          (x: any) => x.name === 'tank',
-        );
-        return h.scan.kind === 'scrub' && h.scan.state === 'finished' ? h : undefined;
-      },
-      60_000,
-    );
+    const health = await checkUntilScrubbed(a, 'n1', 'tank', 60_000);
     assert.equal(health.scan.errors, 0);
     const events = (await api('GET', '/api/storage/events?node=n1')).json.events;
     assert.ok(
@@ -330,16 +321,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
         'status=none',
       ]);
       assert.equal((await api('POST', '/api/storage/nodes/n2/pools/vault/scrub', {})).status, 200);
-      const h = await waitForValue(
-        'scrub of vault to find the damage',
-        async () => {
-          const x = (await api('POST', '/api/storage/nodes/n2/check')).json.health.find(
-            (y: any) => y.name === 'vault',
-          );
-          return x.scan.kind === 'scrub' && x.scan.state === 'finished' ? x : undefined;
-        },
-        60_000,
-      );
+      const h = await checkUntilScrubbed(a, 'n2', 'vault', 60_000);
       assert.ok(h.errors > 0, `checksum errors counted: ${JSON.stringify(h)}`);
       assert.equal(h.state, 'ONLINE', 'a mirror repairs what one side lost');
       const kinds = (await api('GET', '/api/storage/events?node=n2')).json.events.map((e: any) => e.kind);

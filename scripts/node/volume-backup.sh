@@ -48,10 +48,13 @@ else
 fi
 [ -n "$summary" ] || fail "restic backup gave no summary" 6
 field() { printf '%s' "$summary" | sed -n "s/.*\"$1\":\\([^,}]*\\).*/\\1/p" | tr -d '"'; }
-before=$(restic snapshots --json --host "$APP" --tag "vol:$NAME" | grep -o '"short_id"' | wc -l)
-restic forget --host "$APP" --tag "vol:$NAME" --keep-last "$keep" --prune >&2
-after=$(restic snapshots --json --host "$APP" --tag "vol:$NAME" | grep -o '"short_id"' | wc -l)
+# One group per volume (its host and tag), whatever paths its backups have (a directory, or a zvol's stream).
+# The first line restic prints is the JSON of what it kept and removed; prune's report follows (to stderr here).
+forget=$(restic forget --json --host "$APP" --tag "vol:$NAME" --group-by host,tags --keep-last "$keep" --prune)
+printf '%s\n' "$forget" | grep -v '^\[' >&2 || true
+forgotten=$(printf '%s\n' "$forget" | grep '^\[' | head -n 1 | sed -n 's/.*"remove":\(.*\),"reasons":.*/\1/p' |
+  grep -o '"short_id"' | wc -l)
 ended=$(now_ms)
 printf '{"snapshotId":"%s","bytes":%s,"files":%s,"added":%s,"durationMs":%s,"forgotten":%s}\n' \
   "$(field snapshot_id)" "$(field total_bytes_processed)" "$(field total_files_processed)" \
-  "$(field data_added)" "$((ended - started))" "$((before - after))"
+  "$(field data_added)" "$((ended - started))" "$((forgotten + 0))"

@@ -242,7 +242,7 @@ test(
       confirm: true,
     });
     assert.equal(created.status, 200, JSON.stringify(created.json));
-    t.after(a.services.storageHealth.start(2000));
+    t.after(a.services.storageHealth.runUnder(a.services.leases, 2000));
     const { promQuery, amLog } = await startAlertingStack(t, a, grimPort, { poolDegradedFor: `${FOR_S}s` });
     const tankIs = async (state: string) =>
       (await promQuery(`grim_zpool_health{pool="tank",state="${state}"} == 1`)).length === 1;

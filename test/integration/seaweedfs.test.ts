@@ -359,7 +359,7 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
   const nodeIndex = (name: string) => Number(name.slice(1));
   /** PUT then GET one object through a gateway; the other gateway when the first does not answer. */
   const roundTrip = async (key: string, endpoints: string[]) => {
-    let last: unknown;
+    const errors: string[] = [];
     for (const e of endpoints) {
       try {
         const c = s3Client(e, rw);
@@ -368,10 +368,10 @@ test('SeaweedFS cluster on a 4-node lab (3 storage + 1 compute)', { timeout: 900
         assert.equal(await g.Body!.transformToString(), `body of ${key}`);
         return e;
       } catch (err) {
-        last = err;
+        errors.push(`${e}: ${(err as Error).message}`);
       }
     }
-    throw last;
+    throw new Error(errors.join('; '));
   };
 
   if (wanted('failover'))

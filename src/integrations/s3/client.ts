@@ -140,6 +140,13 @@ export class S3Client {
     throw new Error(`S3 ${what}: HTTP ${r.status}${code ? ` ${code}` : ''}`);
   }
 
+  /** ListBuckets: answers only when the gateway has its identities and reaches its filer. */
+  async listBuckets(): Promise<string[]> {
+    const r = await S3Client.check(await this.send('GET', '', ''), 'list buckets');
+    const xml = await r.text();
+    return [...xml.matchAll(/<Name>([^<]+)<\/Name>/g)].map((m) => m[1]);
+  }
+
   async createBucket(bucket: string): Promise<void> {
     const r = await this.send('PUT', bucket, '');
     if (r.status === 409) return; // exists already

@@ -9,6 +9,7 @@ import { conflict, invalid } from '../../domain/errors.ts';
 import { PORTS, type PlannedService, type Role } from '../../domain/seaweedfs/cluster.ts';
 import { seaweedRepo } from '../../store/seaweedfs-repo.ts';
 import { getJson, getOk, hp } from './health-poll.ts';
+import { S3Client } from '../../integrations/s3/client.ts';
 import { randomKey, until, type SeaweedService } from './seaweed-service.ts';
 import { versionProblems } from './releases.ts';
 import { securityToml } from '../../domain/seaweedfs/config-files.ts';
@@ -91,7 +92,7 @@ export class SeaweedOperations {
     // S3 gateways sign filer requests with the filer key but reload only s3.json on SIGHUP, and a mount signs
     // its volume reads: both are restarted, gateways one at a time so one of them always serves.
     for (const g of c.plan.services.filter((x) => x.role === 's3'))
-      await this.restart(c.rows.get(g.node)!, g, c.plan.services);
+      await this.restart(c.rows.get(g.node)!, g, c.plan.services, secrets.admin);
     const mounts = await seaweedRepo.mounts(this.#s.d.db, environment);
     for (const m of mounts) {
       const node = await this.#s.node(m.node);
@@ -169,7 +170,7 @@ export class SeaweedOperations {
         await seaweedRepo.updateCluster(this.#s.d.db, environment, {
           state_reason: `upgrading ${from} -> ${to}: restarting ${s.id} on ${s.node}`,
         });
-        await this.restart(node, s, plan.services);
+        await this.restart(node, s, plan.services, this.#s.secrets(row).admin);
         steps.push(`${s.id}@${s.node}`);
       };
       // followers first, the leader last: one election at most
@@ -225,7 +226,12 @@ export class SeaweedOperations {
   }
 
   /** Restarts one service (TERM: its supervisor starts it again) and waits until it is back and healthy. */
-  async restart(node: NodeRow, s: PlannedService, all: PlannedService[]) {
+  async restart(
+    node: NodeRow,
+    s: PlannedService,
+    all: PlannedService[],
+    admin?: { accessKey: string; secretKey: string },
+  ) {
     const before = (await this.#s.ops.inspect(node, s.id)).pid;
     await this.#s.ops.signal(node, [s.id], 'TERM');
     // the supervisor starts it again (a volume server first waits its preStopSeconds)
@@ -238,7 +244,7 @@ export class SeaweedOperations {
       60_000,
       500,
     );
-    await this.#waitBack(s, all);
+    await this.#waitBack(s, all, admin);
   }
 
   async #leader(masters: PlannedService[]) {
@@ -250,7 +256,11 @@ export class SeaweedOperations {
   }
 
   /** A restarted service is back: it answers with the new version and (masters) a leader is known, (volumes) it heartbeats. */
-  async #waitBack(s: PlannedService, all: PlannedService[]) {
+  async #waitBack(
+    s: PlannedService,
+    all: PlannedService[],
+    admin?: { accessKey: string; secretKey: string },
+  ) {
     const ms = 90_000;
     if (s.role === 'master') {
       await until(
@@ -287,6 +297,24 @@ export class SeaweedOperations {
         async () => (await getOk(`http://${hp(s.address, port)}/healthz`)).ok,
         ms,
       );
+      // healthz answers before the gateway serves: a signed ListBuckets needs its identities and its filer
+      if (s.role === 's3' && admin) {
+        const client = new S3Client({
+          endpoint: `http://${hp(s.address, PORTS.s3.http)}`,
+          region: 'us-east-1',
+          accessKeyId: admin.accessKey,
+          secretAccessKey: admin.secretKey,
+        });
+        await until(
+          `S3 gateway on ${s.node} serving`,
+          async () =>
+            (await client.listBuckets().then(
+              () => true,
+              () => false,
+            )) || undefined,
+          ms,
+        );
+      }
     }
   }
 }

@@ -102,18 +102,18 @@ else
   if [ ! -f /etc/rc.local ]; then
     # The classic boot script, run by sysvinit's rc.local step and by other plain inits at the end of boot.
     printf '#!/bin/sh\n# boot script; grim starts its app instances from here\n%s\nexit 0\n' "$hook" \
-      >/etc/rc.local.grim-tmp
-    chmod 755 /etc/rc.local.grim-tmp
-    mv -f /etc/rc.local.grim-tmp /etc/rc.local
+      >/etc/rc.local.grim-tmp.$$
+    chmod 755 /etc/rc.local.grim-tmp.$$
+    mv -f /etc/rc.local.grim-tmp.$$ /etc/rc.local
   elif ! grep -qF "$bin/boot.sh" /etc/rc.local; then
     # before a final `exit 0`, if there is one
     {
       grep -v '^exit 0' /etc/rc.local || true
       printf '%s\n' "$hook"
       if grep -q '^exit 0' /etc/rc.local; then echo 'exit 0'; fi
-    } >/etc/rc.local.grim-tmp
-    chmod 755 /etc/rc.local.grim-tmp
-    mv -f /etc/rc.local.grim-tmp /etc/rc.local
+    } >/etc/rc.local.grim-tmp.$$
+    chmod 755 /etc/rc.local.grim-tmp.$$
+    mv -f /etc/rc.local.grim-tmp.$$ /etc/rc.local
   fi
 fi
 chmod 755 "$bin/boot.sh" "$bin/supervisor.sh"

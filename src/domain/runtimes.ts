@@ -8,6 +8,12 @@ export type Runtime = (typeof RUNTIMES)[number];
 /** MicroVM runtimes: their instances get a network mode (nat: private subnet + published ports; bridged: LAN IP). */
 export const VM_RUNTIMES: readonly Runtime[] = ['qemu-microvm', 'firecracker'];
 
+/**
+ * Runtimes whose app shares the node's network: it listens on the host ports grim gives it. The others have their
+ * own network (a container's namespace, a VM) and listen on their declared ports, published on the host ports.
+ */
+export const listensOnHostPorts = (runtime: Runtime): boolean => runtime === 'script';
+
 export const isRuntime = (v: unknown): v is Runtime => (RUNTIMES as readonly unknown[]).includes(v);
 
 /** What facts.sh reports that decides which runtimes can run on a node (older facts may lack fields). */

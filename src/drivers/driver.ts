@@ -117,6 +117,8 @@ export interface InstanceObservation {
   vmmMetricsFile?: string;
   /** Set when the app answers on its own ports at another address than the node's (a bridged microVM). */
   endpoint?: { address: string };
+  /** The file on the node where the app's stdout and stderr land (a VM's serial console); log shipping tails it. */
+  logFile?: string;
 }
 
 /** A bridged microVM answers on its own LAN address (recorded in the handle by the VM drivers). */

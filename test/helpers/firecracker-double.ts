@@ -15,6 +15,9 @@ import {
   type SpecIssue,
 } from './openapi-validator.ts';
 
+/** What the double's "guest" prints on its serial console once started (firecracker-double-main.ts). */
+export const CONSOLE_LINE = 'grim-init: app started (firecracker double console)';
+
 export interface RecordedRequest {
   method: string;
   path: string;

@@ -57,7 +57,7 @@ test(
       const config = configFromEnv({ dataDir: a.dataDir, host: '127.0.0.1', port: 0 }, {});
       const s = await createServices(config, openSqlite(join(a.dataDir, 'grim.db')));
       const shipper = new LogShipper(
-        { db: s.db, pool: s.pool },
+        { db: s.db, pool: s.pool, drivers: s.apps.drivers },
         {
           target: { url: loki.url, tenant: 'lab' },
           readIntervalMs: 500,

@@ -6,7 +6,7 @@
 // every API request must be valid per the v1.16.1 spec.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFirecrackerDriver } from '../../src/drivers/firecracker/driver.ts';
@@ -17,6 +17,7 @@ import { RegistryClient } from '../../src/oci/registry-client.ts';
 import { parseImageReference } from '../../src/oci/reference.ts';
 import { macAddressForInstance, type IpAllocation, type IpAllocator } from '../../src/domain/ipam.ts';
 import { FcInstanceDir } from '../helpers/fc-node-sim.ts';
+import { CONSOLE_LINE } from '../helpers/firecracker-double.ts';
 import { loadSharedSpec } from '../helpers/openapi-validator.ts';
 import { parseEnvFile } from '../../src/drivers/env-file.ts';
 import { scriptFor } from '../../src/scripts/loader.ts';
@@ -24,6 +25,8 @@ import { registryBinaryAvailable, startRegistry } from '../helpers/registry.ts';
 import { buildBusyboxImage, pushImage } from '../helpers/oci-image.ts';
 
 const loaded = await loadSharedSpec('firecracker-v1.16.1.yaml');
+
+const readIfThere = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 
 class MemoryIpam implements IpAllocator {
   held = new Map<string, IpAllocation>();
@@ -295,6 +298,14 @@ test(
       [],
       'a running VM gets no configuration',
     );
+    // Log shipping tails the file observe() names: where the guest's console (the app's output) really lands.
+    const seen = driver.observe(h);
+    assert.equal(seen.logFile, `${dir}/serial.log`);
+    const onHost = join(node.vm().dir, seen.logFile.slice(dir.length + 1));
+    await node.vm().waitFor('the console line', () => readIfThere(onHost).includes(CONSOLE_LINE));
+    assert.equal(seen.vmmMetricsFile, '/srv/jailer/firecracker/fc-inst-1/root/metrics.ndjson');
+    assert.deepEqual(seen.cgroups, ['/firecracker/fc-inst-1']);
+
     const status = await driver.inspect(h, node.ctx);
     assert.equal(status.state, 'running');
     assert.equal(status.detail?.vmState, 'Running');

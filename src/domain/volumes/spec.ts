@@ -6,6 +6,7 @@
  */
 import { formatBytes, parseBytes } from '../units.ts';
 import { parseBackupSchedule } from './schedule.ts';
+import { VM_RUNTIMES } from '../runtimes.ts';
 
 export const VOLUME_KINDS = ['local', 'shared'] as const;
 export type VolumeKind = (typeof VOLUME_KINDS)[number];
@@ -63,7 +64,7 @@ export const FORBIDDEN_MOUNT_EXACT = [
   '/app',
 ];
 
-const isMicrovm = (runtime: string) => runtime === 'qemu-microvm' || runtime === 'firecracker';
+const isMicrovm = (runtime: string) => (VM_RUNTIMES as readonly string[]).includes(runtime);
 
 /** Every problem with one mount path (empty when it is fine). */
 export function mountProblems(mount: unknown): string[] {

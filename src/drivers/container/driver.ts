@@ -334,7 +334,8 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Runtim
     observe(h: InstanceHandle) {
       const path =
         typeof h.data.cgroupsPath === 'string' ? h.data.cgroupsPath : containerCgroupsPath(h.instanceId);
-      return { cgroups: [path] };
+      // container-run.sh appends the container's stdout and stderr there
+      return { cgroups: [path], logFile: `${containerInstanceDir(h)}/output.log` };
     },
 
     async inspect(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus> {

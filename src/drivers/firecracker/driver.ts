@@ -22,7 +22,7 @@ import { guestKernelArgs, prepareKernel, type GuestKernelSpec } from '../vm-imag
 import { buildMetadataTar } from '../vm-image/metadata.ts';
 import { volumeDrives } from '../vm-image/volumes.ts';
 import { appDefinitionForTarball } from '../vm-image/app-definition.ts';
-import { DEFAULT_VM_ROOT, guestHostname, tapNameForInstance } from '../vm-image/node-layout.ts';
+import { DEFAULT_VM_ROOT, guestHostname, tapNameForInstance, vmSerialLog } from '../vm-image/node-layout.ts';
 import { runJson, stageDir } from '../vm-image/node-ops.ts';
 import { planInstanceNetwork, publishedPorts, type VmNetworkOptions } from '../vm-image/network.ts';
 import {
@@ -344,6 +344,8 @@ export function createFirecrackerDriver(opts: FirecrackerDriverOptions): Runtime
         cgroups: typeof h.data.cgroup === 'string' ? [h.data.cgroup] : [],
         ...(typeof h.data.metricsFile === 'string' ? { vmmMetricsFile: h.data.metricsFile } : {}),
         endpoint: vmEndpoint(h),
+        // the guest's console (kernel, grim-init, the app): the VMM's stdout, which vm-fc-vmm.sh sends there
+        logFile: vmSerialLog(vmRoot, h.instanceId),
       };
     },
 

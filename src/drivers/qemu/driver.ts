@@ -18,7 +18,7 @@ import { guestKernelArgs, prepareKernel, type GuestKernelSpec } from '../vm-imag
 import { buildMetadataTar } from '../vm-image/metadata.ts';
 import { volumeDrives } from '../vm-image/volumes.ts';
 import { appDefinitionForTarball } from '../vm-image/app-definition.ts';
-import { DEFAULT_VM_ROOT, guestHostname, tapNameForInstance } from '../vm-image/node-layout.ts';
+import { DEFAULT_VM_ROOT, guestHostname, tapNameForInstance, vmSerialLog } from '../vm-image/node-layout.ts';
 import { runJson, stageDir } from '../vm-image/node-ops.ts';
 import { planInstanceNetwork, publishedPorts, type VmNetworkOptions } from '../vm-image/network.ts';
 import {
@@ -207,7 +207,11 @@ export function createQemuMicrovmDriver(opts: QemuMicrovmDriverOptions): Runtime
     },
 
     observe(h) {
-      return { cgroups: [], endpoint: vmEndpoint(h) };
+      return {
+        cgroups: [],
+        endpoint: vmEndpoint(h),
+        logFile: vmSerialLog(dataOf(h).vmRoot ?? vmRoot, h.instanceId),
+      };
     },
 
     async inspect(h, ctx): Promise<InstanceStatus> {

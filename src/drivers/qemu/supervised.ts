@@ -11,7 +11,6 @@
  * finish with the QEMU driver's own stop (ports, stray VMM) and destroy (TAP, disks, IPAM address).
  */
 import type { RuntimeDriver } from '../driver.ts';
-import { vmEndpoint } from '../driver.ts';
 import { supervised } from '../supervised/supervised.ts';
 import { DEFAULT_VM_ROOT } from '../vm-image/node-layout.ts';
 import { scriptFor } from '../../scripts/loader.ts';
@@ -65,7 +64,7 @@ export function createSupervisedQemuDriver(opts: SupervisedQemuOptions): Runtime
     // QEMU up = running; supervisor up while QEMU restarts = starting; else what the supervisor reports.
     state: 'booted',
     // the VMM process (best effort)
-    observe: (h) => ({ cgroups: [vmCgroupPath(h.instanceId)], endpoint: vmEndpoint(h) }),
+    observe: (h) => ({ ...inner.observe(h), cgroups: [vmCgroupPath(h.instanceId)] }),
     logs: (h, ctx, tailLines) => inner.logs!(h, ctx, tailLines),
     // installed by a grim that kept no handle on the node: its directory follows from the id
     legacyData: () => ({ vmRoot }),

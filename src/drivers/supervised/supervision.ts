@@ -15,6 +15,11 @@ export function scriptCgroupPath(instanceId: string): string {
   return `/grim/${instanceId}`;
 }
 
+/** Where the supervisor appends the output (stdout, stderr) of what it runs, as app-logs.sh reads it. */
+export function supervisedLogFile(instanceId: string): string {
+  return `/var/lib/grim/apps/${instanceId}/log`;
+}
+
 /** What the supervisor runs for one instance. */
 export interface SupervisedService {
   /** sh script that runs the instance in the foreground (a static scripts/ body, or the user's own script). */

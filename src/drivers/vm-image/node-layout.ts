@@ -3,6 +3,14 @@ import { createHash } from 'node:crypto';
 
 export const DEFAULT_VM_ROOT = '/var/lib/grim/vm';
 
+/**
+ * The serial console of a microVM on its node: the kernel's, grim-init's and the app's output (the guest runs
+ * with console=ttyS0; QEMU writes ttyS0 to this file, Firecracker to its stdout, which vm-fc-vmm.sh sends here).
+ */
+export function vmSerialLog(vmRoot: string, instanceId: string): string {
+  return `${vmRoot}/instances/${instanceId}/serial.log`;
+}
+
 /** Cache key of an image's root disk: the manifest digest, e.g. "sha256-<64 hex>". */
 export function imageKey(manifestDigest: string): string {
   const match = /^(sha256|sha512):([0-9a-f]{64,128})$/.exec(manifestDigest);

@@ -1,5 +1,6 @@
 /** Turning stored rows into what a driver needs: the instance spec (secrets opened only here) and its handle. */
 import { instanceEnv, type AppSpec } from '../../domain/apps/model.ts';
+import { listensOnHostPorts } from '../../domain/runtimes.ts';
 import type { InstanceHandle, InstanceSpec, OpCtx, RuntimeDriver } from '../../drivers/driver.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
 import { appSpec, type AppRow, type ReleaseRow } from '../../store/apps-repo.ts';
@@ -26,8 +27,8 @@ export function buildInstanceSpec(
 ): InstanceSpec {
   const spec: AppSpec = appSpec(release);
   const hostPorts = instancePorts(inst);
-  const listenPorts =
-    spec.runtime === 'script' ? hostPorts : Object.fromEntries(spec.ports.map((p) => [p.name, p.port]));
+  const onHost = listensOnHostPorts(spec.runtime);
+  const listenPorts = onHost ? hostPorts : Object.fromEntries(spec.ports.map((p) => [p.name, p.port]));
   return {
     instanceId: inst.id,
     app: app.name,
@@ -44,7 +45,7 @@ export function buildInstanceSpec(
     }),
     ports: spec.ports.map((p) => ({
       name: p.name,
-      port: spec.runtime === 'script' ? hostPorts[p.name] : p.port,
+      port: onHost ? hostPorts[p.name] : p.port,
       hostPort: hostPorts[p.name],
       protocol: 'tcp' as const,
     })),

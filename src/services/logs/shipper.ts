@@ -8,6 +8,7 @@
  */
 import type { Db } from '../../store/db.ts';
 import type { SshPool } from '../../ssh/index.ts';
+import type { DriverSet } from '../../drivers/driver-set.ts';
 import { assertSucceeded } from '../../ssh/index.ts';
 import { listNodeRows, nodeGroups, type NodeRow } from '../../store/nodes-repo.ts';
 import { loadCursors, type LogCursor } from '../../store/monitoring-repo.ts';
@@ -26,6 +27,8 @@ import { DEFAULT_SYSLOG_PATHS, logSourcesOn, type NodeForLogs } from './sources.
 export interface ShipperDeps {
   db: Db;
   pool: SshPool;
+  /** The runtime drivers: each instance's driver names its output file. */
+  drivers: DriverSet;
   /** The files of a node (default: instance outputs and syslog, see sources.ts). */
   sources?: (node: NodeForLogs) => Promise<LogSource[]>;
 }
@@ -142,9 +145,9 @@ export class LogShipper {
     if (!row) return 0;
     const groups = (await nodeGroups(this.#d.db)).get(node) ?? [];
     const identity = { name: row.name, environment: row.environment, groups };
-    const sources = await (this.#d.sources ?? ((n) => logSourcesOn(this.#d.db, n, this.#syslogPaths)))(
-      identity,
-    );
+    const sources = await (
+      this.#d.sources ?? ((n) => logSourcesOn(this.#d.db, this.#d.drivers, n, this.#syslogPaths))
+    )(identity);
     if (!sources.length) return 0;
     const cursors = await loadCursors(this.#d.db, node);
     const list = sources

@@ -1,15 +1,16 @@
 /**
- * Which files grim tails on a node: each app instance's output file (where its runtime's supervisor
- * writes stdout and stderr) and the node's syslog file.
+ * Which files grim tails on a node: each app instance's output file (where its driver says the app's stdout
+ * and stderr land: observe().logFile) and the node's syslog file.
  */
 import type { Db } from '../../store/db.ts';
+import type { DriverSet } from '../../drivers/driver-set.ts';
+import type { InstanceHandle } from '../../drivers/driver.ts';
 import { instancesForLogs } from '../../store/monitoring-repo.ts';
 import { instanceSource, syslogSource, type LogSource } from '../../domain/logs/streams.ts';
 import { groupLabel } from '../metrics/labels.ts';
 
 /** Syslog files tried on every node (a node has one of them, or neither). */
 export const DEFAULT_SYSLOG_PATHS = ['/var/log/syslog', '/var/log/messages'];
-const STATE_DIR = '/var/lib/grim';
 const SAFE_PATH = /^\/[A-Za-z0-9/_.@+-]+$/;
 
 export interface NodeForLogs {
@@ -18,24 +19,21 @@ export interface NodeForLogs {
   groups: readonly string[];
 }
 
-/** The output file of one instance, from its runtime handle. */
-export function instanceLogPath(id: string, handle: string): string | null {
-  let h: { driver?: string; data?: Record<string, unknown> };
+/** The output file of one instance, as its driver says (observe()); null when no driver of its kind is known. */
+export function instanceLogPath(drivers: DriverSet, handle: string): string | null {
+  let h: InstanceHandle;
   try {
-    h = JSON.parse(handle) as typeof h;
+    h = JSON.parse(handle) as InstanceHandle;
   } catch {
     return null;
   }
-  const dir = h.data?.dir;
-  if (typeof dir === 'string' && SAFE_PATH.test(dir)) return `${dir}/log`;
-  if (h.driver === 'container') return `${STATE_DIR}/containers/${id}/output.log`;
-  if (h.driver === 'script' || h.driver === 'qemu-microvm' || h.driver === 'firecracker')
-    return `${STATE_DIR}/apps/${id}/log`;
-  return null;
+  if (!drivers.has(h.driver)) return null;
+  return drivers.get(h.driver).observe(h).logFile ?? null;
 }
 
 export async function logSourcesOn(
   db: Db,
+  drivers: DriverSet,
   node: NodeForLogs,
   syslogPaths: readonly string[] = DEFAULT_SYSLOG_PATHS,
 ): Promise<LogSource[]> {
@@ -45,7 +43,7 @@ export async function logSourcesOn(
     key: `node:${node.name}:syslog:${path}`,
   }));
   for (const r of await instancesForLogs(db, node.name)) {
-    const path = instanceLogPath(r.id, r.handle);
+    const path = instanceLogPath(drivers, r.handle);
     if (path)
       out.push(
         instanceSource({

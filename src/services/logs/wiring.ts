@@ -26,7 +26,7 @@ export function startLogShipping(
     LOG_SHIPPING_LEASE,
     async (lease) => {
       const shipper = new LogShipper(
-        { db: s.leases.loopDb(LOG_SHIPPING_LEASE), pool: s.pool },
+        { db: s.leases.loopDb(LOG_SHIPPING_LEASE), pool: s.pool, drivers: s.apps.drivers },
         { ...opts, log: print, stats },
       );
       const stop = shipper.start();

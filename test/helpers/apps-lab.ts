@@ -1,6 +1,6 @@
 /** Setup shared by the apps lab tests: lab nodes in grim, waiting for jobs, fetching from instances. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LabState } from '../../src/lab/state.ts';
 import type { TestApp } from './app.ts';
@@ -43,5 +43,37 @@ export async function fetchText(url: string) {
     return r.ok ? await r.text() : `HTTP ${r.status}`;
   } catch (err) {
     return `error: ${(err as Error).message}`;
+  }
+}
+
+/**
+ * After a failed run: the lab's teardown kills the containers but their cgroups stay in the host's hierarchy.
+ * Kill whatever is left in this run's instance cgroups, then remove them.
+ */
+export async function removeCgroupsOf(app: string) {
+  const dirs: string[] = [];
+  for (const base of ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}`)])
+    try {
+      for (const id of readdirSync(`${base}/grim`))
+        if (id.startsWith(`${app}-`)) dirs.push(`${base}/grim/${id}`);
+    } catch {
+      // no grim cgroups in this hierarchy
+    }
+  for (let attempt = 0; attempt < 20 && dirs.length; attempt++) {
+    for (const d of [...dirs]) {
+      try {
+        for (const pid of readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean))
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        rmdirSync(d);
+        dirs.splice(dirs.indexOf(d), 1);
+      } catch {
+        // still busy: try again
+      }
+    }
+    if (dirs.length) await delay(250);
   }
 }

@@ -3,7 +3,7 @@
  * ustar writer for crafted (also deliberately unsafe) layers.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { sha256Digest } from '../../src/oci/digest.ts';
@@ -141,6 +141,35 @@ export function buildBusyboxImage(workDir: string, architecture = 'amd64'): Buil
 }
 
 /** Pushes blobs, then the manifest under `reference` (default: the ref's tag; pass a digest to push untagged). */
+const WEB_RUN_SH = `#!/bin/sh
+# Serves its hostname (the instance id); stops cleanly on TERM (it is PID 1 of its container).
+mkdir -p /tmp/www
+hostname > /tmp/www/index.html
+busybox httpd -f -p "\${PORT:-8080}" -h /tmp/www &
+pid=$!
+trap 'kill $pid; wait $pid; exit 0' TERM
+wait $pid
+`;
+
+/** One-layer web app image: busybox; /app/run.sh answers HTTP on $PORT (default 8080) with the hostname. */
+export function buildWebImage(workDir: string): BuiltImage {
+  const root = join(workDir, 'rootfs-web');
+  for (const d of ['bin', 'etc', 'app', 'tmp']) mkdirSync(join(root, d), { recursive: true });
+  chmodSync(join(root, 'tmp'), 0o1777);
+  copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
+  symlinkSync('busybox', join(root, 'bin', 'sh'));
+  symlinkSync('busybox', join(root, 'bin', 'hostname'));
+  writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(root, 'app', 'run.sh'), WEB_RUN_SH, { mode: 0o755 });
+  const layer = gzipLayer(tarDirectory(root));
+  return assembleImage([layer], {
+    architecture: 'amd64',
+    os: 'linux',
+    config: { Entrypoint: ['/bin/sh'], Cmd: ['/app/run.sh'], Env: ['PATH=/bin'], User: '0:0' },
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+  });
+}
+
 /** Config and manifest (with digests and descriptors) around built layers. */
 export function assembleImage(
   layers: BuiltLayer[],

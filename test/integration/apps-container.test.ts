@@ -4,78 +4,25 @@
 // usage from its cgroup to the metrics collector, and leaves nothing behind when deleted.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { gzipSync } from 'node:zlib';
 import { execInNode } from '../../src/lab/node-control.ts';
-import { sha256Digest } from '../../src/oci/digest.ts';
-import { MEDIA_TYPE } from '../../src/oci/media-types.ts';
 import { parseImageReference } from '../../src/oci/reference.ts';
 import { RegistryClient } from '../../src/oci/registry-client.ts';
-import type { ImageConfig, ImageManifest } from '../../src/oci/types.ts';
 import { getNodeRow } from '../../src/store/nodes-repo.ts';
 import { connectAppsToMetrics } from '../../src/services/apps/wiring.ts';
 import { MetricsCollector } from '../../src/services/metrics/collector.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { addLab, waitJob, fetchText } from '../helpers/apps-lab.ts';
+import { addLab, waitJob, fetchText, removeCgroupsOf } from '../helpers/apps-lab.ts';
 import { grim, cliEnv } from '../helpers/grim-process.ts';
 import { withLab } from '../helpers/lab.ts';
-import { tarDirectory } from '../helpers/oci-image.ts';
+import { buildWebImage, pushImage } from '../helpers/oci-image.ts';
 import { registryBinaryAvailable, startRegistry } from '../helpers/registry.ts';
 
 const MiB = 1024 * 1024;
-
-const RUN_SH = `#!/bin/sh
-# Serves its hostname (the instance id); stops cleanly on TERM (it is PID 1 of its container).
-mkdir -p /tmp/www
-hostname > /tmp/www/index.html
-busybox httpd -f -p "\${PORT:-8080}" -h /tmp/www &
-pid=$!
-trap 'kill $pid; wait $pid; exit 0' TERM
-wait $pid
-`;
-
-/** One-layer image: busybox and the app above. */
-function buildWebImage(work: string) {
-  const root = join(work, 'rootfs');
-  for (const d of ['bin', 'etc', 'app', 'tmp']) mkdirSync(join(root, d), { recursive: true });
-  chmodSync(join(root, 'tmp'), 0o1777);
-  copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
-  symlinkSync('busybox', join(root, 'bin', 'sh'));
-  symlinkSync('busybox', join(root, 'bin', 'hostname'));
-  writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-  writeFileSync(join(root, 'app', 'run.sh'), RUN_SH, { mode: 0o755 });
-  const tar = tarDirectory(root);
-  const data = gzipSync(tar);
-  const layer = { mediaType: MEDIA_TYPE.ociLayerGzip, digest: sha256Digest(data), size: data.length };
-  const config: ImageConfig = {
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Entrypoint: ['/bin/sh'], Cmd: ['/app/run.sh'], Env: ['PATH=/bin'], User: '0:0' },
-    rootfs: { type: 'layers', diff_ids: [sha256Digest(tar)] },
-  };
-  const configBytes = Buffer.from(JSON.stringify(config));
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
-    config: { mediaType: MEDIA_TYPE.ociConfig, digest: sha256Digest(configBytes), size: configBytes.length },
-    layers: [layer],
-  };
-  return { data, layer, configBytes, manifest };
-}
 
 function skipUnless(t: TestContext, ok: boolean, reason: string): boolean {
   if (ok) return false;
@@ -110,38 +57,6 @@ fi`;
 /** Unique per run: instance cgroups live in the host's hierarchy, shared with other tests' lab nodes. */
 const APP = `cw${randomBytes(3).toString('hex')}`;
 
-/**
- * After a failed run: the lab's teardown kills the containers but their cgroups stay in the host's hierarchy.
- * Kill whatever is left in this run's instance cgroups, then remove them.
- */
-async function removeCgroupsOf(app: string) {
-  const dirs: string[] = [];
-  for (const base of ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}`)])
-    try {
-      for (const id of readdirSync(`${base}/grim`))
-        if (id.startsWith(`${app}-`)) dirs.push(`${base}/grim/${id}`);
-    } catch {
-      // no grim cgroups in this hierarchy
-    }
-  for (let attempt = 0; attempt < 20 && dirs.length; attempt++) {
-    for (const d of [...dirs]) {
-      try {
-        for (const pid of readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean))
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        rmdirSync(d);
-        dirs.splice(dirs.indexOf(d), 1);
-      } catch {
-        // still busy: try again
-      }
-    }
-    if (dirs.length) await delay(250);
-  }
-}
-
 /** The pid (in the node's namespace) of the container's init, from the runtime's state. */
 const CONTAINER_PID = (runtime: string, id: string) =>
   `${runtime} --root /run/grim/${runtime} state ${id} | sed -n 's/^ *"pid": *\\([0-9]*\\).*/\\1/p'`;
@@ -173,9 +88,7 @@ test(
     const image = buildWebImage(work);
     const pusher = new RegistryClient();
     const ref = parseImageReference(`${registry.host}/grim-test/web:1`);
-    await pusher.pushBlob(ref, image.data, image.layer.mediaType);
-    await pusher.pushBlob(ref, image.configBytes, MEDIA_TYPE.ociConfig);
-    await pusher.pushManifest(ref, Buffer.from(JSON.stringify(image.manifest)), MEDIA_TYPE.ociManifest, '1');
+    await pushImage(pusher, ref, image, '1');
 
     const a = await startTestApp(t);
     connectAppsToMetrics(a.services.apps, a.services.metrics, a.services.db);

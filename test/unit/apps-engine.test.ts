@@ -301,6 +301,13 @@ for (const c of storeCases) {
     assert.deepEqual(r.restarted, [i1.id]);
     assert.equal(nodes.count('recover', i1.id), 1);
     assert.ok(nodes.node(i1.node).get(i1.id)?.supervised);
+    // A running instance without a stored handle keeps the one its node has (metrics and logs find it again).
+    const i2 = (await appInstances(db, 'web')).find((i) => i.id !== i1.id)!;
+    const kept = i2.handle;
+    await db.run("UPDATE app_instances SET handle = '' WHERE id = ?", [i2.id]);
+    const quiet = await e.apps.reconcile();
+    assert.deepEqual([quiet.errors, quiet.restarted, quiet.recreated], [[], [], []], 'left running as it was');
+    assert.equal((await appInstances(db, 'web')).find((i) => i.id === i2.id)?.handle, kept);
 
     // An instance the store does not know (a leftover of another grim): removed with the handle from its node;
     // a stray whose directory is gone has none, and is removed with a bare one.

@@ -127,17 +127,26 @@ export class Reconciler {
     );
     const byId = new Map(mine.map((r) => [r.id, r]));
     const ctx = this.d.nodes(node, () => undefined);
-    for (const r of diff.ok) {
-      const row = byId.get(r.id) as InstanceRow;
-      const state = r.appAlive ? (row.state === 'unhealthy' ? 'unhealthy' : 'running') : 'starting';
-      if (row.state !== state && !(row.state === 'pending')) await setInstanceState(db, r.id, state);
-      if (Number(row.restarts) !== r.restarts) await setInstanceRestarts(db, r.id, r.restarts);
-    }
     const runtimeOf = async (row: InstanceRow | undefined, fallback: string): Promise<RuntimeKind> => {
       const rel = row ? await getRelease(db, row.app, row.release) : undefined;
       const kind = (rel ? appSpec(rel).runtime : fallback) as RuntimeKind;
       return this.d.drivers.has(kind) ? kind : 'script';
     };
+    for (const r of diff.ok) {
+      const row = byId.get(r.id) as InstanceRow;
+      const state = r.appAlive ? (row.state === 'unhealthy' ? 'unhealthy' : 'running') : 'starting';
+      if (row.state !== state && !(row.state === 'pending')) await setInstanceState(db, r.id, state);
+      if (Number(row.restarts) !== r.restarts) await setInstanceRestarts(db, r.id, r.restarts);
+      // Running, but grim never stored its handle (it stopped between create and the write): keep the node's,
+      // so metrics, logs and health find the instance again without touching it.
+      if (!row.handle && !busy.has(row.app))
+        try {
+          const h = await this.d.drivers.get(await runtimeOf(row, 'script')).recover(r.id, ctx);
+          if (h) await setInstanceHandle(db, r.id, h);
+        } catch (err) {
+          report.errors.push(`${r.id}: recover: ${(err as Error).message}`);
+        }
+    }
     for (const id of diff.restart) {
       const row = byId.get(id) as InstanceRow;
       try {

@@ -1,19 +1,19 @@
 /**
  * Apps: create, deploy (a new immutable release, rolled out as a persisted job), scale, rollback, delete,
- * status and logs; plus the background work (resuming interrupted rollouts, the reconciler).
+ * status and logs (read in app-view.ts); plus the background work (resuming interrupted rollouts, the reconciler).
  * Secrets are sealed with the SecretBox at rest and only ever returned by name.
  */
 import { conflict, invalid, notFound } from '../../domain/errors.ts';
 import { applyAppInput, checkAppName, type AppInput } from '../../domain/apps/model.ts';
-import { formatBytes, formatCpu } from '../../domain/units.ts';
-import { environmentExists, getNodeRow, groupEnvironment, listNodeRows } from '../../store/nodes-repo.ts';
+import { environmentExists, groupEnvironment } from '../../store/nodes-repo.ts';
 import type { AppDeps, AppRuntime } from './context.ts';
 import { appRuntime, newInstanceId } from './context.ts';
-import { handleFor, openSecrets, sealSecrets } from './instances.ts';
+import { openSecrets, sealSecrets } from './instances.ts';
 import { planFor, type UsageSource } from './planner.ts';
 import { Reconciler, type ReconcileReport } from './reconciler.ts';
 import { RolloutRunner, recordRollout, type RolloutKind } from './rollout-runner.ts';
 import { SizeService } from './sizes.ts';
+import { appView, instanceLogs } from './app-view.ts';
 import { IpamStore } from '../ipam-store.ts';
 import type { HeldLease, LeaseManager } from '../leases.ts';
 import type { Db } from '../../store/db.ts';
@@ -34,10 +34,9 @@ import {
   updateAppSpec,
   type AppRow,
 } from '../../store/apps-repo.ts';
-import { appInstances, instancePorts, setInstanceState } from '../../store/instances-repo.ts';
+import { appInstances, setInstanceState } from '../../store/instances-repo.ts';
 import {
   appsWithRunningRollout,
-  latestRollout,
   claimRollout,
   runningRollout,
   runningRolloutsWithOwner,
@@ -117,65 +116,7 @@ export class AppService {
   }
 
   async get(name: string) {
-    const a = await this.app(name);
-    const spec = appSpec(a);
-    const nodes = new Map((await listNodeRows(this.d.db)).map((n) => [n.name, n]));
-    const latest = await latestRollout(this.d.db, name);
-    return {
-      name: a.name,
-      environment: a.environment,
-      group: a.group_name,
-      runtime: spec.runtime,
-      replicas: spec.replicas,
-      size: spec.size,
-      resources: {
-        cpu: formatCpu(spec.resources.cpuMillis),
-        memory: formatBytes(spec.resources.memoryBytes),
-        disk: formatBytes(spec.resources.diskBytes),
-        ...spec.resources,
-      },
-      source: spec.source,
-      ports: spec.ports,
-      env: spec.env,
-      secrets: spec.secretNames,
-      health: spec.health,
-      failover: spec.failover,
-      maxParallel: spec.maxParallel,
-      ...(spec.network ? { network: spec.network } : {}),
-      ...(spec.volumes ? { volumes: spec.volumes } : {}),
-      currentRelease: a.current_release === null ? null : Number(a.current_release),
-      deleting: !!Number(a.deleting),
-      createdBy: a.created_by,
-      createdAt: Number(a.created_at),
-      releases: (await listReleases(this.d.db, name)).map((r) => ({
-        number: Number(r.number),
-        kind: r.kind,
-        status: r.status,
-        rollbackOf: r.rollback_of === null ? null : Number(r.rollback_of),
-        createdBy: r.created_by,
-        createdAt: Number(r.created_at),
-      })),
-      instances: (await appInstances(this.d.db, name)).map((i) => ({
-        id: i.id,
-        release: Number(i.release),
-        node: i.node,
-        address: nodes.get(i.node)?.address ?? '',
-        state: i.state,
-        ports: instancePorts(i),
-        restarts: Number(i.restarts),
-        message: i.message,
-      })),
-      rollout: latest
-        ? {
-            id: latest.id,
-            jobId: latest.job_id,
-            kind: latest.kind,
-            status: latest.status,
-            targetRelease: Number(latest.target_release),
-            message: latest.message,
-          }
-        : null,
-    };
+    return appView(this.d.db, await this.app(name));
   }
 
   /** Plan, record and start a rollout; throws `held` (with per-node numbers) before recording anything. */
@@ -414,25 +355,9 @@ export class AppService {
     });
   }
 
+  /** The tail of each instance's output, read on its node by its driver. */
   async logs(name: string, tailLines: number) {
-    const a = await this.app(name);
-    const out: Array<{ instance: string; node: string; release: number; text: string; error: string }> = [];
-    for (const i of await appInstances(this.d.db, name)) {
-      const node = await getNodeRow(this.d.db, i.node);
-      const rel = await getRelease(this.d.db, name, i.release);
-      const entry = { instance: i.id, node: i.node, release: Number(i.release), text: '', error: '' };
-      try {
-        if (!node) throw new Error(`node ${i.node} is gone`);
-        const driver = this.d.drivers.get(appSpec(rel ?? a).runtime);
-        if (!driver.logs) throw new Error(`the ${driver.kind} runtime keeps no logs`);
-        const ctx = this.d.nodes(node, () => undefined);
-        entry.text = await driver.logs(await handleFor(i, driver, ctx), ctx, tailLines);
-      } catch (err) {
-        entry.error = (err as Error).message;
-      }
-      out.push(entry);
-    }
-    return out;
+    return instanceLogs(this.d, await this.app(name), tailLines);
   }
 
   /** Where recent actual usage per node comes from (the metrics service), for overcommit warnings. */

@@ -36,6 +36,21 @@ export async function waitJob(a: TestApp, id: string, ms = 300_000) {
   }
 }
 
+/** Polls `fn` until it returns a value (not undefined or false); throws naming `what` after `ms`. */
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  ms = 90_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(300);
+  }
+}
+
 /** GETs a URL: its body, or what went wrong, as text (never throws). */
 export async function fetchText(url: string) {
   try {

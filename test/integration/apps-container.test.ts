@@ -16,7 +16,7 @@ import { getNodeRow } from '../../src/store/nodes-repo.ts';
 import { connectAppsToMetrics } from '../../src/services/apps/wiring.ts';
 import { MetricsCollector } from '../../src/services/metrics/collector.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { addLab, waitJob, fetchText, removeCgroupsOf } from '../helpers/apps-lab.ts';
+import { addLab, eventually, waitJob, fetchText, removeCgroupsOf } from '../helpers/apps-lab.ts';
 import { grim, cliEnv } from '../helpers/grim-process.ts';
 import { withLab } from '../helpers/lab.ts';
 import { buildWebImage, pushImage } from '../helpers/oci-image.ts';
@@ -29,20 +29,6 @@ function skipUnless(t: TestContext, ok: boolean, reason: string): boolean {
   console.log(`# skip: ${reason}`);
   t.skip(reason);
   return true;
-}
-
-async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 90_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(300);
-  }
 }
 
 /** The instance's limits as its cgroup holds them, read on the node (cgroup v1 or v2). */

@@ -11,7 +11,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { execInNode } from '../../src/lab/node-control.ts';
 import type { LabState } from '../../src/lab/state.ts';
 import { parseImageReference } from '../../src/oci/reference.ts';
@@ -19,7 +18,7 @@ import { RegistryClient } from '../../src/oci/registry-client.ts';
 import { openSqlite } from '../../src/store/sqlite.ts';
 import { startGrimServer, type GrimServer } from '../helpers/grim-process.ts';
 import { withLab, labMustRun } from '../helpers/lab.ts';
-import { fetchText, removeCgroupsOf } from '../helpers/apps-lab.ts';
+import { eventually, fetchText, removeCgroupsOf } from '../helpers/apps-lab.ts';
 import { buildWebImage, pushImage } from '../helpers/oci-image.ts';
 import { registryBinaryAvailable, startRegistry } from '../helpers/registry.ts';
 import { api, loginSession, type HttpSession } from '../e2e/http-session.ts';
@@ -46,16 +45,6 @@ async function pidsOf(lab: LabState, id: string): Promise<string> {
     { allowFailure: true },
   );
   return r.stdout.trim();
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(200);
-  }
 }
 
 test(
@@ -91,7 +80,7 @@ test(
     let s: HttpSession = await loginSession(srv.url, 'admin', ADMIN);
     const call = <T = any>(method: string, path: string, body?: unknown) => api<T>(s, method, path, body);
     const waitJob = (id: string) =>
-      waitFor(`job ${id}`, async () => {
+      eventually(`job ${id}`, async () => {
         const j = (await call('GET', `/api/jobs/${id}`)).job;
         return j.status !== 'running' && j;
       });
@@ -184,7 +173,7 @@ test(
 
     // Still watched: the node restarts a killed app, and the new grim sees it (restarts 1, running again).
     await execInNode(lab, 1, `kill -9 $(cat /var/lib/grim/apps/${s0.id}/app.pid)`);
-    await waitFor('the restart seen by the new grim', async () => {
+    await eventually('the restart seen by the new grim', async () => {
       await call('POST', '/api/apps/reconcile');
       const i = await instanceOf(SW);
       return i.restarts === 1 && i.state === 'running' && (await fetchText(url(s0))) === `script ${s0.id}\n`;

@@ -4,14 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execInNode } from '../../src/lab/node-control.ts';
 import type { LabState } from '../../src/lab/state.ts';
 import { connectAppsToMetrics } from '../../src/services/apps/wiring.ts';
 import { MetricsCollector } from '../../src/services/metrics/collector.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { waitJob } from '../helpers/apps-lab.ts';
+import { removeCgroupsOf, waitJob } from '../helpers/apps-lab.ts';
 import { withLab } from '../helpers/lab.ts';
 
 const MiB = 1024 * 1024;
@@ -35,34 +35,6 @@ function cgroupDirsOf(id: string): string[] {
       // no grim cgroups in this hierarchy
     }
   return dirs;
-}
-
-/** After a failed run: kill what is left in this run's instance cgroups, then remove them. */
-async function removeCgroupsOf(app: string) {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const dirs: string[] = [];
-    for (const base of ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}`)])
-      try {
-        for (const id of readdirSync(`${base}/grim`))
-          if (id.startsWith(`${app}-`)) dirs.push(`${base}/grim/${id}`);
-      } catch {
-        // no grim cgroups in this hierarchy
-      }
-    if (!dirs.length) return;
-    for (const d of dirs)
-      try {
-        for (const pid of readFileSync(`${d}/cgroup.procs`, 'utf8').split('\n').filter(Boolean))
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        rmdirSync(d);
-      } catch {
-        // still busy: try again
-      }
-    await delay(250);
-  }
 }
 
 async function addLab(a: TestApp, lab: LabState) {

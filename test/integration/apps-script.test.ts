@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { withLab } from '../helpers/lab.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { fetchText } from '../helpers/apps-lab.ts';
+import { eventually as pollUntil, fetchText } from '../helpers/apps-lab.ts';
 import { execInNode, type LabState } from '../../src/lab/lab.ts';
 
 const START = `mkdir -p www
@@ -42,15 +42,8 @@ export async function waitJob(a: TestApp, id: string, ms = 180_000) {
   }
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(300);
-  }
-}
+const eventually = <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000) =>
+  pollUntil(what, fn, ms);
 
 test('script apps on a 3-node Debian lab', { timeout: 900_000 }, async (t) => {
   const lab = await withLab(t, { nodes: 3, os: 'debian' });

@@ -1,8 +1,8 @@
 // What test/integration/pipelines.test.ts shares with its scenarios: the lab repository, commits, waiting.
 import { existsSync, readdirSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
 import { signWebhook } from '../../src/domain/webhooks.ts';
 import type { WebhookProvider } from '../../src/domain/pipelines.ts';
+import { eventually as pollUntil } from '../helpers/apps-lab.ts';
 
 export const VENV = process.env.GRIM_BUILDBOT_VENV || '/opt/grim-venv';
 export const ALPINE =
@@ -50,19 +50,8 @@ git add -A && git -c user.name=t -c user.email=t@lab commit -qm '${message}'
 git push -q -f origin ${branch}
 git rev-parse HEAD`;
 
-export async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  ms = 180_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(250);
-  }
-}
+export const eventually = <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 180_000) =>
+  pollUntil(what, fn, ms);
 
 /** Posts a push delivery the way `provider` does (its event, delivery id and signature or token headers). */
 export async function deliverWebhook(

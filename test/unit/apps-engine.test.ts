@@ -306,7 +306,11 @@ for (const c of storeCases) {
     const kept = i2.handle;
     await db.run("UPDATE app_instances SET handle = '' WHERE id = ?", [i2.id]);
     const quiet = await e.apps.reconcile();
-    assert.deepEqual([quiet.errors, quiet.restarted, quiet.recreated], [[], [], []], 'left running as it was');
+    assert.deepEqual(
+      [quiet.errors, quiet.restarted, quiet.recreated],
+      [[], [], []],
+      'left running as it was',
+    );
     assert.equal((await appInstances(db, 'web')).find((i) => i.id === i2.id)?.handle, kept);
 
     // An instance the store does not know (a leftover of another grim): removed with the handle from its node;

@@ -90,6 +90,39 @@ async function breakdown(s: Session): Promise<string> {
   return `heap ${mib(v('heap_total'))} (used ${mib(v('heap_used'))}), external ${mib(v('external'))}, rest ${mib(rest)}`;
 }
 
+/**
+ * Where the peak comes from: grim's RSS sampled every 250 ms over the whole run, each sample labelled with what
+ * the run was doing (registering, settling, measuring), and grim's own breakdown read right after each new peak.
+ */
+function peakTracker(s: Session) {
+  const pid = s.server.proc.pid as number;
+  let phase = 'starting';
+  let peak = { rss: 0, phase, at: 0, breakdown: '' };
+  const phasePeaks = new Map<string, number>();
+  const started = performance.now();
+  let reading = false;
+  const timer = setInterval(() => {
+    const rss = procStatus(pid).rss;
+    phasePeaks.set(phase, Math.max(phasePeaks.get(phase) ?? 0, rss));
+    if (rss <= peak.rss) return;
+    peak = { rss, phase, at: (performance.now() - started) / 1000, breakdown: peak.breakdown };
+    if (reading) return;
+    reading = true;
+    void breakdown(s)
+      .then((b) => (peak.breakdown = b))
+      .catch(() => undefined)
+      .finally(() => (reading = false));
+  }, 250);
+  return {
+    setPhase: (p: string) => (phase = p),
+    stop: () => clearInterval(timer),
+    report: () => [
+      `grim's peak RSS ${mib(peak.rss)} at ${peak.at.toFixed(0)} s, while ${peak.phase} (${peak.breakdown || 'no breakdown'})`,
+      `grim's peak RSS per phase: ${[...phasePeaks].map(([p, r]) => `${p} ${mib(r)}`).join('; ')}`,
+    ],
+  };
+}
+
 interface Session {
   label: string;
   server: GrimServer;
@@ -141,9 +174,11 @@ async function main() {
     sessions.push(await session('grim', {}));
     sessions.push(await session('grim, V8 defaults', { GRIM_SERVER_V8_DEFAULTS: '1' }));
     const pids = sessions.map((s) => s.server.proc.pid as number);
+    const peaks = peakTracker(sessions[0]);
     const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
     const rows: string[] = [];
     const row = async (nodes: string) => {
+      peaks.setPhase(`measuring at ${nodes} nodes`);
       const m = await measure(pids);
       const cells = m.map((x) => `${mib(x.rss)} (peak ${mib(x.peak)}), ${x.cpuPct.toFixed(2)} %`);
       rows.push(`| ${nodes} | ${cells.join(' | ')} | ${await breakdown(sessions[0])} |`);
@@ -153,6 +188,7 @@ async function main() {
     let registered = 0;
     for (const step of STEPS) {
       const todo = lab.nodes.slice(registered, step);
+      peaks.setPhase(`registering nodes ${registered + 1}-${step}`);
       for (const s of sessions)
         for (let i = 0; i < todo.length; i += 8)
           await Promise.all(
@@ -170,10 +206,12 @@ async function main() {
       console.error(
         `${step} nodes registered; settling ${SETTLE_MS / 1000} s, then measuring ${WINDOW_MS / 1000} s`,
       );
+      peaks.setPhase(`settling at ${step} nodes (first heartbeat and metrics rounds)`);
       await new Promise((r) => setTimeout(r, SETTLE_MS));
       await row(String(step));
     }
     const hwm = pids.map((p) => mib(procStatus(p).hwm));
+    peaks.stop();
     console.log(
       `\n## grim server footprint (${new Date().toISOString()}, SQLite, heartbeats + metrics every 15 s)\n`,
     );
@@ -186,6 +224,7 @@ async function main() {
     console.log(`|---|${sessions.map(() => '---|').join('')}---|`);
     for (const r of rows) console.log(r);
     console.log(`\nVmHWM (peak RSS over the whole run, registration included): ${hwm.join(' / ')}`);
+    for (const line of peaks.report()) console.log(line);
   } finally {
     for (const s of sessions) await s.server.stop();
     await labDown(name).catch(() => {});

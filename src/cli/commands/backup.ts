@@ -3,11 +3,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromEnv, type ServerConfig } from '../../server/config.ts';
-import { openDb } from '../../server/start.ts';
-import { backupFileName, createBackup, verifyBackup } from '../../services/backup/backup.ts';
-import { checkPassphrase } from '../../services/backup/passphrase-box.ts';
-import { restoreBackup } from '../../server/restore.ts';
-import { backupTarget, localCopy } from '../../services/backup/remote.ts';
 import { masterKeyPath } from '../../secrets/secret-box.ts';
 import { readSecret } from '../context.ts';
 import { print } from '../output.ts';
@@ -29,6 +24,18 @@ export function existingMasterKey(dataDir: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32) throw new Error('the master key is not 32 bytes of base64');
   return key;
+}
+
+/** The server side of backups, loaded only when a backup command runs, so other CLI commands stay light. */
+async function backupSide() {
+  const [start, backup, box, restore, remote] = await Promise.all([
+    import('../../server/start.ts'),
+    import('../../services/backup/backup.ts'),
+    import('../../services/backup/passphrase-box.ts'),
+    import('../../server/restore.ts'),
+    import('../../services/backup/remote.ts'),
+  ]);
+  return { ...start, ...backup, ...box, ...restore, ...remote };
 }
 
 async function passphrase(o: { passphraseFile?: string }, prompt: string): Promise<string> {
@@ -55,6 +62,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
     .option('--database-url <url>', 'postgres://... (env GRIM_DATABASE_URL)')
     .option('--json', 'JSON output')
     .action(async (o) => {
+      const { backupFileName, backupTarget, checkPassphrase, createBackup, openDb } = await backupSide();
       const config = localConfig(o);
       const key = existingMasterKey(config.dataDir);
       let pass: string | undefined;
@@ -100,6 +108,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
     )
     .option('--json', 'JSON output')
     .action(async (file: string, o) => {
+      const { localCopy, verifyBackup } = await backupSide();
       const copy = await localCopy(file);
       const r = await verifyBackup(copy.path).finally(copy.cleanup);
       print(o, r, () =>
@@ -124,6 +133,7 @@ export function registerBackupCommands(program: Command, setExit: (code: number)
     .option('--master-key-file <file>', 'the master key, for a backup made without --include-master-key')
     .option('--json', 'JSON output')
     .action(async (file: string, o) => {
+      const { localCopy, restoreBackup, verifyBackup } = await backupSide();
       const config = localConfig(o);
       const copy = await localCopy(file);
       try {

@@ -19,7 +19,6 @@ import {
   systemdManager,
   type ServiceManagerKind,
 } from '../../services/upgrade/service-manager.ts';
-import { upgrade } from '../../services/upgrade/upgrade.ts';
 import { existingMasterKey, localConfig } from './backup.ts';
 import { print } from '../output.ts';
 
@@ -136,6 +135,7 @@ export function registerInstallCommands(program: Command) {
             ? openrcManager()
             : processManager(config.dataDir, () => join(prefix!, 'bin', 'grim'));
       const lines: string[] = [];
+      const { upgrade } = await import('../../services/upgrade/upgrade.ts'); // the server side, only here
       const report = await upgrade({
         pkg,
         prefix: prefix!,

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { userInfo } from 'node:os';
-import { openDb } from '../../server/start.ts';
 import { lockDataDir } from '../../store/sqlite-lock.ts';
-import { rotateMasterKey } from '../../services/master-key.ts';
 import { localConfig } from './backup.ts';
 import { print } from '../output.ts';
 
@@ -16,6 +14,11 @@ export function registerMasterKeyCommands(program: Command) {
     .option('--database-url <url>', 'postgres://... (env GRIM_DATABASE_URL)')
     .option('--json', 'JSON output')
     .action(async (o) => {
+      // the stores and the re-sealing load only here: other commands stay light
+      const [{ openDb }, { rotateMasterKey }] = await Promise.all([
+        import('../../server/start.ts'),
+        import('../../services/master-key.ts'),
+      ]);
       const config = localConfig(o);
       const lock = config.databaseUrl
         ? null

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { configFromEnv } from '../../server/config.ts';
-import { startServer } from '../../server/start.ts';
 
 export function registerServerCommand(program: Command) {
   program
@@ -20,6 +19,8 @@ export function registerServerCommand(program: Command) {
       if (o.tlsCert) env.GRIM_TLS_CERT = o.tlsCert;
       if (o.tlsKey) env.GRIM_TLS_KEY = o.tlsKey;
       if (o.insecureHttp) env.GRIM_INSECURE_HTTP = '1';
+      // the server (fastify, ssh2, the stores, every service) loads only here: other commands stay light
+      const { startServer } = await import('../../server/start.ts');
       const { stop } = await startServer(configFromEnv({}, env));
       const shutdown = () => {
         stop().then(

@@ -59,7 +59,8 @@ export async function startGrimServer(
   const readyMs = opts.readyMs ?? 30_000;
   const deadline = Date.now() + readyMs;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`grim server exited early:\n${out}`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`grim server exited early:\n${out}`);
     if (/grim listening on/.test(out)) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
@@ -74,7 +75,9 @@ export async function startGrimServer(
     proc,
     output: () => out,
     async stop(signal = 'SIGTERM') {
-      if (proc.exitCode === null) {
+      // A process killed by a signal has exitCode null and signalCode set: it has exited already, and
+      // waiting for its 'exit' again would hang the test's cleanup for ever.
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill(signal);
         await exited;

@@ -27,7 +27,7 @@ import { UpdateService } from '../services/updates.ts';
 import { MetricsService } from '../services/metrics.ts';
 import { createMetricsCollector, metricsOptionsFromEnv } from '../services/metrics/collector.ts';
 import { connectAppsToMetrics, createAppService } from '../services/apps/wiring.ts';
-import { LeaseManager } from '../services/leases.ts';
+import { DEFAULT_LEASE_TTL_MS, LeaseManager } from '../services/leases.ts';
 import { SshRotation } from '../services/ssh-rotation.ts';
 import { markControlInstanceStopped, registerControlInstance } from '../store/leases-repo.ts';
 import { lockDataDir } from '../store/sqlite-lock.ts';
@@ -41,7 +41,9 @@ import { createPipelineService } from '../services/pipelines/wiring.ts';
 import { startLogShipping } from '../services/logs/wiring.ts';
 
 export function openDb(config: ServerConfig): Db {
-  return config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(join(config.dataDir, 'grim.db'));
+  return config.databaseUrl
+    ? openPostgres(config.databaseUrl, { sessionTimeoutMs: leaseTtlFromEnv() ?? DEFAULT_LEASE_TTL_MS })
+    : openSqlite(join(config.dataDir, 'grim.db'));
 }
 
 /** Lease timing from GRIM_LEASE_TTL_MS (default 15 s; renewed every third of it). */

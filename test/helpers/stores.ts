@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Db } from '../../src/store/db.ts';
 import { openSqlite } from '../../src/store/sqlite.ts';
-import { openPostgres } from '../../src/store/postgres.ts';
+import { openPostgres, type PostgresOptions } from '../../src/store/postgres.ts';
 import { migrate } from '../../src/store/migrate.ts';
 
 /** The PostgreSQL server the tests use; .ci/run and scripts/dev/setup.sh --test create it. */
@@ -32,8 +32,8 @@ export function postgresUnavailable(): Promise<string | null> {
 
 export interface StoreCase {
   name: 'sqlite' | 'postgres';
-  /** A fresh, migrated, empty database, dropped by the returned cleanup. */
-  open(): Promise<{ db: Db; cleanup: () => Promise<void> }>;
+  /** A fresh, migrated, empty database, dropped by the returned cleanup (`pg`: options of the PostgreSQL pool). */
+  open(pg?: PostgresOptions): Promise<{ db: Db; cleanup: () => Promise<void> }>;
 }
 
 export const storeCases: StoreCase[] = [
@@ -54,7 +54,7 @@ export const storeCases: StoreCase[] = [
   },
   {
     name: 'postgres',
-    async open() {
+    async open(options?: PostgresOptions) {
       const name = `grim_t_${randomBytes(6).toString('hex')}`;
       const admin = new pg.Client({ connectionString: TEST_PG_URL });
       await admin.connect();
@@ -62,7 +62,7 @@ export const storeCases: StoreCase[] = [
       await admin.end();
       const url = new URL(TEST_PG_URL);
       url.pathname = `/${name}`;
-      const db = openPostgres(url.toString());
+      const db = openPostgres(url.toString(), options);
       await migrate(db);
       return {
         db,

@@ -1,6 +1,7 @@
 // Leases in the store, on SQLite and PostgreSQL: acquire, renew, takeover after expiry with a higher token,
 // release, a fenced Db that refuses writes after a takeover, concurrent acquirers (exactly one wins), and the
 // LeaseManager loop that runs on one instance at a time and moves to the other when its holder stops.
+// On PostgreSQL: a holder frozen inside a fenced write (SIGSTOP) does not keep the takeover waiting on its lock.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -161,5 +162,53 @@ for (const sc of storeCases) {
         await b.stop();
       },
     );
+
+    // (SQLite runs one instance: nobody else waits on its locks.)
+    if (sc.name === 'postgres')
+      test(
+        'a holder frozen inside a fenced write: PostgreSQL ends its session after the timeout, the takeover goes on',
+        { skip },
+        async () => {
+          const { db, cleanup } = await sc.open({ sessionTimeoutMs: 1000 });
+          let thaw = () => undefined as void;
+          try {
+            const a = await tryAcquireLease(db, 'rollout:f', 'A', 500);
+            assert.ok(a.held);
+            // A's fenced transaction locks the lease row, writes, then A freezes (as under SIGSTOP: the
+            // session sits idle inside the transaction).
+            const thawed = new Promise<void>((r) => (thaw = r));
+            const frozen = fencedDb(db, { name: 'rollout:f', holder: 'A', token: a.token }).transaction(
+              async (tx) => {
+                await tx.run("INSERT INTO settings (key, value) VALUES ('f', 'A')");
+                await thawed;
+                await tx.run("UPDATE settings SET value = 'A, revived' WHERE key = 'f'");
+              },
+            );
+            await delay(600); // A's lease has expired
+            const asked = performance.now();
+            const b = await Promise.race([
+              tryAcquireLease(db, 'rollout:f', 'B', 5000),
+              delay(8000).then(() => {
+                throw new Error("B's takeover still waits on the frozen holder's row lock after 8 s");
+              }),
+            ]);
+            const waitedMs = performance.now() - asked;
+            assert.ok(b.held && b.decision === 'takeover' && b.token === a.token + 1, JSON.stringify(b));
+            assert.ok(waitedMs < 3000, `B waited ${Math.round(waitedMs)} ms for the takeover`);
+            thaw(); // A is revived: its session is gone, nothing of its transaction lands
+            await assert.rejects(frozen);
+            assert.equal(await db.get("SELECT value FROM settings WHERE key = 'f'"), undefined);
+            // The pool dropped the dead session: the Db goes on working.
+            for (let i = 0; i < 12; i++)
+              await db.transaction((tx) =>
+                tx.run(`INSERT INTO settings (key, value) VALUES ('ok${i}', 'B')`),
+              );
+            assert.equal((await db.all("SELECT key FROM settings WHERE value = 'B'")).length, 12);
+          } finally {
+            thaw(); // also when the takeover failed: the pool cannot close with A's transaction open
+            await cleanup();
+          }
+        },
+      );
   });
 }

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  existsSync,
   readFileSync,
   createReadStream,
   mkdtempSync,
@@ -75,7 +76,8 @@ function dataFiles(
         out.push({ rel, path, size: st.size, mode: st.mode, mtime: st.mtimeMs / 1000, dir: false });
     }
   };
-  walk(dataDir);
+  // On PostgreSQL with GRIM_MASTER_KEY the data directory may not exist yet: there is nothing to add.
+  if (existsSync(dataDir)) walk(dataDir);
   return out;
 }
 

@@ -1,8 +1,10 @@
 /**
  * A small S3 client for control-node backups: AWS Signature Version 4 over path-style URLs
  * (`<endpoint>/<bucket>/<key>`), so it works with any S3 endpoint (AWS, SeaweedFS, MinIO, Ceph RGW).
- * Objects are uploaded with one signed PUT whose payload hash is computed from the file first (up to S3's
- * 5 GiB single-PUT limit) and downloaded as a stream. Settings: GRIM_S3_ENDPOINT (default AWS in the region),
+ * A file up to the part size (64 MiB) is uploaded with one signed PUT whose payload hash is computed from the
+ * file first; a larger one as a multipart upload (CreateMultipartUpload, UploadPart for each range of the file,
+ * CompleteMultipartUpload; AbortMultipartUpload when a step fails), so backups beyond S3's 5 GiB single-PUT
+ * limit go too. Objects are downloaded as a stream. Settings: GRIM_S3_ENDPOINT (default AWS in the region),
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION (default us-east-1).
  */
 import { createHash, createHmac } from 'node:crypto';
@@ -56,11 +58,34 @@ const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).u
 const enc = (s: string) =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-async function fileSha256(path: string): Promise<string> {
+/** A file, or the bytes start..end (inclusive) of it. */
+interface FileBody {
+  file: string;
+  start?: number;
+  end?: number;
+}
+
+const readBody = (b: FileBody) => createReadStream(b.file, { start: b.start, end: b.end });
+
+async function fileSha256(b: FileBody): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  for await (const chunk of readBody(b)) h.update(chunk as Buffer);
   return h.digest('hex');
 }
+
+/** S3's rules: every part but the last at least 5 MiB, at most 10 000 parts. */
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+const MAX_PARTS = 10_000;
+export const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+
+/** The part size for a file: the one asked for, grown so the file fits in 10 000 parts. */
+export function partSizeFor(size: number, wanted = DEFAULT_PART_BYTES): number {
+  if (!Number.isInteger(wanted) || wanted < MIN_PART_BYTES)
+    throw new RangeError(`an S3 part is at least ${MIN_PART_BYTES} bytes, got ${wanted}`);
+  return Math.max(wanted, Math.ceil(size / MAX_PARTS));
+}
+
+const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export class S3Client {
   readonly s: S3Settings;
@@ -73,7 +98,7 @@ export class S3Client {
     method: string,
     bucket: string,
     key: string,
-    o: { query?: Record<string, string>; body?: Buffer | { file: string }; now?: Date } = {},
+    o: { query?: Record<string, string>; body?: Buffer | FileBody; now?: Date } = {},
   ): Promise<Response> {
     const url = new URL(this.s.endpoint);
     const path = `${url.pathname.replace(/\/$/, '')}/${enc(bucket)}${key ? `/${key.split('/').map(enc).join('/')}` : ''}`;
@@ -87,8 +112,8 @@ export class S3Client {
       payloadHash = sha256(o.body);
       length = o.body.length;
     } else if (o.body) {
-      payloadHash = await fileSha256(o.body.file);
-      length = statSync(o.body.file).size;
+      payloadHash = await fileSha256(o.body);
+      length = o.body.end !== undefined ? o.body.end - (o.body.start ?? 0) + 1 : statSync(o.body.file).size;
     }
     const amzDate = (o.now ?? new Date())
       .toISOString()
@@ -127,7 +152,7 @@ export class S3Client {
     };
     if (Buffer.isBuffer(o.body)) init.body = new Uint8Array(o.body);
     else if (o.body) {
-      init.body = Readable.toWeb(createReadStream(o.body.file)) as ReadableStream;
+      init.body = Readable.toWeb(readBody(o.body)) as ReadableStream;
       init.duplex = 'half';
     }
     return fetch(`${url.origin}${path}${query ? `?${query}` : ''}`, init);
@@ -153,11 +178,77 @@ export class S3Client {
     await S3Client.check(r, `create bucket ${bucket}`);
   }
 
-  async putFile(bucket: string, key: string, file: string): Promise<void> {
-    await S3Client.check(
-      await this.send('PUT', bucket, key, { body: { file } }),
-      `upload s3://${bucket}/${key}`,
+  /** Uploads a file: one PUT up to the part size, a multipart upload above it. Returns the parts sent. */
+  async putFile(
+    bucket: string,
+    key: string,
+    file: string,
+    o: { partBytes?: number } = {},
+  ): Promise<{ parts: number }> {
+    const size = statSync(file).size;
+    const partBytes = partSizeFor(size, o.partBytes);
+    if (size <= partBytes) {
+      await S3Client.check(
+        await this.send('PUT', bucket, key, { body: { file } }),
+        `upload s3://${bucket}/${key}`,
+      );
+      return { parts: 1 };
+    }
+    const what = `multipart upload s3://${bucket}/${key}`;
+    const created = await S3Client.check(
+      await this.send('POST', bucket, key, { query: { uploads: '' } }),
+      `${what}: create`,
     );
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await created.text())?.[1];
+    if (!uploadId) throw new Error(`S3 ${what}: no UploadId in the answer`);
+    try {
+      const etags: string[] = [];
+      for (let start = 0, n = 1; start < size; start += partBytes, n++) {
+        const body = { file, start, end: Math.min(start + partBytes, size) - 1 };
+        const r = await S3Client.check(
+          await this.send('PUT', bucket, key, {
+            query: { partNumber: String(n), uploadId },
+            body,
+          }),
+          `${what}: part ${n}`,
+        );
+        const etag = r.headers.get('etag');
+        if (!etag) throw new Error(`S3 ${what}: part ${n} has no ETag`);
+        etags.push(etag);
+        await r.body?.cancel();
+      }
+      const xml =
+        '<CompleteMultipartUpload>' +
+        etags
+          .map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${xmlText(e)}</ETag></Part>`)
+          .join('') +
+        '</CompleteMultipartUpload>';
+      const done = await S3Client.check(
+        await this.send('POST', bucket, key, { query: { uploadId }, body: Buffer.from(xml) }),
+        `${what}: complete`,
+      );
+      // S3 may answer 200 and still fail the completion, with an <Error> document as the body.
+      const answer = await done.text();
+      const code = /<Error>[\s\S]*?<Code>([^<]+)<\/Code>/.exec(answer)?.[1];
+      if (code) throw new Error(`S3 ${what}: complete: ${code}`);
+      return { parts: etags.length };
+    } catch (err) {
+      await this.send('DELETE', bucket, key, { query: { uploadId } }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Multipart uploads begun and neither completed nor aborted (key, upload id) under a prefix. */
+  async listMultipartUploads(bucket: string, prefix = ''): Promise<Array<{ key: string; uploadId: string }>> {
+    const r = await S3Client.check(
+      await this.send('GET', bucket, '', { query: { uploads: '', prefix } }),
+      `list multipart uploads s3://${bucket}/${prefix}`,
+    );
+    const xml = await r.text();
+    return [...xml.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)].map((m) => ({
+      key: /<Key>([^<]+)<\/Key>/.exec(m[1])?.[1] ?? '',
+      uploadId: /<UploadId>([^<]+)<\/UploadId>/.exec(m[1])?.[1] ?? '',
+    }));
   }
 
   async getFile(bucket: string, key: string, file: string): Promise<void> {

@@ -296,8 +296,11 @@ test(
       assert.ok(Date.now() - stoppedAt < TTL_MS + 30_000, 'B takes the paused rollout over');
       await delay(200);
     }
+    const takenOverMs = Date.now() - stoppedAt;
+    const a3 = await settled(B, TTL_MS + 60_000);
+    const pausedServingMs = Date.now() - stoppedAt;
+    assert.equal(a3.currentRelease, d3.json.release, 'B finished the rollout while A was still frozen');
     A.proc.kill('SIGCONT');
-    const a3 = await settled(B);
     await delay(3 * TTL_MS); // A runs again: whatever it still tries has to pass the fence by now
     const a4 = await settled(B);
     assert.equal(a4.currentRelease, d3.json.release, 'B finished the rollout A had started');
@@ -312,7 +315,11 @@ test(
     assert.equal((await fetch(`${A.url}/readyz`)).status, 200, 'the revived A serves');
     const lease = (await api(B, 'GET', '/api/control-plane')).json;
     console.log(
-      `# SIGSTOP of A mid-rollout: B took it over ${Date.now() - stoppedAt} ms later (job ${takenOver.status}); A revived, fenced out: ${JSON.stringify(lease.leases?.filter?.((l: any) => l.name.startsWith('rollout:')) ?? [])}`,
+      `# SIGSTOP of A mid-rollout (lease ttl ${TTL_MS} ms): B took the rollout over ${takenOverMs} ms later and finished it ${pausedServingMs} ms after the SIGSTOP (SIGKILL: ${recoveredMs} ms); A revived, fenced out: ${JSON.stringify(lease.leases?.filter?.((l: any) => l.name.startsWith('rollout:')) ?? [])}`,
+    );
+    assert.ok(
+      pausedServingMs - TTL_MS < 30_000,
+      `a frozen A is replaced as a killed one is: serving one release ${pausedServingMs - TTL_MS} ms after its lease expired`,
     );
   },
 );

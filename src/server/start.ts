@@ -33,7 +33,7 @@ import { markControlInstanceStopped, registerControlInstance } from '../store/le
 import { lockDataDir } from '../store/sqlite-lock.ts';
 import { pruneJobEvents } from '../store/job-events-repo.ts';
 import { GRIM_VERSION } from './version.ts';
-import { controlBackupScheduleFromEnv, controlBackupTick } from '../services/backup/schedule.ts';
+import { controlBackupScheduleFromEnv, runControlBackups } from '../services/backup/schedule.ts';
 import { StorageService } from '../services/storage/storage-service.ts';
 import { StorageHealthLoop } from '../services/storage/health-loop.ts';
 import { createSeaweedServices } from '../services/seaweedfs/wiring.ts';
@@ -190,20 +190,10 @@ export function startOrphanSweep(s: Services, everyMs = 3_000) {
 function startControlBackups(s: Services, config: ServerConfig): () => Promise<void> {
   const schedule = controlBackupScheduleFromEnv();
   if (!schedule) return async () => undefined;
-  return s.leases.runUnderLease(
-    'loop:control-backup',
-    (lease) =>
-      controlBackupTick(
-        {
-          db: s.db,
-          fenced: lease.db,
-          dataDir: config.dataDir,
-          databaseUrl: config.databaseUrl,
-          audit: s.audit,
-        },
-        schedule,
-      ),
-    { everyMs: Math.min(schedule.everyMs, 60_000) },
+  return runControlBackups(
+    s.leases,
+    { db: s.db, dataDir: config.dataDir, databaseUrl: config.databaseUrl, audit: s.audit },
+    schedule,
   );
 }
 

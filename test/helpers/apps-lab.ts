@@ -5,9 +5,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { LabState } from '../../src/lab/state.ts';
 import type { TestApp } from './app.ts';
 
+/** An API call as the tests make it: method, path, JSON body; status and parsed JSON back. */
+export type ApiCall = (
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; json: any }>;
+
 /** Adds every lab node to environment "lab" (pinned keys, the lab's key as credential) and makes `group` of them. */
-export async function addLab(a: TestApp, lab: LabState, group: string, roles?: string[]) {
-  const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
+export async function addLabNodes(call: ApiCall, lab: LabState, group: string, roles?: string[]) {
   assert.equal((await call('POST', '/api/environments', { name: 'lab' })).status, 201);
   const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
   for (const n of lab.nodes) {
@@ -23,6 +29,11 @@ export async function addLab(a: TestApp, lab: LabState, group: string, roles?: s
   }
   const nodes = lab.nodes.map((n) => n.name);
   assert.equal((await call('POST', '/api/groups', { name: group, environment: 'lab', nodes })).status, 201);
+}
+
+/** addLabNodes through an in-process test app, as its admin. */
+export function addLab(a: TestApp, lab: LabState, group: string, roles?: string[]) {
+  return addLabNodes((m, u, body) => a.call(m, u, { token: a.adminToken, body }), lab, group, roles);
 }
 
 /** Waits until a job is no longer running and returns it. */

@@ -111,3 +111,33 @@ export function cliEnv(): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'grim-cli-'));
   return { GRIM_CLI_CONFIG: join(dir, 'cli.json') };
 }
+
+/**
+ * Logs in to a real grim server as admin through the CLI and makes an admin API token. `api` calls whichever
+ * server `url()` names at the time (a test that restarts grim keeps its token), each call bounded by 20 s.
+ */
+export async function adminApi(url: () => string, password: string) {
+  const cli = cliEnv();
+  const login = await grim(
+    ['login', '--server', url(), '--username', 'admin', '--password-stdin'],
+    cli,
+    password,
+  );
+  if (login.code !== 0) throw new Error(`grim login failed: ${login.stderr}`);
+  const made = await grim(['token', 'create', '--name', 'test', '--role', 'admin', '--json'], cli);
+  if (made.code !== 0) throw new Error(`grim token create failed: ${made.stderr}`);
+  const token = JSON.parse(made.stdout).secret as string;
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(url() + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(20_000),
+    });
+    return { status: r.status, json: (await r.json()) as any };
+  };
+  return { cli, token, api };
+}

@@ -30,6 +30,33 @@ export function postgresUnavailable(): Promise<string | null> {
   return pgProbe;
 }
 
+/** A fresh, empty PostgreSQL database (prefix names it for whoever finds it left over) and its drop. */
+export async function freshPgUrl(prefix = 'grim_t'): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(TEST_PG_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const a = new pg.Client({ connectionString: TEST_PG_URL });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+/** The reason to skip a PostgreSQL test here (false when it can run); in CI a missing PostgreSQL throws. */
+export async function postgresSkip(): Promise<string | false> {
+  const why = await postgresUnavailable();
+  if (why && process.env.CI) throw new Error(`CI must run the PostgreSQL tests: ${why}`);
+  return why ?? false;
+}
+
 export interface StoreCase {
   name: 'sqlite' | 'postgres';
   /** A fresh, migrated, empty database, dropped by the returned cleanup (`pg`: options of the PostgreSQL pool). */
@@ -55,23 +82,14 @@ export const storeCases: StoreCase[] = [
   {
     name: 'postgres',
     async open(options?: PostgresOptions) {
-      const name = `grim_t_${randomBytes(6).toString('hex')}`;
-      const admin = new pg.Client({ connectionString: TEST_PG_URL });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const url = new URL(TEST_PG_URL);
-      url.pathname = `/${name}`;
-      const db = openPostgres(url.toString(), options);
+      const fresh = await freshPgUrl();
+      const db = openPostgres(fresh.url, options);
       await migrate(db);
       return {
         db,
         cleanup: async () => {
           await db.close();
-          const a = new pg.Client({ connectionString: TEST_PG_URL });
-          await a.connect();
-          await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-          await a.end();
+          await fresh.drop();
         },
       };
     },
@@ -80,8 +98,5 @@ export const storeCases: StoreCase[] = [
 
 /** In CI a missing PostgreSQL is a failure, not a skip. */
 export async function skipReason(c: StoreCase): Promise<string | false> {
-  if (c.name !== 'postgres') return false;
-  const why = await postgresUnavailable();
-  if (why && process.env.CI) throw new Error(`CI must run the PostgreSQL store tests: ${why}`);
-  return why ?? false;
+  return c.name === 'postgres' ? postgresSkip() : false;
 }

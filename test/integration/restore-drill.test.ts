@@ -6,13 +6,13 @@
 // apps answer from the same instances, the volume's data is there, and `grim audit verify` is intact.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { withLab } from '../helpers/lab.ts';
-import { cliEnv, grim, startGrimServer, type GrimServer } from '../helpers/grim-process.ts';
-import { fetchText } from '../helpers/apps-lab.ts';
+import { adminApi, grim, startGrimServer, type GrimServer } from '../helpers/grim-process.ts';
+import { addLabNodes, fetchText } from '../helpers/apps-lab.ts';
 import { execInNode } from '../../src/lab/lab.ts';
 
 const ADMIN = 'drill-admin-password';
@@ -48,50 +48,8 @@ test(
       return s;
     };
     let srv = await start();
-    const cli = cliEnv();
-    const login = await grim(
-      ['login', '--server', srv.url, '--username', 'admin', '--password-stdin'],
-      cli,
-      ADMIN,
-    );
-    assert.equal(login.code, 0, login.stderr);
-    const token = JSON.parse(
-      (await grim(['token', 'create', '--name', 'd', '--role', 'admin', '--json'], cli)).stdout,
-    ).secret as string;
-    const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(srv.url + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(20_000),
-      });
-      return { status: r.status, json: (await r.json()) as any };
-    };
-    assert.equal((await api('POST', '/api/environments', { name: 'lab' })).status, 201);
-    const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
-    for (const n of lab.nodes) {
-      const r = await api('POST', '/api/nodes', {
-        name: n.name,
-        environment: 'lab',
-        address: n.address,
-        hostKeyFingerprint: n.hostKeyFingerprint,
-        credential: { privateKey },
-      });
-      assert.equal(r.status, 201, JSON.stringify(r.json));
-    }
-    assert.equal(
-      (
-        await api('POST', '/api/groups', {
-          name: 'g',
-          environment: 'lab',
-          nodes: lab.nodes.map((n) => n.name),
-        })
-      ).status,
-      201,
-    );
+    const { cli, token, api } = await adminApi(() => srv.url, ADMIN);
+    await addLabNodes(api, lab, 'g');
     const health = { type: 'http', path: '/', intervalSec: 1, timeoutSec: 2, retries: 30 };
     const apps = [
       { name: 'web', replicas: 3, start: WEB, volumes: [] as unknown[] },

@@ -8,36 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
-import { TEST_PG_URL, postgresUnavailable } from '../helpers/stores.ts';
+import { freshPgUrl, postgresSkip } from '../helpers/stores.ts';
 import { configFromEnv } from '../../src/server/config.ts';
 import { createServices } from '../../src/server/start.ts';
 import { LeaseManager } from '../../src/services/leases.ts';
-import { controlBackupTick, type ControlBackupSchedule } from '../../src/services/backup/schedule.ts';
+import { runControlBackups, type ControlBackupSchedule } from '../../src/services/backup/schedule.ts';
 
-const EVERY_MS = 1500;
+const EVERY_MS = 1000;
 
 test(
   'scheduled backups with two instances on PostgreSQL: only the lease holder takes them, one per interval',
-  { timeout: 120_000 },
+  { timeout: 120_000, skip: await postgresSkip() },
   async (t) => {
-    const why = await postgresUnavailable();
-    if (why) {
-      if (process.env.CI) throw new Error(why);
-      t.skip(why);
-      return;
-    }
-    const dbName = `grim_bs_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: TEST_PG_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
-    await admin.end();
-    const url = new URL(TEST_PG_URL);
-    url.pathname = `/${dbName}`;
+    const pgDb = await freshPgUrl('grim_bs');
     const root = mkdtempSync(join(tmpdir(), 'grim-bs-'));
     const saved = process.env.GRIM_MASTER_KEY;
     process.env.GRIM_MASTER_KEY = randomBytes(32).toString('base64'); // shared by the instances
-    const config = configFromEnv({ dataDir: join(root, 'data'), databaseUrl: url.toString() }, {});
+    const config = configFromEnv({ dataDir: join(root, 'data'), databaseUrl: pgDb.url }, {});
     const s = await createServices(config);
     const managers: LeaseManager[] = [];
     t.after(async () => {
@@ -47,10 +34,7 @@ test(
       await s.db.close();
       if (saved === undefined) delete process.env.GRIM_MASTER_KEY;
       else process.env.GRIM_MASTER_KEY = saved;
-      const a = new pg.Client({ connectionString: TEST_PG_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await a.end();
+      await pgDb.drop();
       rmSync(root, { recursive: true, force: true });
     });
     const to = join(root, 'backups');
@@ -65,24 +49,11 @@ test(
         log: (l) => console.log('# ' + who + ': ' + l),
       });
       managers.push(m);
-      const stop = m.runUnderLease(
-        'loop:control-backup',
-        async (lease) => {
-          const at = Date.now();
-          const location = await controlBackupTick(
-            {
-              db: s.db,
-              fenced: lease.db,
-              dataDir: config.dataDir,
-              databaseUrl: config.databaseUrl,
-              audit: s.audit,
-            },
-            schedule,
-            at,
-          );
-          if (location) taken.push({ who, at, location });
-        },
-        { everyMs: 100 },
+      const stop = runControlBackups(
+        m,
+        { db: s.db, dataDir: config.dataDir, databaseUrl: config.databaseUrl, audit: s.audit },
+        schedule,
+        (location, at) => taken.push({ who, at, location }),
       );
       return { m, stop };
     };

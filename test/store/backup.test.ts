@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import pg from 'pg';
-import { TEST_PG_URL, postgresUnavailable } from '../helpers/stores.ts';
+import { freshPgUrl, postgresUnavailable } from '../helpers/stores.ts';
 import { configFromEnv } from '../../src/server/config.ts';
 import { createServices } from '../../src/server/start.ts';
 import { createBackup, verifyBackup } from '../../src/services/backup/backup.ts';
@@ -18,25 +17,6 @@ import { restoreBackup } from '../../src/server/restore.ts';
 import { loadMasterKey } from '../../src/secrets/secret-box.ts';
 
 const PASS = 'correct horse battery staple';
-
-async function freshPgUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `grim_bk_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(TEST_PG_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const a = new pg.Client({ connectionString: TEST_PG_URL });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
 
 test('the master key passphrase box: scrypt, wrong passphrase and tampering are refused', () => {
   const key = randomBytes(32);

@@ -12,6 +12,7 @@ import type { Db } from '../../store/db.ts';
 import { getSetting, putSetting } from '../../store/settings-repo.ts';
 import { loadMasterKey } from '../../secrets/secret-box.ts';
 import type { AuditLog } from '../audit.ts';
+import type { LeaseManager } from '../leases.ts';
 import { backupFileName, createBackup } from './backup.ts';
 import { backupTarget, pruneBackups } from './remote.ts';
 
@@ -42,9 +43,37 @@ interface LastBackup {
   location: string;
 }
 
+export interface ControlBackupDeps {
+  db: Db;
+  dataDir: string;
+  databaseUrl?: string;
+  audit: AuditLog;
+}
+
+/**
+ * The scheduled backups of one grim instance: a round every interval (at most a minute) while it holds the
+ * lease `loop:control-backup`. `taken` hears of each backup this instance made. Returns the loop's stop.
+ */
+export function runControlBackups(
+  leases: LeaseManager,
+  d: ControlBackupDeps,
+  schedule: ControlBackupSchedule,
+  taken: (location: string, at: number) => void = () => undefined,
+): () => Promise<void> {
+  return leases.runUnderLease(
+    'loop:control-backup',
+    async (lease) => {
+      const at = Date.now();
+      const location = await controlBackupTick({ ...d, fenced: lease.db }, schedule, at);
+      if (location) taken(location, at);
+    },
+    { everyMs: Math.min(schedule.everyMs, 60_000) },
+  );
+}
+
 /** One round: takes a backup when the last one is older than the interval. Returns where it went, or null. */
 export async function controlBackupTick(
-  d: { db: Db; fenced: Db; dataDir: string; databaseUrl?: string; audit: AuditLog },
+  d: ControlBackupDeps & { fenced: Db },
   schedule: ControlBackupSchedule,
   now = Date.now(),
 ): Promise<string | null> {

@@ -175,6 +175,8 @@ async function main() {
     sessions.push(await session('grim, V8 defaults', { GRIM_SERVER_V8_DEFAULTS: '1' }));
     const pids = sessions.map((s) => s.server.proc.pid as number);
     const peaks = peakTracker(sessions[0]);
+    // start-up and one login (a 32 MiB scrypt hash, src/services/passwords.ts), before any node is registered
+    const startHwm = pids.map((p) => mib(procStatus(p).hwm));
     const privateKey = readFileSync(lab.clientKeyPath, 'utf8');
     const rows: string[] = [];
     const row = async (nodes: string) => {
@@ -224,6 +226,7 @@ async function main() {
     console.log(`|---|${sessions.map(() => '---|').join('')}---|`);
     for (const r of rows) console.log(r);
     console.log(`\nVmHWM (peak RSS over the whole run, registration included): ${hwm.join(' / ')}`);
+    console.log(`VmHWM right after start-up and one login, before any node: ${startHwm.join(' / ')}`);
     for (const line of peaks.report()) console.log(line);
   } finally {
     for (const s of sessions) await s.server.stop();

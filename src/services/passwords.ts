@@ -1,7 +1,26 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { Semaphore } from '../ssh/semaphore.ts';
 
-const scrypt = (pw: string, salt: Buffer, len: number, o: ScryptOptions) =>
-  new Promise<Buffer>((res, rej) => scryptCb(pw, salt, len, o, (e, k) => (e ? rej(e) : res(k))));
+/**
+ * One hash at a time. Each costs 32 MiB of native memory while it runs (in libuv's pool of 4 threads), so four
+ * logins at once raised the server's RSS by 128 MiB (bench: 143 -> 269 MiB peak); in turn, a burst of logins costs
+ * 32 MiB above the steady state, and each waits for the hashes before it (tens of ms each).
+ */
+const oneHashAtATime = new Semaphore(1);
+
+/** Hashes running and waiting (tests, diagnostics). */
+export const passwordHashes = () => ({ running: oneHashAtATime.active, waiting: oneHashAtATime.queued });
+
+async function scrypt(pw: string, salt: Buffer, len: number, o: ScryptOptions): Promise<Buffer> {
+  const release = await oneHashAtATime.acquire();
+  try {
+    return await new Promise<Buffer>((res, rej) =>
+      scryptCb(pw, salt, len, o, (e, k) => (e ? rej(e) : res(k))),
+    );
+  } finally {
+    release();
+  }
+}
 
 /** scrypt is memory-hard: N=2^15, r=8 costs 32 MiB per hash. Stored as scrypt$N$r$p$salt$hash. */
 const N = 1 << 15;

@@ -62,7 +62,8 @@ test('CLI: storage lab up --register, plan shows command and capacity, create --
   assert.match(plan.stdout, /^capacity: {3}3\.91G usable \(4201731072 bytes\), 5\.97G raw$/m);
   assert.match(plan.stdout, /^may fail: {3}any 2 disks may fail$/m);
 
-  // The same layout on both nodes, each with its own free disks: two plans, nothing runs
+  // The same layout on both nodes, each with its own free disks by role and count (one API call):
+  // two plans, nothing runs
   const both = await run([
     'storage',
     'plan',
@@ -72,17 +73,18 @@ test('CLI: storage lab up --register, plan shows command and capacity, create --
     '--layout',
     'raidz2',
     '--disks',
-    'free:6',
+    'free',
+    '--spares',
+    'free:1',
   ]);
-  for (const n of [n1, n2])
+  for (const n of [n1, n2]) {
+    const id = `/dev/disk/by-id/ata-GRIM_LAB_DISK_\\S+${n.split('-').pop()}d`;
     assert.match(
       both.stdout,
-      new RegExp(
-        `^== ${n}\nwill run: {3}zpool create .* tank raidz2( /dev/disk/by-id/ata-GRIM_LAB_DISK_\\S+${n.split('-').pop()}d[1-6]){6}$`,
-        'm',
-      ),
+      new RegExp(`^== ${n}\nwill run: {3}zpool create .* tank raidz2( ${id}[1-5]){5} spare ${id}6$`, 'm'),
     );
-  assert.equal((both.stdout.match(/^capacity: {3}3\.91G usable/gm) ?? []).length, 2);
+  }
+  assert.equal((both.stdout.match(/^capacity: {3}2\.89G usable \(3107994624 bytes\)/gm) ?? []).length, 2);
 
   const dry = await run([
     'storage',

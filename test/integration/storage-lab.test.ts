@@ -187,18 +187,33 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
   await t.test('replication to the other node, incremental the second time, checksums match', async () => {
     await sh(lab, 1, 'dd if=/dev/urandom of=/tank/data/one bs=1M count=8 2>/dev/null; sync');
     await api('POST', '/api/storage/nodes/n1/snapshots', { action: 'create', name: 'tank/data@r1' });
+    // wait:false answers at once with the job; the job shows the bytes sent so far while it runs
     const first = await api('POST', '/api/storage/replications', {
       sourceNode: 'n1',
       snapshot: 'tank/data@r1',
       targetNode: 'n2',
       targetDataset: 'vault/copy',
+      wait: false,
     });
     assert.equal(first.status, 200, JSON.stringify(first.json));
-    assert.ok(first.json.bytes > 8 * MiB);
-    // Progress went through the job: a line per second and one at the end, bytes never going down
-    const job = (await api('GET', `/api/jobs/${first.json.jobId}`)).json.job;
+    assert.equal(first.json.running, true);
+    let whileRunning = 0;
+    const job = await waitForValue(
+      'replication job to end',
+      async () => {
+        const j = (await api('GET', `/api/jobs/${first.json.jobId}`)).json.job;
+        if (j.status === 'running' && /^sent \d+ bytes/m.test(j.tasks[0]?.output ?? '')) whileRunning++;
+        return ['succeeded', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+      },
+      60_000,
+      100,
+    );
+    console.log(`# replication: progress seen in ${whileRunning} polls while the stream ran`);
     assert.equal(job.kind, 'storage.replicate');
-    assert.equal(job.status, 'succeeded');
+    assert.equal(job.status, 'succeeded', job.summary);
+    const firstBytes = job.tasks[0].result.bytes;
+    assert.ok(firstBytes > 8 * MiB);
+    // Progress went through the job: a line per second and one at the end, bytes never going down
     const sentLines = [...job.tasks[0].output.matchAll(/^sent (\d+) bytes \(\S+\) in [\d.]+ s, \S+\/s$/gm)];
     assert.ok(sentLines.length >= 1, job.tasks[0].output);
     const counts = sentLines.map((m) => Number(m[1]));
@@ -206,7 +221,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
       counts,
       [...counts].sort((x, y) => x - y),
     );
-    assert.equal(counts.at(-1), first.json.bytes);
+    assert.equal(counts.at(-1), firstBytes);
     await sh(lab, 1, 'dd if=/dev/urandom of=/tank/data/two bs=1M count=4 2>/dev/null; sync');
     await api('POST', '/api/storage/nodes/n1/snapshots', { action: 'create', name: 'tank/data@r2' });
     const second = await api('POST', '/api/storage/replications', {
@@ -218,10 +233,7 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
     });
     assert.equal(second.status, 200, JSON.stringify(second.json));
     assert.equal(second.json.incremental, true);
-    assert.ok(
-      second.json.bytes < first.json.bytes,
-      `incremental ${second.json.bytes} < full ${first.json.bytes}`,
-    );
+    assert.ok(second.json.bytes < firstBytes, `incremental ${second.json.bytes} < full ${firstBytes}`);
     for (const snap of ['vault/copy@r1', 'vault/copy@r2'])
       assert.ok(second.json.received.snapshots.includes(snap), snap);
     const sums = async (node: number, dir: string) =>

@@ -48,6 +48,42 @@ export const PoolRequest = Type.Object(
   { additionalProperties: false },
 );
 
+const DiskCount = Type.Integer({ minimum: 0, maximum: 256 });
+/** The same layout for several nodes: disks by path (the same on each) or by role and count (`take`). */
+export const MultiPoolRequest = Type.Object(
+  {
+    ...PoolRequest.properties,
+    disks: Type.Optional(Disks),
+    take: Type.Optional(
+      Type.Object(
+        {
+          data: Type.Optional({
+            ...DiskCount,
+            description: 'data disks per node; 0 or absent: all free ones left',
+          }),
+          log: Type.Optional(DiskCount),
+          cache: Type.Optional(DiskCount),
+          special: Type.Optional(DiskCount),
+          spares: Type.Optional(DiskCount),
+        },
+        {
+          additionalProperties: false,
+          description: "each node's own free disks by role and count (log/special/cache take SSDs first)",
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+const MultiPoolBody = Type.Object(
+  {
+    nodes: Type.Array(Name, { minItems: 1, maxItems: 64 }),
+    pool: MultiPoolRequest,
+    confirm: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 const PlanView = Type.Object({
   name: Type.String(),
   layout: Type.String(),
@@ -165,6 +201,37 @@ export const storageRoutes = {
       ran: Type.Boolean(),
       pool: Type.Optional(Type.Unknown()),
       health: Type.Optional(Type.Unknown()),
+    }),
+  }),
+  planPools: route({
+    method: 'POST',
+    path: '/api/storage/pool-plans',
+    summary:
+      'The pool wizard on several nodes (the same layout on each): every node planned, every problem of every node listed. Nothing runs.',
+    tag,
+    role: 'viewer',
+    body: MultiPoolBody,
+    response: Type.Object({ nodes: Type.Array(Type.Object({ node: Type.String(), plan: PlanView })) }),
+  }),
+  createPools: route({
+    method: 'POST',
+    path: '/api/storage/pools',
+    summary:
+      'Create the same layout on several nodes: nothing is created unless every node plan holds; without confirm:true only the plans are returned',
+    tag,
+    role: 'admin',
+    body: MultiPoolBody,
+    response: Type.Object({
+      nodes: Type.Array(
+        Type.Object({
+          node: Type.String(),
+          plan: PlanView,
+          ran: Type.Boolean(),
+          pool: Type.Optional(Type.Unknown()),
+          health: Type.Optional(Type.Unknown()),
+          error: Type.Optional(Type.String({ description: 'why creating failed on this node' })),
+        }),
+      ),
     }),
   }),
   destroyPool: route({
@@ -334,10 +401,17 @@ export const storageRoutes = {
         targetNode: Name,
         targetDataset: ZfsName,
         from: Type.Optional(ZfsName),
+        wait: Type.Optional(
+          Type.Boolean({
+            description:
+              'false: answer at once with the job id; the job shows the bytes sent so far and the outcome',
+          }),
+        ),
       },
       { additionalProperties: false },
     ),
     response: Type.Object({
+      running: Type.Optional(Type.Boolean({ description: 'true when answered before the stream ended' })),
       jobId: Type.Optional(
         Type.String({ description: 'the job with the progress lines (bytes sent, rate) and the outcome' }),
       ),

@@ -7,16 +7,35 @@ const list = (v: string) => v.split(',').filter(Boolean);
 /** Short by-id names ("ata-WDC_...") are expanded to /dev/disk/by-id/...; paths stay as they are. */
 const disks = (v: string) => list(v).map((d) => (d.startsWith('/') ? d : `/dev/disk/by-id/${d}`));
 
+const FREE = /^free(?::([0-9]{1,3}))?$/;
+const ROLE_OPTIONS = [
+  ['disks', 'data'],
+  ['log', 'log'],
+  ['cache', 'cache'],
+  ['special', 'special'],
+  ['spares', 'spares'],
+] as const;
+
+/**
+ * The pool request from the options. A disk option that reads `free` or `free:N` picks each node's own
+ * free disks by role and count (`take`: the first N, or for data all that are left), so one command fits
+ * nodes whose disks have different by-id names; otherwise the option lists by-id paths or names.
+ */
 function poolBody(o: Record<string, any>) {
+  const take: Record<string, number> = {};
+  const lists: Record<string, string[]> = {};
+  for (const [option, role] of ROLE_OPTIONS) {
+    if (!o[option]) continue;
+    const free = FREE.exec(o[option]);
+    if (free) take[role] = Number(free[1] ?? 0);
+    else lists[option] = disks(o[option]);
+  }
   return {
     name: o.name,
     layout: o.layout,
-    disks: disks(o.disks),
+    ...lists,
+    ...(Object.keys(take).length ? { take } : {}),
     ...(o.width ? { width: Number(o.width) } : {}),
-    ...(o.log ? { log: disks(o.log) } : {}),
-    ...(o.cache ? { cache: disks(o.cache) } : {}),
-    ...(o.special ? { special: disks(o.special) } : {}),
-    ...(o.spares ? { spares: disks(o.spares) } : {}),
     ...(o.compression ? { compression: o.compression } : {}),
     ...(o.mountpoint ? { mountpoint: o.mountpoint } : {}),
     ...(o.force ? { force: true } : {}),
@@ -24,37 +43,25 @@ function poolBody(o: Record<string, any>) {
 }
 
 /**
- * The nodes to act on ("n1" or "n1,n2": the same layout on each) and each one's pool request. `--disks free`
- * (or `free:N`) takes the node's free disks (the first N by path), so one command fits nodes whose disks
- * have different by-id names.
+ * Plans (and with `create`, creates) a pool on one node or the same layout on each of n1,n2. Several
+ * nodes or disks by count go through the API's multi-node call: every node is planned before any pool
+ * is created, and a refusal lists every node's problems.
  */
-async function poolBodies(nodeList: string, o: Record<string, any>) {
+async function poolOnNodes(nodeList: string, o: Record<string, any>, create: boolean) {
   const nodes = nodeList.split(',').filter(Boolean);
-  const free = /^free(?::([0-9]{1,2}))?$/.exec(o.disks ?? '');
-  const out: { node: string; body: ReturnType<typeof poolBody> }[] = [];
-  for (const node of nodes) {
-    const body = poolBody(o);
-    if (free) {
-      const r = await apiClient().call('getStorageNode', { params: { node }, query: { refresh: true } });
-      const paths = (r.disks as { path: string; inUse: string | null; pool: string | null }[])
-        .filter((d) => !d.inUse && !d.pool)
-        .map((d) => d.path)
-        .sort();
-      body.disks = free[1] ? paths.slice(0, Number(free[1])) : paths;
-    }
-    out.push({ node, body });
+  const body = poolBody(o);
+  const confirm = create && o.yes === true;
+  if (nodes.length === 1 && !('take' in body)) {
+    const params = { node: nodes[0] };
+    const r = create
+      ? await apiClient().call('createPool', { params, body: { pool: body as any, confirm } })
+      : { plan: await apiClient().call('planPool', { params, body: body as any }), ran: false };
+    return { many: false, results: [{ node: nodes[0], ...r } as any] };
   }
-  return out;
-}
-
-/** Runs `fn` per node; a failure names its node before the API's list of problems. */
-async function perNode<T>(node: string, many: boolean, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (many) process.stderr.write(`${node}:\n`);
-    throw err;
-  }
+  const r = create
+    ? await apiClient().call('createPools', { body: { nodes, pool: body as any, confirm } })
+    : await apiClient().call('planPools', { body: { nodes, pool: body as any } });
+  return { many: nodes.length > 1, results: r.nodes as any[] };
 }
 
 function describePlan(p: any): string {
@@ -128,13 +135,13 @@ function poolOptions(c: Command): Command {
     )
     .requiredOption(
       '--disks <a,b,...>',
-      "by-id paths or names, comma separated; or free (free:N): the node's free disks (the first N)",
+      "by-id paths or names, comma separated; or free (free:N): each node's free disks (the first N)",
     )
     .option('--width <n>', 'disks per mirror (2 or 3) or per raidz vdev')
-    .option('--log <a,b>')
-    .option('--cache <a,b>')
-    .option('--special <a,b>')
-    .option('--spares <a,b>')
+    .option('--log <a,b|free:N>', 'log disks by path, or free:N (SSDs first)')
+    .option('--cache <a,b|free:N>')
+    .option('--special <a,b|free:N>')
+    .option('--spares <a,b|free:N>')
     .option('--compression <algo>')
     .option('--mountpoint <path>')
     .option('--force', 'use disks that look in use (zpool create -f)')
@@ -185,17 +192,10 @@ export function registerStorageCommands(program: Command) {
         'show what creating a pool would do on a node (or n1,n2: the same layout on each); nothing runs',
       ),
   ).action(async (nodes, o) => {
-    const targets = await poolBodies(nodes, o);
-    const many = targets.length > 1;
-    const plans: any[] = [];
-    for (const { node, body } of targets)
-      plans.push(
-        await perNode(node, many, () =>
-          apiClient().call('planPool', { params: { node }, body: body as any }),
-        ),
-      );
+    const { many, results } = await poolOnNodes(nodes, o, false);
+    const plans = results.map((r) => r.plan);
     print(o, many ? plans : plans[0], () =>
-      plans.map((p, i) => `${many ? `== ${targets[i].node}\n` : ''}${describePlan(p)}`).join('\n'),
+      results.map((r) => `${many ? `== ${r.node}\n` : ''}${describePlan(r.plan)}`).join('\n'),
     );
   });
   poolOptions(
@@ -205,34 +205,23 @@ export function registerStorageCommands(program: Command) {
   )
     .option('--yes', 'run it')
     .action(async (nodes, o) => {
-      const targets = await poolBodies(nodes, o);
-      const many = targets.length > 1;
-      // Every node's plan first: nothing is created unless all of them can be.
-      for (const { node, body } of targets)
-        await perNode(node, many, () =>
-          apiClient().call('planPool', { params: { node }, body: body as any }),
-        );
-      const results: any[] = [];
-      for (const { node, body } of targets)
-        results.push(
-          await perNode(node, many, () =>
-            apiClient().call('createPool', {
-              params: { node },
-              body: { pool: body as any, confirm: o.yes === true },
-            }),
-          ),
-        );
+      const { many, results } = await poolOnNodes(nodes, o, true);
       print(o, many ? results : results[0], () =>
         results
-          .map((r, i) =>
+          .map((r) =>
             [
-              ...(many ? [`== ${targets[i].node}`] : []),
+              ...(many ? [`== ${r.node}`] : []),
               describePlan(r.plan),
-              r.ran ? `created pool ${r.plan.name}` : 'nothing ran: add --yes to create it',
+              r.error
+                ? `creating failed: ${r.error}`
+                : r.ran
+                  ? `created pool ${r.plan.name}`
+                  : 'nothing ran: add --yes to create it',
             ].join('\n'),
           )
           .join('\n'),
       );
+      if (results.some((r) => r.error)) process.exitCode = 1;
     });
   st.command('destroy <node> <pool>')
     .description("destroy a pool; --confirm must repeat the pool's name")
@@ -345,11 +334,16 @@ export function registerStorageCommands(program: Command) {
   st.command('replicate <sourceNode> <snapshot> <targetNode> <targetDataset>')
     .description('send a snapshot to another node, relayed by grim (incremental with --from)')
     .option('--from <snapshot>')
+    .option('--no-wait', 'answer at once with the job (its progress: grim job show <id>)')
     .option('--json')
     .action(async (sourceNode, snapshot, targetNode, targetDataset, o) => {
       const r = await apiClient().call('replicateDataset', {
-        body: { sourceNode, snapshot, targetNode, targetDataset, from: o.from },
+        body: { sourceNode, snapshot, targetNode, targetDataset, from: o.from, wait: o.wait !== false },
       });
+      if (r.running) {
+        print(o, r, () => `${r.command}\nrunning: grim job show ${r.jobId}`);
+        return;
+      }
       print(
         o,
         r,

@@ -1,5 +1,6 @@
 import type { HandlerMap } from '../handler.ts';
 import { replicateAsJob } from '../../services/storage/replication.ts';
+import { createOnNodes, planOnNodes } from '../../services/storage/multi-node-pools.ts';
 
 type Ops =
   | 'listStorageNodes'
@@ -7,6 +8,8 @@ type Ops =
   | 'checkStorageNode'
   | 'planPool'
   | 'createPool'
+  | 'planPools'
+  | 'createPools'
   | 'destroyPool'
   | 'importPool'
   | 'scrubPool'
@@ -33,6 +36,12 @@ export const storageHandlers: HandlerMap<Ops> = {
     const r = await services.storage.createPool(params.node, body.pool, body.confirm === true);
     return { plan: r.plan, ran: r.ran, ...('pool' in r ? { pool: r.pool, health: r.health } : {}) };
   },
+  planPools: async ({ body, services }) => ({
+    nodes: await planOnNodes(services.storage, body.nodes, body.pool),
+  }),
+  createPools: async ({ body, services }) => ({
+    nodes: await createOnNodes(services.storage, body.nodes, body.pool, body.confirm === true),
+  }),
   destroyPool: async ({ params, body, services }) =>
     services.storage.destroyPool(params.node, params.pool, body.confirm),
   importPool: async ({ params, body, services }) =>
@@ -63,8 +72,10 @@ export const storageHandlers: HandlerMap<Ops> = {
     }),
   setSnapshotPolicy: async ({ params, body, services }) =>
     services.storage.setSnapshotPolicy(params.node, body.dataset, body.label, body.keep, body.every),
-  replicateDataset: async ({ body, services, principal }) =>
-    replicateAsJob(services.storage, services.jobs, body, principal.username),
+  replicateDataset: async ({ body, services, principal }) => {
+    const { wait, ...request } = body;
+    return replicateAsJob(services.storage, services.jobs, request, principal.username, wait !== false);
+  },
   storageEvents: async ({ query, services }) => ({
     events: await services.storage.events(query?.node, query?.limit ?? 100),
   }),

@@ -27,6 +27,8 @@ export interface ReplicationResult {
   seconds: number;
   incremental: boolean;
   received: unknown;
+  /** Answered before the stream ended (wait: false): the job carries bytes sent so far. */
+  running?: boolean;
 }
 
 export function replicationProblems(r: ReplicationRequest): ErrorDetail[] {
@@ -69,11 +71,27 @@ export async function replicateAsJob(
   jobs: JobStore,
   r: ReplicationRequest,
   createdBy: string,
+  wait = true,
 ): Promise<ReplicationResult> {
   const problems = replicationProblems(r);
   if (problems.length) throw invalid(problems.map((p) => p.message).join('; '), problems);
   const jobId = await jobs.create('storage.replicate', { ...r }, createdBy, ['replication']);
   await jobs.taskStarted(jobId, 'replication');
+  const running = runJob(s, jobs, r, jobId);
+  if (wait) return running;
+  running.catch(() => {}); // the job records the failure
+  return {
+    jobId,
+    command: commandOf(r),
+    bytes: 0,
+    seconds: 0,
+    incremental: r.from !== undefined,
+    received: null,
+    running: true,
+  };
+}
+
+async function runJob(s: StorageService, jobs: JobStore, r: ReplicationRequest, jobId: string) {
   const started = Date.now();
   try {
     const result = await replicate(s, r, (p) => jobs.output(jobId, 'replication', 'stdout', progressLine(p)));
@@ -98,6 +116,9 @@ export async function replicateAsJob(
   }
 }
 
+const commandOf = (r: ReplicationRequest) =>
+  `${r.sourceNode}: zfs send ${r.from ? `-i ${r.from} ` : ''}${r.snapshot} | grim | ${r.targetNode}: zfs receive -F ${r.targetDataset}`;
+
 export async function replicate(
   s: StorageService,
   r: ReplicationRequest,
@@ -106,7 +127,7 @@ export async function replicate(
 ): Promise<ReplicationResult> {
   const problems = replicationProblems(r);
   if (problems.length) throw invalid(problems.map((p) => p.message).join('; '), problems);
-  const command = `${r.sourceNode}: zfs send ${r.from ? `-i ${r.from} ` : ''}${r.snapshot} | grim | ${r.targetNode}: zfs receive -F ${r.targetDataset}`;
+  const command = commandOf(r);
   const [sourceTarget, destTarget] = await Promise.all([
     s.nodes.target(r.sourceNode),
     s.nodes.target(r.targetNode),

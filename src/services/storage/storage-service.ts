@@ -10,7 +10,12 @@ import {
   type DatasetRequest,
 } from '../../domain/storage/datasets.ts';
 import { diskPathProblems, poolNameProblems } from '../../domain/storage/names.ts';
-import { planPool, type PoolPlan, type PoolPlanRequest } from '../../domain/storage/pool-plan.ts';
+import {
+  planPool,
+  type PlanResult,
+  type PoolPlan,
+  type PoolPlanRequest,
+} from '../../domain/storage/pool-plan.ts';
 import { leaves } from '../../domain/storage/pool-status.ts';
 import type { Db } from '../../store/db.ts';
 import { healthEvents, type HealthEvent, type PoolHealth } from '../../domain/storage/health.ts';
@@ -33,7 +38,7 @@ export const DEFAULT_SCRUB_EVERY_SECONDS = 30 * 86400;
 /** A scheduled scrub's result until it is seen finished (then the finish message replaces it). */
 export const SCRUB_STARTED = 'scrub started';
 
-const fail = (problems: ErrorDetail[]) =>
+export const fail = (problems: ErrorDetail[]) =>
   invalid(
     `${problems.length} problem${problems.length > 1 ? 's' : ''}: ${problems.map((p) => p.message).join('; ')}`,
     problems,
@@ -170,20 +175,31 @@ export class StorageService {
 
   /** The wizard: what `zpool create` would do on this node, with capacity, tolerance and warnings. */
   async plan(node: string, req: PoolPlanRequest): Promise<PoolPlan> {
-    const state = await this.refresh(node);
-    if (!state.capabilities) throw invalid(`node ${node} has no ZFS`);
-    if (state.pools.some((p) => p.name === req.name))
-      throw invalid('pool exists', [
-        { path: 'name', message: `a pool named ${req.name} already exists on ${node}` },
-      ]);
-    const result = planPool(req, state.disks, state.capabilities);
+    const result = this.planAgainst(node, await this.refresh(node), req);
     if (!result.ok) throw fail(result.problems);
     return result.plan;
+  }
+
+  /** The plan against a node's state as just read, or every problem (a pool of that name already there too). */
+  planAgainst(node: string, state: NodeStorage, req: PoolPlanRequest): PlanResult {
+    if (!state.capabilities)
+      return { ok: false, problems: [{ path: 'node', message: `node ${node} has no ZFS` }] };
+    const problems: ErrorDetail[] = state.pools.some((p) => p.name === req.name)
+      ? [{ path: 'name', message: `a pool named ${req.name} already exists on ${node}` }]
+      : [];
+    const result = planPool(req, state.disks, state.capabilities);
+    if (!result.ok) problems.push(...result.problems);
+    return problems.length ? { ok: false, problems } : result;
   }
 
   async createPool(node: string, req: PoolPlanRequest, confirm: boolean) {
     const plan = await this.plan(node, req);
     if (!confirm) return { plan, ran: false };
+    return { plan, ...(await this.runCreate(node, plan)) };
+  }
+
+  /** Runs a checked plan's `zpool create`, schedules the pool's scrubs and reads the node again. */
+  async runCreate(node: string, plan: PoolPlan) {
     await this.nodes.run(
       node,
       'zpool-create',
@@ -200,8 +216,7 @@ export class StorageService {
     });
     const state = await this.refresh(node);
     return {
-      plan,
-      ran: true,
+      ran: true as const,
       pool: state.pools.find((p) => p.name === plan.name) ?? null,
       health: state.health.find((h) => h.name === plan.name) ?? null,
     };

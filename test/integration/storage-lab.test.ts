@@ -373,6 +373,10 @@ test('storage lab: pools in two layouts, quota, degrade and replace, scrubs, sna
     const listing = await api('POST', '/api/storage/nodes/n1/pools/import', { dir: '/dev/disk/by-id' });
     assert.equal(listing.status, 200, JSON.stringify(listing.json));
     assert.match(listing.json.result.listing, /pool: tank/);
+    assert.deepEqual(
+      listing.json.result.importable.map((p: any) => [p.name, p.state, /^\d+$/.test(p.id)]),
+      [['tank', 'ONLINE', true]],
+    );
     const adopted = await api('POST', '/api/storage/nodes/n1/pools/import', {
       pool: 'tank',
       dir: '/dev/disk/by-id',

@@ -17,6 +17,7 @@ import {
   type PoolPlanRequest,
 } from '../../domain/storage/pool-plan.ts';
 import { leaves } from '../../domain/storage/pool-status.ts';
+import { parseZpoolStatusText } from '../../domain/storage/parse-status-text.ts';
 import type { Db } from '../../store/db.ts';
 import { healthEvents, type HealthEvent, type PoolHealth } from '../../domain/storage/health.ts';
 import {
@@ -251,18 +252,31 @@ export class StorageService {
     if (pool) env.POOL = pool;
     if (dir) env.DIR = dir;
     const result = await this.nodes.run(node, 'zpool-import', env, 120_000);
-    if (pool) {
-      await upsertSchedule(this.d.db, {
-        node,
-        target: pool,
-        kind: 'scrub',
-        label: '',
-        every_seconds: DEFAULT_SCRUB_EVERY_SECONDS,
-        keep: 0,
-      });
-      await this.refresh(node);
+    if (!pool) {
+      // What the UI offers to adopt: each pool zpool import lists, with its id, state and advice
+      const importable = parseZpoolStatusText(String(result?.listing ?? '')).map((p) => ({
+        name: p.name,
+        id: p.id ?? '',
+        state: p.state,
+        status: p.status,
+        action: p.action,
+      }));
+      return {
+        command: `zpool import${dir ? ` -d ${dir}` : ''}`,
+        ran: true,
+        result: { ...result, importable },
+      };
     }
-    return { command: `zpool import${dir ? ` -d ${dir}` : ''}${pool ? ` ${pool}` : ''}`, ran: true, result };
+    await upsertSchedule(this.d.db, {
+      node,
+      target: pool,
+      kind: 'scrub',
+      label: '',
+      every_seconds: DEFAULT_SCRUB_EVERY_SECONDS,
+      keep: 0,
+    });
+    await this.refresh(node);
+    return { command: `zpool import${dir ? ` -d ${dir}` : ''} ${pool}`, ran: true, result };
   }
 
   async scrub(node: string, pool: string, stop = false): Promise<ActionResult> {

@@ -10,8 +10,11 @@ import { PoolWizard } from './PoolWizard.tsx';
 import { ReplaceDisk } from './ReplaceDisk.tsx';
 import { PoolSchedule, type Schedule } from './PoolSchedule.tsx';
 import { VdevTree } from './VdevTree.tsx';
+import { DestroyPool, ImportPools } from './PoolAdoption.tsx';
+import { PoolDatasets } from './PoolDatasets.tsx';
 import {
   bytes,
+  storageNodeList,
   zfsStateClass,
   type Dataset,
   type Disk,
@@ -28,11 +31,15 @@ function scanText(h: Health): string {
   return `${s.kind} ${s.state}${s.errors !== undefined ? ` with ${s.errors} errors` : ''}${s.when ? ` on ${s.when}` : ''}`;
 }
 
-/** One storage node: pools (state, capacity, scan, vdev tree), the wizard, datasets, snapshots, disks, events. */
+/**
+ * One storage node: pools (state, capacity, scan, vdev tree, datasets and snapshots, destroy), importing
+ * pools, the wizard (this node or several), disks, events.
+ */
 export function StorageNodePage({ params }: PageProps) {
   const node = params.name;
   const q = useQuery((signal) => call('getStorageNode', { params: { node }, query: {} }, signal), [node]);
   const events = useQuery((signal) => call('storageEvents', { query: { node, limit: 20 } }, signal), [node]);
+  const others = useQuery(async (signal) => (await storageNodeList(signal)).map((n) => n.name), []);
   const act = useAction();
   const [replacing, setReplacing] = useState<{ pool: string; vdev: Vdev } | null>(null);
   const reload = () => {
@@ -123,8 +130,9 @@ export function StorageNodePage({ params }: PageProps) {
               >
                 Scrub now
               </button>{' '}
-              <code>zpool scrub {p.name}</code>
+              <code>zpool scrub {p.name}</code> <DestroyPool node={node} pool={p.name} onDone={reload} />
             </p>
+            <PoolDatasets node={node} pool={p.name} datasets={datasets} onDone={reload} />
             <PoolSchedule
               node={node}
               pool={p.name}
@@ -145,44 +153,15 @@ export function StorageNodePage({ params }: PageProps) {
           </section>
         );
       })}
+      {data && <ImportPools node={node} onDone={reload} />}
       {data && (
         <PoolWizard
           node={node}
+          otherNodes={(others.data ?? []).filter((n) => n !== node)}
           disks={disks.filter((d) => !d.pool)}
           compressions={(data.capabilities as { compression?: string[] } | null)?.compression ?? []}
           onCreated={reload}
         />
-      )}
-      {datasets.length > 0 && (
-        <section className="card">
-          <h2>Datasets and snapshots</h2>
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Used</th>
-                <th scope="col">Available</th>
-                <th scope="col">Quota</th>
-                <th scope="col">Compression</th>
-                <th scope="col">Mountpoint</th>
-              </tr>
-            </thead>
-            <tbody>
-              {datasets.map((d) => (
-                <tr key={d.name}>
-                  <td>{d.name}</td>
-                  <td>{d.type}</td>
-                  <td>{bytes(d.usedBytes)}</td>
-                  <td>{bytes(d.availableBytes)}</td>
-                  <td>{bytes(d.quotaBytes)}</td>
-                  <td>{d.compression}</td>
-                  <td>{d.mountpoint}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
       )}
       <section className="card">
         <h2>Disks</h2>

@@ -1,4 +1,3 @@
-import { call } from '../../api.ts';
 import { useQuery } from '../../use-query.ts';
 import { Link } from '../../router.tsx';
 import { formatTime } from '../../format.ts';
@@ -6,21 +5,11 @@ import { Page } from '../../components/Page.tsx';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { Meter } from '../../components/Meter.tsx';
-import { bytes, zfsStateClass, type Health } from './storage-types.ts';
+import { bytes, storageNodeList, zfsStateClass, type Health } from './storage-types.ts';
 
 /** Storage nodes (role "storage", or read before) with their pools' state and capacity. */
 export function StoragePage() {
-  const q = useQuery(async (signal) => {
-    const [storage, nodes] = await Promise.all([
-      call('listStorageNodes', undefined, signal),
-      call('listNodes', { query: {} }, signal),
-    ]);
-    const names = new Set([
-      ...storage.nodes.map((n) => n.node),
-      ...nodes.nodes.filter((n) => n.roles.includes('storage')).map((n) => n.name),
-    ]);
-    return [...names].sort().map((name) => ({ name, state: storage.nodes.find((s) => s.node === name) }));
-  }, []);
+  const q = useQuery((signal) => storageNodeList(signal), []);
   let body;
   if (q.error) body = <ErrorMessage error={q.error} title="Could not load the storage nodes." />;
   else if (!q.data) body = <p className="muted">Loading…</p>;

@@ -1,5 +1,19 @@
 // Shapes of the storage API's loosely typed parts (pools, health, disks), as the server builds them
-// in src/domain/storage.
+// in src/domain/storage, and the storage pages' shared helpers.
+import { call } from '../../api.ts';
+
+/** Storage nodes (read before by grim, or given the role "storage"), by name, with what grim last read. */
+export async function storageNodeList(signal?: AbortSignal) {
+  const [storage, nodes] = await Promise.all([
+    call('listStorageNodes', undefined, signal),
+    call('listNodes', { query: {} }, signal),
+  ]);
+  const names = new Set([
+    ...storage.nodes.map((n) => n.node),
+    ...nodes.nodes.filter((n) => n.roles.includes('storage')).map((n) => n.name),
+  ]);
+  return [...names].sort().map((name) => ({ name, state: storage.nodes.find((s) => s.node === name) }));
+}
 export interface Vdev {
   name: string;
   type: string;

@@ -6,20 +6,11 @@ import assert from 'node:assert/strict';
 import { startTestApp } from '../helpers/app.ts';
 import { chooseDisks } from '../../src/domain/storage/disk-choice.ts';
 import type { StorageDisk } from '../../src/domain/storage/inventory.ts';
-import type { ZfsCapabilities } from '../../src/domain/storage/pool-plan.ts';
+import { zfsFuseCaps } from '../helpers/zfs-caps.ts';
 import type { NodeStorage } from '../../src/services/storage/node-state.ts';
 
 const GiB = 1024 ** 3;
-const caps: ZfsCapabilities = {
-  implementation: 'zfs-fuse',
-  poolVersion: 23,
-  draid: false,
-  compression: ['on', 'off', 'lzjb', 'gzip', 'zle'],
-  xattrSa: false,
-  parsableList: false,
-  jsonStatus: false,
-  cacheNeedsBlockDevice: true,
-};
+const caps = zfsFuseCaps;
 const disk = (node: string, i: number, over: Partial<StorageDisk> = {}): StorageDisk => ({
   path: `/dev/disk/by-id/ata-${node.toUpperCase()}_D${i}`,
   dev: `/dev/sd${'abcdefgh'[i]}`,

@@ -18,6 +18,7 @@ import {
   poolNameProblems,
 } from '../../src/domain/storage/names.ts';
 import { planPool, type PlanDisk, type ZfsCapabilities } from '../../src/domain/storage/pool-plan.ts';
+import { zfsFuseCaps } from '../helpers/zfs-caps.ts';
 import {
   planDataset,
   snapshotsToPrune,
@@ -151,16 +152,7 @@ test('ZFS naming rules: good names pass, hostile ones list every problem', () =>
   );
 });
 
-const fuseCaps: ZfsCapabilities = {
-  implementation: 'zfs-fuse',
-  poolVersion: 23,
-  draid: false,
-  compression: ['on', 'off', 'lzjb', 'gzip', 'zle'],
-  xattrSa: false,
-  parsableList: false,
-  jsonStatus: false,
-  cacheNeedsBlockDevice: true,
-};
+const fuseCaps = zfsFuseCaps;
 const openCaps: ZfsCapabilities = {
   ...fuseCaps,
   implementation: 'openzfs',

@@ -215,8 +215,10 @@ test(
     await datasets.getByLabel('Snapshot of').selectOption('tank/data');
     await datasets.getByLabel('named').fill('s1');
     await datasets.getByRole('button', { name: 'Take snapshot' }).click();
+    const rollBack = datasets.getByRole('button', { name: 'Roll back to tank/data@s1' });
+    await rollBack.waitFor(); // the snapshot is taken and listed
     await execInNode(lab, 1, 'echo lost > /tank/data/b');
-    await datasets.getByRole('button', { name: 'Roll back to tank/data@s1' }).click();
+    await rollBack.click();
     assert.equal(await datasets.getByLabel('Rollback command').innerText(), 'zfs rollback tank/data@s1');
     await datasets.getByRole('button', { name: 'Run rollback' }).click();
     await datasets.getByLabel('Rollback command').waitFor({ state: 'detached' });

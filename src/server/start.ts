@@ -129,7 +129,7 @@ export async function createServices(
  * Background work: heartbeats every 15 s, facts every 10 min, on one instance at a time (lease
  * `loop:heartbeats`); the node writes of a round are fenced by the lease's token.
  */
-export function startMonitor(s: Services, heartbeatMs = 15_000, factsMs = 600_000) {
+export function startMonitor(s: Services, heartbeatMs = 15_000, factsMs = 600_000, probeTimeoutMs?: number) {
   let lastFacts = Date.now();
   return s.leases.runUnderLease(
     'loop:heartbeats',
@@ -141,6 +141,7 @@ export function startMonitor(s: Services, heartbeatMs = 15_000, factsMs = 600_00
         audit: s.audit,
         pool: s.pool,
         identity: s.identity as never,
+        probeTimeoutMs,
       });
       await nodes.probeAll(facts);
     },

@@ -86,6 +86,7 @@ export interface NodeServiceDeps {
   audit: AuditLog;
   pool: SshPool;
   identity: { publicKey: string };
+  /** How long a heartbeat or facts probe may take, connecting included, before the node is unreachable (15 s). */
   probeTimeoutMs?: number;
 }
 
@@ -311,13 +312,16 @@ export class NodeService {
     let outcome: ProbeOutcome = 'ok';
     let reason = '';
     if (n.state === 'host-key-mismatch') return this.get(name);
+    // the whole probe is bounded, also on a connection that went silent (a link down: no reset, no answer)
+    const timeoutMs = this.d.probeTimeoutMs ?? 15_000;
+    const bound = AbortSignal.timeout(timeoutMs);
     try {
       const { json } = await runScript(
         this.d.pool,
         targetOf(n),
         facts ? 'facts' : 'heartbeat',
         {},
-        { timeoutMs: this.d.probeTimeoutMs ?? 15_000 },
+        { timeoutMs, signal: bound },
       );
       if (facts)
         await this.d.db.run('UPDATE nodes SET facts = ?, facts_at = ? WHERE name = ?', [
@@ -339,7 +343,11 @@ export class NodeService {
         });
       } else {
         outcome = 'unreachable';
-        reason = err instanceof ConnectError ? err.message : (err as Error).message;
+        reason = bound.aborted
+          ? `no answer within ${timeoutMs} ms`
+          : err instanceof ConnectError
+            ? err.message
+            : (err as Error).message;
       }
     }
     const state = stateAfterProbe(!!Number(n.maintenance), n.state, outcome);

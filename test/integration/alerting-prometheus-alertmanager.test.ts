@@ -146,7 +146,8 @@ test(
     await addLab(a, lab, 'pair');
     await a.app.listen({ host: '127.0.0.1', port: 0 });
     const grimPort = (a.app.server.address() as AddressInfo).port;
-    const stopMonitor = startMonitor(a.services, 1000);
+    // heartbeats every second, each bounded by 4 s: a link down is noticed within seconds
+    const stopMonitor = startMonitor(a.services, 1000, undefined, 4000);
     t.after(stopMonitor);
 
     const { promQuery, amLog, promLog } = await startAlertingStack(t, a, grimPort, {

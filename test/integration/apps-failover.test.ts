@@ -22,6 +22,8 @@ test(
     if (!lab) return;
     const a = await startTestApp(t);
     await addLab(a, lab, 'three');
+    // a node whose link is down counts as unreachable after 4 s (default 20 s): the rounds below wait that long
+    a.services.apps.nodeListTimeoutMs = 4_000;
     const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
     const app = async (name: string) => (await call('GET', `/api/apps/${name}`)).json.app;
 
@@ -111,7 +113,7 @@ test(
     let back = (await call('POST', '/api/apps/reconcile')).json;
     const until = Date.now() + 90_000;
     while (back.unreachable.length && Date.now() < until) {
-      await delay(1000);
+      await delay(250);
       back = (await call('POST', '/api/apps/reconcile')).json;
     }
     assert.deepEqual(back.unreachable, [], JSON.stringify(back));

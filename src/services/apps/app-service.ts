@@ -10,7 +10,7 @@ import type { AppDeps, AppRuntime } from './context.ts';
 import { appRuntime, newInstanceId } from './context.ts';
 import { openSecrets, sealSecrets } from './instances.ts';
 import { planFor, type UsageSource } from './planner.ts';
-import { Reconciler, type ReconcileReport } from './reconciler.ts';
+import { DEFAULT_NODE_LIST_TIMEOUT_MS, Reconciler, type ReconcileReport } from './reconciler.ts';
 import { RolloutRunner, recordRollout, type RolloutKind } from './rollout-runner.ts';
 import { SizeService } from './sizes.ts';
 import { appView, instanceLogs } from './app-view.ts';
@@ -61,6 +61,8 @@ export class AppService {
   readonly backups: BackupService;
   /** Rollouts started by this process, for tests and shutdown. */
   readonly running = new Map<string, Promise<string>>();
+  /** How long a reconcile round waits for one node (connecting included) before it counts as unreachable. */
+  nodeListTimeoutMs = DEFAULT_NODE_LIST_TIMEOUT_MS;
 
   constructor(deps: AppDeps & { volumeSettings?: VolumeSettings }) {
     this.volumes = new VolumeService({ db: deps.db, nodes: deps.nodes, settings: deps.volumeSettings });
@@ -73,6 +75,7 @@ export class AppService {
       this.d,
       () => this.busyApps(),
       (app, unreachable) => this.failover(app, unreachable),
+      () => this.nodeListTimeoutMs,
     );
   }
 
@@ -435,6 +438,7 @@ export class AppService {
       { ...this.d, db },
       () => this.busyApps(),
       (app, unreachable) => this.failover(app, unreachable),
+      () => this.nodeListTimeoutMs,
     );
     return r.tick();
   }

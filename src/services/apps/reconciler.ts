@@ -40,23 +40,31 @@ export type ReconcileReport = {
   errors: string[];
 };
 
+export const DEFAULT_NODE_LIST_TIMEOUT_MS = 20_000;
+
 export class Reconciler {
   private readonly d: AppRuntime;
   private readonly busy: () => Promise<Set<string>>;
   private readonly failover: (app: string, unreachable: ReadonlySet<string>) => Promise<void>;
+  /** How long one node's listing may take, connecting included, before the node counts as unreachable. */
+  private readonly nodeTimeoutMs: () => number;
   constructor(
     d: AppRuntime,
     busy: () => Promise<Set<string>>,
     failover: (app: string, unreachable: ReadonlySet<string>) => Promise<void>,
+    nodeTimeoutMs: () => number = () => DEFAULT_NODE_LIST_TIMEOUT_MS,
   ) {
     this.d = d;
     this.busy = busy;
     this.failover = failover;
+    this.nodeTimeoutMs = nodeTimeoutMs;
   }
 
   async listNode(node: NodeRow): Promise<NodeListing> {
-    const ctx = this.d.nodes(node, () => undefined, AbortSignal.timeout(20_000));
-    const { json } = await ctx.runScript('app-list', {}, { timeoutMs: 15_000 });
+    const ms = this.nodeTimeoutMs();
+    const ctx = this.d.nodes(node, () => undefined, AbortSignal.timeout(ms));
+    // the script's own limit a little earlier, so a slow node is stopped there rather than abandoned
+    const { json } = await ctx.runScript('app-list', {}, { timeoutMs: Math.max(ms * 0.75, ms - 5_000) });
     return json as NodeListing;
   }
 

@@ -65,7 +65,7 @@ release=$RELEASE
 driver=$DRIVER"
 [ -f "$dir/wanted" ] || put "$dir/wanted" stop
 [ -f "$dir/restarts" ] || put "$dir/restarts" 0
-touch "$dir/log"
+touch "$dir/log" "$dir/stderr"
 
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
   mode=systemd

@@ -1,6 +1,6 @@
 #!/bin/sh
-# app-logs.sh - prints the tail of one app instance's output (stdout and stderr of the app, and the
-# supervisor's restart notes), then one JSON line.
+# app-logs.sh - prints the tail of one app instance's output: its stdout with the supervisor's restart notes,
+# then (when it wrote any) a line "--- stderr ---" and the tail of its stderr; then one JSON line.
 # param: INSTANCE_ID - instance id
 # param: TAIL_LINES (optional) - how many lines (default 100)
 # param: GRIM_APPS_DIR (optional) - directory of instance directories (default /var/lib/grim/apps)
@@ -18,5 +18,10 @@ if [ ! -f "$dir/log" ]; then
   exit 0
 fi
 cat "$dir/log.1" "$dir/log" 2>/dev/null | tail -n "$lines"
+if [ -s "$dir/stderr" ] || [ -s "$dir/stderr.1" ]; then
+  echo
+  echo '--- stderr ---'
+  cat "$dir/stderr.1" "$dir/stderr" 2>/dev/null | tail -n "$lines"
+fi
 echo
 echo '{"ok":true,"found":true}'

@@ -1,7 +1,7 @@
 #!/bin/sh
 # container-run.sh - runs one container instance in the foreground (`runc|crun run`), for a supervisor or for
 # container-start.sh: makes sure its rootfs is mounted and its network is up (both vanish at reboot), removes a
-# stale container of the same id, then runs it with its output appended to INSTANCE_DIR/output.log, forwarding
+# stale container of the same id, then runs it with its stdout appended to INSTANCE_DIR/output.log and its stderr to stderr.log, forwarding
 # TERM/INT/HUP to it. Kept in the instance directory.
 # param: INSTANCE_DIR - the instance directory (holds instance.env, config.json, rootfs)
 # param: PREPARE_ONLY (optional) - 1: only make sure the rootfs and the network are ready
@@ -48,8 +48,10 @@ if [ "${PREPARE_ONLY:-}" = 1 ]; then
   exit 0
 fi
 
-size=$(wc -c 2>/dev/null <output.log) || size=0
-if [ "$size" -gt 8388608 ]; then mv -f output.log output.log.1; fi
+for f in output.log stderr.log; do
+  size=$(wc -c 2>/dev/null <"$f") || size=0
+  if [ "$size" -gt 8388608 ]; then mv -f "$f" "$f.1"; fi
+done
 rt delete --force "$INSTANCE_ID" >/dev/null 2>&1
 rm -f stop-requested last-exit
 echo $$ >run.pid
@@ -63,7 +65,7 @@ forward() { if [ -n "$child" ]; then kill -"$1" "$child" 2>/dev/null; fi; }
 trap 'forward TERM' TERM
 trap 'forward INT' INT
 trap 'forward HUP' HUP
-rt_exec run --bundle "$INSTANCE_DIR" "$INSTANCE_ID" </dev/null >>output.log 2>&1 &
+rt_exec run --bundle "$INSTANCE_DIR" "$INSTANCE_ID" </dev/null >>output.log 2>>stderr.log &
 child=$!
 status=0
 while :; do

@@ -5,10 +5,17 @@
 #   start at its current end). SKIP 1: the cursor is inside an over-long line whose rest is skipped.
 # param: LOG_MAX_BYTES (optional) - most bytes read from one file per call (default 524288)
 # param: LOG_BUDGET (optional) - most bytes read in this call over all files (default 2097152)
+# param: LOG_JOURNAL (optional) - also read the node's systemd journal after this journald cursor ("-": only find
+#   its current end, "^": from its first entry); empty: no journal
+# param: LOG_JOURNAL_DIR (optional) - the journal's directory (journalctl --directory); default the system journal
+# param: LOG_JOURNAL_MAX (optional) - most journal entries read in one call (default 2000)
 # result: per chunk a line "@grim-log KEY INODE OFFSET LEN LINES SKIP FLAGS" followed by exactly LINES lines
 #   (LEN bytes of the file from OFFSET; the cursor after it is INODE, OFFSET+LEN, SKIP; KEY is the line number
 #   in LOG_FILES; FLAGS: r read from the rotated FILE.1, l rest of a rotated file lost, z truncated file,
-#   t over-long line cut here, p last line without newline of a rotated file, m missing, - none); then {"ok":true}
+#   t over-long line cut here, p last line without newline of a rotated file, m missing, - none); with LOG_JOURNAL
+#   then "@grim-journal MODE N" and exactly N lines of `journalctl -o json` (MODE after: the entries after the
+#   cursor, oldest first; end: the newest entry, only for its cursor; none: this node has no journal, N 0);
+#   then {"ok":true}
 set -u
 
 : "${LOG_FILES?}"
@@ -16,6 +23,10 @@ max=${LOG_MAX_BYTES:-524288}
 budget=${LOG_BUDGET:-2097152}
 case $max in '' | *[!0-9]*) echo '{"ok":false,"error":"LOG_MAX_BYTES must be a number"}' && exit 2 ;; esac
 case $budget in '' | *[!0-9]*) echo '{"ok":false,"error":"LOG_BUDGET must be a number"}' && exit 2 ;; esac
+journal=${LOG_JOURNAL:-}
+journal_max=${LOG_JOURNAL_MAX:-2000}
+case $journal_max in '' | *[!0-9]*) echo '{"ok":false,"error":"LOG_JOURNAL_MAX must be a number"}' && exit 2 ;; esac
+case $journal in *[!A-Za-z0-9=\;_^-]*) echo '{"ok":false,"error":"LOG_JOURNAL is not a journald cursor"}' && exit 2 ;; esac
 tmp=$(mktemp) || exit 1
 trap 'rm -f "$tmp"' EXIT
 
@@ -109,4 +120,28 @@ while IFS=' ' read -r ino off skip path; do
 done <<EOF_FILES
 $LOG_FILES
 EOF_FILES
+
+# journal: the node's systemd journal (journalctl reads journald's files; journald itself need not run)
+if [ -n "$journal" ]; then
+  if [ -n "${LOG_JOURNAL_DIR:-}" ]; then
+    set -- --directory="$LOG_JOURNAL_DIR"
+    dirs=$LOG_JOURNAL_DIR
+  else
+    set --
+    dirs='/run/log/journal /var/log/journal'
+  fi
+  # shellcheck disable=SC2086 # $dirs is a list of fixed paths or one admin-set directory without spaces
+  if ! command -v journalctl >/dev/null 2>&1 || [ -z "$(find $dirs -name '*.journal' 2>/dev/null | head -n 1)" ]; then
+    echo "@grim-journal none 0"
+  else
+    mode=after
+    case $journal in
+      -) mode=end && journalctl "$@" -o json -n 1 --no-pager >"$tmp" 2>/dev/null ;;
+      ^) journalctl "$@" -o json --no-pager 2>/dev/null | head -n "$journal_max" >"$tmp" ;;
+      *) journalctl "$@" -o json --no-pager --after-cursor="$journal" 2>/dev/null | head -n "$journal_max" >"$tmp" ;;
+    esac
+    echo "@grim-journal $mode $(wc -l <"$tmp")"
+    cat "$tmp"
+  fi
+fi
 echo '{"ok":true}'

@@ -8,7 +8,8 @@
 # param: GRIM_INSTANCE_DIR - the instance directory (environment, run, stop, log, restarts, app.pid, supervisor.pid,
 #   and optional `cgroup`: when present the app runs in the cgroup grim/<id>, with the limits it lists as
 #   `memory_bytes=N` and `cpu_millis=N` lines; best effort: without usable cgroups the app runs anyway)
-# result: runs until stopped; writes app output to <dir>/log (rotated to log.1 past 1 MiB)
+# result: runs until stopped; writes the app's stdout (and the supervisor's notes) to <dir>/log and its stderr to
+#   <dir>/stderr, each rotated to .1 past 1 MiB (kept apart so that log shipping labels them stream=stdout/stderr)
 # lib: env
 set -u
 
@@ -76,8 +77,10 @@ fi
 export GRIM_CGROUP_PROCS
 
 rotate() {
-  size=$(wc -c <log 2>/dev/null) || size=0
-  if [ "$size" -gt 1048576 ]; then mv -f log log.1; fi
+  for f in log stderr; do
+    size=$(wc -c <"$f" 2>/dev/null) || size=0
+    if [ "$size" -gt 1048576 ]; then mv -f "$f" "$f.1"; fi
+  done
 }
 
 restarts=$(cat restarts 2>/dev/null) || restarts=0
@@ -99,7 +102,7 @@ while [ -z "$stopping" ] && [ -d "$GRIM_INSTANCE_DIR" ]; do
       { echo $$ >"$f"; } 2>/dev/null || echo "supervisor: cgroup: could not join $f"
     done
     unset GRIM_CGROUP_PROCS OLDPWD; exec sh ./run'
-  ) </dev/null >>log 2>&1 &
+  ) </dev/null >>log 2>>stderr &
   child=$!
   echo "$child" >app.pid
   status=0

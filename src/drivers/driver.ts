@@ -119,6 +119,8 @@ export interface InstanceObservation {
   endpoint?: { address: string };
   /** The file on the node where the app's stdout and stderr land (a VM's serial console); log shipping tails it. */
   logFile?: string;
+  /** Where the app's stderr lands when the driver keeps it apart (logFile then holds stdout): stream="stderr". */
+  stderrLogFile?: string;
 }
 
 /** A bridged microVM answers on its own LAN address (recorded in the handle by the VM drivers). */

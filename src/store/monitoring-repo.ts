@@ -8,6 +8,8 @@ export interface LogCursor {
   inode: string;
   offset: number;
   skip: boolean;
+  /** A journal source's journald cursor ('' for files). */
+  journal?: string;
 }
 
 interface CursorRow {
@@ -17,6 +19,7 @@ interface CursorRow {
   inode: string;
   byte_offset: number | string;
   skip: number;
+  journal_cursor: string;
 }
 
 export async function loadCursors(db: Queryable, node: string): Promise<Map<string, LogCursor>> {
@@ -31,6 +34,7 @@ export async function loadCursors(db: Queryable, node: string): Promise<Map<stri
         inode: r.inode,
         offset: Number(r.byte_offset),
         skip: r.skip === 1,
+        ...(r.journal_cursor ? { journal: r.journal_cursor } : {}),
       },
     ]),
   );
@@ -42,12 +46,12 @@ export async function saveCursors(db: Db, cursors: readonly LogCursor[], now = D
   await db.transaction(async (tx) => {
     for (const c of cursors)
       await tx.run(
-        `INSERT INTO log_cursors (source_key, node, path, inode, byte_offset, skip, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO log_cursors (source_key, node, path, inode, byte_offset, skip, journal_cursor, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (source_key) DO UPDATE SET node = excluded.node, path = excluded.path,
            inode = excluded.inode, byte_offset = excluded.byte_offset, skip = excluded.skip,
-           updated_at = excluded.updated_at`,
-        [c.sourceKey, c.node, c.path, c.inode, c.offset, c.skip ? 1 : 0, now],
+           journal_cursor = excluded.journal_cursor, updated_at = excluded.updated_at`,
+        [c.sourceKey, c.node, c.path, c.inode, c.offset, c.skip ? 1 : 0, c.journal ?? '', now],
       );
   });
 }

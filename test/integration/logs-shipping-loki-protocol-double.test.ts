@@ -1,8 +1,10 @@
 // Log shipping on a 3-node Debian lab into a Loki PROTOCOL DOUBLE (test/helpers/loki-push-double.ts: every request
 // is decoded and checked against Loki's official push.proto). Three real script-app instances write numbered lines
-// to stdout and stderr (one of them over-long), the test appends to each node's syslog, and grim ships them while
+// to stdout and stderr (one of them over-long), the test appends to the syslog of n1 and n2, and n3 runs a REAL
+// systemd-journald (the host's, Debian 12) that the test writes to with systemd-cat; grim ships all of it while
 // it is restarted (a new process state on the same database), a node's link goes down and up, and the double
-// answers 429. Every line must arrive exactly once, in order per stream, with bounded labels.
+// answers 429. Every line must arrive exactly once, in order per stream (stdout and stderr apart), with bounded
+// labels; n3's syslog file is not shipped, as its journal is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -31,10 +33,10 @@ done
 exec sleep 100000
 `;
 
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 60_000) {
+async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 60_000, detail = () => '') {
   const end = Date.now() + ms;
   while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} ${detail()}`);
     await delay(200);
   }
 }
@@ -80,15 +82,42 @@ test(
     const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
     // Node logs: the lab's Debian nodes have no syslog daemon, so the test plays one (appending to /var/log/syslog).
     for (const i of [1, 2, 3]) await execInNode(lab, i, 'touch /var/log/syslog');
+    // n3 has a systemd journal: the host's systemd-journald runs in the node (its own /run and /var/log).
+    await execInNode(
+      lab,
+      3,
+      `mkdir -p /var/log/journal && (setsid /lib/systemd/systemd-journald </dev/null >/dev/null 2>&1 &)
+       i=0; while [ ! -S /run/systemd/journal/stdout ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+       echo "before grim" | systemd-cat -t grimtest
+       until journalctl -t grimtest -o cat --no-pager | grep -q "before grim"; do
+         [ $i -lt 200 ] || exit 1; sleep 0.1; i=$((i + 1))
+       done`,
+    );
     let grim = await grimProcess();
     t.after(() => grim.stop().catch(() => undefined));
-    // The syslog cursors start at the file's end: wait until every node's is stored, then write.
-    await until('syslog cursors', async () => {
-      const rows = await grim.db.all(
-        "SELECT * FROM log_cursors WHERE source_key LIKE 'node:%:syslog:/var/log/syslog'",
+    // The syslog and journal cursors start at their end: wait until every node's is stored, then write.
+    await until('node log cursors', async () => {
+      const rows = await grim.db.all<{ source_key: string }>(
+        "SELECT source_key FROM log_cursors WHERE source_key LIKE 'node:%'",
       );
-      return rows.length === 3;
+      return (
+        rows
+          .map((r) => r.source_key)
+          .sort()
+          .join(' ') === 'node:n1:syslog:/var/log/syslog node:n2:syslog:/var/log/syslog node:n3:journal'
+      );
     });
+    let journalSeq = 0;
+    const writeJournal = async (n: number) => {
+      const from = journalSeq + 1;
+      journalSeq += n;
+      await execInNode(
+        lab,
+        3,
+        `seq ${from} ${journalSeq} | sed 's/^/n3 journal /' | systemd-cat -t grimtest`,
+      );
+    };
+    await writeJournal(100);
     let syslogSeq = 0;
     const writeSyslog = async (n: number, nodes = [1, 2, 3]) => {
       const from = syslogSeq + 1;
@@ -123,13 +152,18 @@ test(
     }[];
     assert.equal(instances.length, 3);
 
-    // The instance's output file also holds its supervisor's notes ("supervisor: ..."): shipped too, not counted here.
-    const received = (instance: string) =>
+    // The instance's stdout file also holds its supervisor's notes ("supervisor: ..."): shipped too, not counted here.
+    const received = (instance: string, stream: 'stdout' | 'stderr') =>
       [...loki.streams]
-        .filter(([s]) => s.includes(`instance="${instance}"`))
+        .filter(([s]) => s.includes(`instance="${instance}"`) && s.includes(`stream="${stream}"`))
         .flatMap(([, e]) => e)
         .filter((e) => !e.line.startsWith('supervisor: '));
-    await until('first lines', () => instances.every((i) => received(i.id).length > 50));
+    const nodeStream = (n: number, stream: string) =>
+      [...loki.streams].find(([s]) => s.includes(`node="n${n}"`) && s.includes(`stream="${stream}"`))?.[1] ??
+      [];
+    const journalLines = () =>
+      nodeStream(3, 'journal').filter((e) => e.metadata.syslog_identifier === 'grimtest');
+    await until('first lines', () => instances.every((i) => received(i.id, 'stdout').length > 50));
 
     // 1. Loki answers 429 twice: grim backs off (Retry-After: 1) and loses nothing.
     loki.script.push(
@@ -146,8 +180,10 @@ test(
     // 2. grim restarts while the instances keep writing.
     console.log('# restarting grim');
     await writeSyslog(100);
+    await writeJournal(100);
     await grim.stop();
     await writeSyslog(100);
+    await writeJournal(100);
     await delay(1000);
     grim = await grimProcess();
 
@@ -161,63 +197,93 @@ test(
     const n1During = onNode('n1');
     await delay(5000);
     assert.equal(onNode('n2'), n2During, 'nothing arrives from n2 while its link is down');
-    assert.ok(
-      onNode('n1') > n1During || received(instances.find((i) => i.node === 'n1')!.id).length >= LINES,
-    );
+    const n1Id = instances.find((i) => i.node === 'n1')!.id;
+    assert.ok(onNode('n1') > n1During || received(n1Id, 'stdout').length >= LINES * 0.9);
     await linkUp(lab, 2);
     await writeSyslog(100);
+    await writeJournal(100);
 
-    const want = (id: string) => {
+    const want = (id: string, stream: 'stdout' | 'stderr') => {
       const lines: string[] = [];
-      for (let i = 1; i <= LINES; i++)
-        lines.push(`${id} ${i === 1000 ? 'long' : i % 10 === 0 ? 'err' : 'out'} ${i}`);
+      for (let i = 1; i <= LINES; i++) {
+        const err = i % 10 === 0 && i !== 1000; // line 1000 is the long one, on stdout
+        if (err === (stream === 'stderr'))
+          lines.push(`${id} ${i === 1000 ? 'long' : err ? 'err' : 'out'} ${i}`);
+      }
       return lines;
     };
     await until(
       'every line',
-      () => instances.every((i) => received(i.id).length >= LINES) && syslogDone(),
+      () =>
+        instances.every(
+          (i) =>
+            received(i.id, 'stdout').length >= want(i.id, 'stdout').length &&
+            received(i.id, 'stderr').length >= want(i.id, 'stderr').length,
+        ) &&
+        [1, 2].every((n) => nodeStream(n, 'syslog').length >= syslogSeq) &&
+        journalLines().length >= journalSeq,
       240_000,
+      () =>
+        JSON.stringify({
+          instances: instances.map((i) => [
+            received(i.id, 'stdout').length,
+            want(i.id, 'stdout').length,
+            received(i.id, 'stderr').length,
+            want(i.id, 'stderr').length,
+          ]),
+          syslog: [1, 2].map((n) => nodeStream(n, 'syslog').length),
+          syslogSeq,
+          journal: journalLines().length,
+          journalSeq,
+          streams: [...loki.streams.keys()],
+        }),
     );
-    function syslogDone() {
-      return [1, 2, 3].every(
-        (n) =>
-          ([...loki.streams].find(([s]) => s.includes(`node="n${n}"`) && s.includes('stream="syslog"'))?.[1]
-            .length ?? 0) >= syslogSeq,
-      );
-    }
     await delay(1500); // anything extra (a duplicate) would arrive now
     assert.ok(grim.shipper.stats.readFailures >= 1, 'the down link was noticed');
     await grim.stop();
 
     assert.deepEqual(loki.violations, [], 'every request matched push.proto and Loki limits');
     for (const i of instances) {
-      const got = received(i.id);
+      const got = received(i.id, 'stdout');
       const lines = got.map((e) =>
         e.line.includes(' long ') ? e.line.split(' ').slice(0, 3).join(' ') : e.line,
       );
-      assert.deepEqual(lines, want(i.id), `instance ${i.id}: each line exactly once, in order`);
-      const long = got[999];
+      assert.deepEqual(
+        lines,
+        want(i.id, 'stdout'),
+        `instance ${i.id} stdout: each line exactly once, in order`,
+      );
+      assert.deepEqual(
+        received(i.id, 'stderr').map((e) => e.line),
+        want(i.id, 'stderr'),
+        `instance ${i.id} stderr: each line exactly once, in order, in its own stream`,
+      );
+      assert.equal(received(i.id, 'stderr')[0].metadata.filename, `/var/lib/grim/apps/${i.id}/stderr`);
+      const long = got.find((e) => e.line.includes(' long 1000 '))!;
       assert.ok(long.line.endsWith(TRUNCATION_MARK) && Buffer.byteLength(long.line) <= MAX_LINE_BYTES);
       assert.equal(long.metadata.truncated, 'true');
       assert.ok(Number(long.metadata.original_bytes) > 300_000);
       assert.equal(got[0].metadata.filename, `/var/lib/grim/apps/${i.id}/log`);
     }
-    for (const n of [1, 2, 3]) {
-      const [, got] = [...loki.streams].find(
-        ([s]) => s.includes(`node="n${n}"`) && s.includes('stream="syslog"'),
-      )!;
+    for (const n of [1, 2])
       assert.deepEqual(
-        got.map((e) => e.line),
+        nodeStream(n, 'syslog').map((e) => e.line),
         Array.from({ length: syslogSeq }, (_, k) => `n${n} syslog ${k + 1}`),
         `node n${n} syslog: exactly once, in order`,
       );
-    }
-    // Bounded labels: only the six names, and one stream per instance and per node log.
+    // n3: its journal (read with journalctl --after-cursor, the cursor in grim's database), not its syslog file
+    assert.deepEqual(
+      journalLines().map((e) => e.line),
+      Array.from({ length: journalSeq }, (_, k) => `n3 journal ${k + 1}`),
+      'node n3 journal: exactly once, in order, nothing from before grim started',
+    );
+    assert.equal(journalLines()[0].metadata.priority, '6');
+    assert.equal(nodeStream(3, 'syslog').length, 0, "n3's syslog file is not shipped: its journal is");
+    // Bounded labels: only the six names, and one stream per instance output and per node log.
     for (const set of loki.labelSets) for (const k of Object.keys(set)) assert.ok(ALLOWED_LABELS.has(k), k);
-    assert.equal(loki.streams.size, 6, [...loki.streams.keys()].join('\n'));
+    assert.equal(loki.streams.size, 9, [...loki.streams.keys()].join('\n'));
     const inst = loki.labelSets.find((s) => s.instance === instances[0].id)!;
     assert.deepEqual(Object.keys(inst).sort(), ['app', 'env', 'group', 'instance', 'node', 'stream']);
-    assert.equal(inst.stream, 'output');
     // Batches stay within ~1 MB.
     assert.ok(
       loki.requests.every((r) => r.bytes <= 1_100_000),

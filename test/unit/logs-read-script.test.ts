@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCRIPTS_DIR } from '../../src/scripts/loader.ts';
-import { parseReadOutput, type LogChunk } from '../../src/domain/logs/read-output.ts';
+import { parseRead, parseReadOutput, type LogChunk } from '../../src/domain/logs/read-output.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'grim-logs-read-'));
 const bb = join(dir, 'busybox-bin');
@@ -105,5 +105,22 @@ for (const shell of shells) {
     // the byte budget stops before later files; they are read next time
     const two = read(shell, [`0 0 0 ${f}`, `0 0 0 ${f}`], { LOG_MAX_BYTES: '4096', LOG_BUDGET: '4096' });
     assert.equal(two.length, 1);
+  });
+
+  test(`logs-read.sh under ${name}: a node without a journal says so; a cursor with shell syntax is refused`, () => {
+    const d = mkdtempSync(join(dir, 'journal-'));
+    const r = spawnSync(shell[0], shell[1], {
+      input: readFileSync(`${SCRIPTS_DIR}node/logs-read.sh`),
+      env: { PATH: shell[2], LOG_FILES: '', LOG_JOURNAL: '-', LOG_JOURNAL_DIR: d },
+      encoding: 'utf8',
+    });
+    assert.deepEqual(parseRead(r.stdout).journal, { mode: 'none', entries: [] });
+    const bad = spawnSync(shell[0], shell[1], {
+      input: readFileSync(`${SCRIPTS_DIR}node/logs-read.sh`),
+      env: { PATH: shell[2], LOG_FILES: '', LOG_JOURNAL: 's=1;$(reboot)' },
+      encoding: 'utf8',
+    });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stdout, /not a journald cursor/);
   });
 }

@@ -20,7 +20,15 @@ export interface LogChunk {
   lines: string[];
 }
 
+/** What logs-read.sh read from the node's systemd journal (one `journalctl -o json` line per entry). */
+export interface JournalChunk {
+  /** after: entries after the cursor; end: only the newest entry, for its cursor; none: the node has no journal. */
+  mode: 'after' | 'end' | 'none';
+  entries: string[];
+}
+
 const HEADER = /^@grim-log (\d+) (\d+) (\d+) (\d+) (\d+) ([01]) ([a-z]+|-)$/;
+const JOURNAL_HEADER = /^@grim-journal (after|end|none) (\d+)$/;
 
 export class ReadOutputError extends Error {
   constructor(message: string) {
@@ -30,8 +38,13 @@ export class ReadOutputError extends Error {
 }
 
 export function parseReadOutput(stdout: string): LogChunk[] {
+  return parseRead(stdout).files;
+}
+
+export function parseRead(stdout: string): { files: LogChunk[]; journal: JournalChunk | null } {
   const lines = stdout.split('\n');
   const out: LogChunk[] = [];
+  let journal: JournalChunk | null = null;
   let i = 0;
   let ok = false;
   while (i < lines.length) {
@@ -42,6 +55,14 @@ export function parseReadOutput(stdout: string): LogChunk[] {
       if (!result.ok) throw new ReadOutputError(result.error ?? line);
       ok = true;
       break;
+    }
+    const j = JOURNAL_HEADER.exec(line);
+    if (j) {
+      const count = Number(j[2]);
+      if (i + count > lines.length) throw new ReadOutputError('journal chunk is cut short');
+      journal = { mode: j[1] as JournalChunk['mode'], entries: lines.slice(i, i + count) };
+      i += count;
+      continue;
     }
     const m = HEADER.exec(line);
     if (!m) throw new ReadOutputError(`unexpected line ${JSON.stringify(line.slice(0, 80))}`);
@@ -59,5 +80,5 @@ export function parseReadOutput(stdout: string): LogChunk[] {
     i += count;
   }
   if (!ok) throw new ReadOutputError('no result line (the script did not finish)');
-  return out;
+  return { files: out, journal };
 }

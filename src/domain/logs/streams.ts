@@ -9,16 +9,23 @@ export const STREAM_LABEL_NAMES = ['env', 'group', 'node', 'app', 'instance', 's
 export type StreamLabelName = (typeof STREAM_LABEL_NAMES)[number];
 export type StreamLabels = Partial<Record<StreamLabelName, string>>;
 
-/** `stream` values: an instance's output (stdout and stderr as its supervisor writes them), or node logs. */
-export const STREAM_KINDS = ['output', 'syslog'] as const;
+/**
+ * `stream` values: an instance's stdout or stderr (its supervisor writes them to separate files), a microVM's
+ * console (one serial line, no separate stderr), a node's syslog file or its systemd journal.
+ */
+export const STREAM_KINDS = ['stdout', 'stderr', 'console', 'syslog', 'journal'] as const;
 export type StreamKind = (typeof STREAM_KINDS)[number];
 
 /** Loki's default max_label_value_length. */
 export const MAX_LABEL_VALUE = 2048;
 
-/** One file grim tails. `key` is stable across restarts: it names the cursor row. */
+/**
+ * One file grim tails, or a node's systemd journal (kind 'journal': path is its directory, '' for the system
+ * journal, and the cursor is journald's). `key` is stable across restarts: it names the cursor row.
+ */
 export interface LogSource {
   key: string;
+  kind?: 'file' | 'journal';
   node: string;
   path: string;
   labels: StreamLabels;
@@ -43,9 +50,11 @@ export function instanceSource(p: {
   env: string;
   group: string;
   path: string;
+  stream: 'stdout' | 'stderr' | 'console';
 }): LogSource {
   return {
-    key: `instance:${p.instance}`,
+    // stdout keeps the key the single output file had before stderr was split off: its cursor stays valid
+    key: p.stream === 'stderr' ? `instance:${p.instance}:stderr` : `instance:${p.instance}`,
     node: p.node,
     path: p.path,
     labels: boundedLabels({
@@ -54,7 +63,7 @@ export function instanceSource(p: {
       node: p.node,
       app: p.app,
       instance: p.instance,
-      stream: 'output',
+      stream: p.stream,
     }),
     startAtEnd: false,
   };
@@ -66,6 +75,17 @@ export function syslogSource(p: { node: string; env: string; group: string; path
     node: p.node,
     path: p.path,
     labels: boundedLabels({ env: p.env, group: p.group, node: p.node, stream: 'syslog' }),
+    startAtEnd: true,
+  };
+}
+
+export function journalSource(p: { node: string; env: string; group: string; directory: string }): LogSource {
+  return {
+    key: `node:${p.node}:journal`,
+    kind: 'journal',
+    node: p.node,
+    path: p.directory,
+    labels: boundedLabels({ env: p.env, group: p.group, node: p.node, stream: 'journal' }),
     startAtEnd: true,
   };
 }

@@ -334,8 +334,12 @@ export function createContainerDriver(opts: ContainerDriverOptions = {}): Runtim
     observe(h: InstanceHandle) {
       const path =
         typeof h.data.cgroupsPath === 'string' ? h.data.cgroupsPath : containerCgroupsPath(h.instanceId);
-      // container-run.sh appends the container's stdout and stderr there
-      return { cgroups: [path], logFile: `${containerInstanceDir(h)}/output.log` };
+      // container-run.sh appends the container's stdout and its stderr to these two files
+      return {
+        cgroups: [path],
+        logFile: `${containerInstanceDir(h)}/output.log`,
+        stderrLogFile: `${containerInstanceDir(h)}/stderr.log`,
+      };
     },
 
     async inspect(h: InstanceHandle, ctx: OpCtx): Promise<InstanceStatus> {

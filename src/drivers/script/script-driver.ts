@@ -6,7 +6,7 @@
  * effort, so limits are not promised).
  */
 import type { RuntimeDriver } from '../driver.ts';
-import { scriptCgroupPath, supervisedLogFile } from '../supervised/supervision.ts';
+import { scriptCgroupPath, supervisedLogFile, supervisedStderrFile } from '../supervised/supervision.ts';
 import { supervised } from '../supervised/supervised.ts';
 
 export function createScriptDriver(): RuntimeDriver {
@@ -45,7 +45,11 @@ export function createScriptDriver(): RuntimeDriver {
       };
     },
 
-    // the supervisor's cgroup (best effort); the supervisor's log holds the app's output
-    observe: (h) => ({ cgroups: [scriptCgroupPath(h.instanceId)], logFile: supervisedLogFile(h.instanceId) }),
+    // the supervisor's cgroup (best effort); the supervisor writes the app's stdout and stderr apart
+    observe: (h) => ({
+      cgroups: [scriptCgroupPath(h.instanceId)],
+      logFile: supervisedLogFile(h.instanceId),
+      stderrLogFile: supervisedStderrFile(h.instanceId),
+    }),
   });
 }

@@ -15,9 +15,14 @@ export function scriptCgroupPath(instanceId: string): string {
   return `/grim/${instanceId}`;
 }
 
-/** Where the supervisor appends the output (stdout, stderr) of what it runs, as app-logs.sh reads it. */
+/** Where the supervisor appends the stdout of what it runs (and its own notes), as app-logs.sh reads it. */
 export function supervisedLogFile(instanceId: string): string {
   return `/var/lib/grim/apps/${instanceId}/log`;
+}
+
+/** Where the supervisor appends the stderr of what it runs. */
+export function supervisedStderrFile(instanceId: string): string {
+  return `/var/lib/grim/apps/${instanceId}/stderr`;
 }
 
 /** What the supervisor runs for one instance. */

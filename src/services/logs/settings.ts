@@ -1,7 +1,9 @@
 /**
  * Log shipping settings from the environment: GRIM_LOKI_URL (base URL, e.g. http://loki:3100) turns it on;
  * GRIM_LOKI_TENANT sets X-Scope-OrgID; GRIM_LOKI_BEARER_TOKEN for a Loki behind auth; GRIM_LOG_SYSLOG_PATHS
- * (comma-separated) overrides the node log files tried (/var/log/syslog, /var/log/messages).
+ * (comma-separated) overrides the node log files tried (/var/log/syslog, /var/log/messages); GRIM_LOG_JOURNAL=off
+ * stops reading the nodes' systemd journals (read by default where a node has one, instead of its syslog files);
+ * GRIM_LOG_JOURNAL_DIR reads the journal from that directory (journalctl --directory) instead of the system's.
  */
 import type { ShipperOptions, ShipperStatsView } from './shipper-types.ts';
 
@@ -26,6 +28,15 @@ export function logShippingFromEnv(env: NodeJS.ProcessEnv = process.env): Shippe
     const bad = paths.filter((p) => !/^\/[A-Za-z0-9/_.@+-]+$/.test(p));
     if (bad.length) throw new Error(`GRIM_LOG_SYSLOG_PATHS: not absolute plain paths: ${bad.join(', ')}`);
     opts.syslogPaths = paths;
+  }
+  const journal = env.GRIM_LOG_JOURNAL?.trim().toLowerCase();
+  if (journal && !['on', 'off'].includes(journal))
+    throw new Error(`GRIM_LOG_JOURNAL must be on or off, got ${env.GRIM_LOG_JOURNAL}`);
+  if (journal === 'off') opts.journal = false;
+  if (env.GRIM_LOG_JOURNAL_DIR) {
+    if (!/^\/[A-Za-z0-9/_.@+-]+$/.test(env.GRIM_LOG_JOURNAL_DIR))
+      throw new Error(`GRIM_LOG_JOURNAL_DIR: not an absolute plain path: ${env.GRIM_LOG_JOURNAL_DIR}`);
+    opts.journalDir = env.GRIM_LOG_JOURNAL_DIR;
   }
   return opts;
 }

@@ -17,6 +17,12 @@ export interface ShipperOptions {
   maxBytesPerFile?: number;
   maxBytesPerRead?: number;
   syslogPaths?: readonly string[];
+  /** Read each node's systemd journal when it has one (default true); its syslog files are then left alone. */
+  journal?: boolean;
+  /** The journal's directory on the nodes (journalctl --directory; default the system journal). */
+  journalDir?: string;
+  /** Journal entries read from one node in one read (default 2000). */
+  journalMaxEntries?: number;
   push?: PushOptions;
   log?: (line: string) => void;
   /** Counters to add to (kept across restarts of the shipper under a lease). */

@@ -13,7 +13,8 @@ import { assertSucceeded } from '../../ssh/index.ts';
 import { listNodeRows, nodeGroups, type NodeRow } from '../../store/nodes-repo.ts';
 import { loadCursors, type LogCursor } from '../../store/monitoring-repo.ts';
 import { scriptCommand } from '../../scripts/loader.ts';
-import { parseReadOutput, type LogChunk } from '../../domain/logs/read-output.ts';
+import { parseRead, type JournalChunk, type LogChunk } from '../../domain/logs/read-output.ts';
+import { parseJournalLine } from '../../domain/logs/journal.ts';
 import { limitLine } from '../../domain/logs/line-limit.ts';
 import type { LogSource } from '../../domain/logs/streams.ts';
 import { formatLabels, type LokiEntry } from '../../integrations/loki/push-proto.ts';
@@ -22,7 +23,7 @@ import { targetOf } from '../nodes.ts';
 import { LogBatcher, type Piece, type ShipperStats } from './batcher.ts';
 
 export type { ShipperOptions } from './shipper-types.ts';
-import { DEFAULT_SYSLOG_PATHS, logSourcesOn, type NodeForLogs } from './sources.ts';
+import { logSourcesOn, type NodeForLogs, type NodeLogSettings } from './sources.ts';
 
 export interface ShipperDeps {
   db: Db;
@@ -38,9 +39,13 @@ const ENTRY_OVERHEAD = 48;
 
 export class LogShipper {
   readonly #d: ShipperDeps;
-  readonly #o: Required<Omit<ShipperOptions, 'push' | 'log' | 'syslogPaths' | 'target' | 'stats'>>;
+  readonly #o: Required<
+    Omit<ShipperOptions, 'push' | 'log' | 'syslogPaths' | 'target' | 'stats' | 'journal' | 'journalDir'>
+  >;
   readonly #log: (line: string) => void;
-  readonly #syslogPaths: readonly string[];
+  readonly #nodeLogs: NodeLogSettings;
+  /** Nodes whose journal was found: their syslog files are not read (they repeat the journal). */
+  readonly #hasJournal = new Map<string, boolean>();
   readonly batcher: LogBatcher;
   readonly #tailers = new Map<string, { stop: () => void; done: Promise<void> }>();
   readonly #lastTs = new Map<string, bigint>();
@@ -56,9 +61,14 @@ export class LogShipper {
       readTimeoutMs: opts.readTimeoutMs ?? 5000,
       maxBytesPerFile: opts.maxBytesPerFile ?? 512 * 1024,
       maxBytesPerRead: opts.maxBytesPerRead ?? 2 * 1024 * 1024,
+      journalMaxEntries: opts.journalMaxEntries ?? 2000,
     };
     this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
-    this.#syslogPaths = opts.syslogPaths ?? DEFAULT_SYSLOG_PATHS;
+    this.#nodeLogs = {
+      ...(opts.syslogPaths ? { syslogPaths: opts.syslogPaths } : {}),
+      ...(opts.journal === false ? { journal: false } : {}),
+      ...(opts.journalDir ? { journalDir: opts.journalDir } : {}),
+    };
     this.batcher = new LogBatcher(deps.db, {
       target: opts.target,
       batchBytes: this.#o.batchBytes,
@@ -145,10 +155,13 @@ export class LogShipper {
     if (!row) return 0;
     const groups = (await nodeGroups(this.#d.db)).get(node) ?? [];
     const identity = { name: row.name, environment: row.environment, groups };
-    const sources = await (
-      this.#d.sources ?? ((n) => logSourcesOn(this.#d.db, this.#d.drivers, n, this.#syslogPaths))
-    )(identity);
-    if (!sources.length) return 0;
+    const all = await (this.#d.sources ?? ((n) => logSourcesOn(this.#d.db, this.#d.drivers, n, this.#nodeLogs)))(identity);
+    const journal = all.find((s) => s.kind === 'journal') ?? null;
+    const withJournal = journal !== null && this.#hasJournal.get(node) === true;
+    const sources = all.filter(
+      (s) => s.kind !== 'journal' && !(withJournal && s.key.startsWith(`node:${node}:syslog`)),
+    );
+    if (!sources.length && !journal) return 0;
     const cursors = await loadCursors(this.#d.db, node);
     const list = sources
       .map((s) => {
@@ -157,33 +170,83 @@ export class LogShipper {
         return `${start?.inode ?? 0} ${start ? start.offset : s.startAtEnd ? -1 : 0} ${start?.skip ? 1 : 0} ${s.path}`;
       })
       .join('\n');
+    const journalAt = journal ? (cursors.get(journal.key)?.journal ?? '-') : '';
     this.batcher.reading++;
-    let chunks: LogChunk[];
+    let read: { files: LogChunk[]; journal: JournalChunk | null };
     try {
-      chunks = await this.#read(row, list);
+      read = await this.#read(row, list, journalAt, journal?.path ?? '');
     } finally {
       this.batcher.reading--;
       this.batcher.poke();
     }
-    const pieces = this.#pieces(node, sources, cursors, chunks);
+    let pieces = this.#pieces(node, sources, cursors, read.files);
+    if (journal && read.journal) {
+      const found = read.journal.mode !== 'none';
+      // the node's syslog files repeat its journal (rsyslog feeds them from it): only the journal is shipped
+      if (found && !withJournal)
+        pieces = pieces.filter((p) => !p.cursor.sourceKey.startsWith(`node:${node}:syslog`));
+      this.#hasJournal.set(node, found);
+      const piece = this.#journalPiece(node, journal, journalAt, read.journal);
+      if (piece) pieces.push(piece);
+    }
     if (!pieces.length) return 0;
     await this.batcher.submit(pieces);
     return pieces.reduce((a, p) => a + p.entries.length, 0);
   }
 
-  async #read(row: NodeRow, list: string): Promise<LogChunk[]> {
+  /** The journal's new entries and the cursor after them (or, on a first read, only the cursor of its end). */
+  #journalPiece(node: string, src: LogSource, at: string, chunk: JournalChunk): Piece | null {
+    if (chunk.mode === 'none') return null;
+    const parsed = chunk.entries.map(parseJournalLine).filter((e) => e !== null);
+    const cursor = (journal: string): LogCursor => ({
+      sourceKey: src.key,
+      node,
+      path: src.path,
+      inode: '',
+      offset: 0,
+      skip: false,
+      journal,
+    });
+    // a first read only finds where the journal ends ('^': it was empty, read it from its start later)
+    if (chunk.mode === 'end')
+      return { stream: '', entries: [], bytes: 0, cursor: cursor(parsed.at(-1)?.cursor ?? '^') };
+    const last = parsed.at(-1);
+    if (!last || last.cursor === at) return null;
+    const stream = formatLabels(src.labels);
+    let bytes = 0;
+    const entries: LokiEntry[] = parsed.map((e) => {
+      const l = limitLine(e.line);
+      const metadata = [...e.metadata];
+      if (l.truncated) {
+        this.stats.truncatedLines++;
+        metadata.push(['truncated', 'true'], ['original_bytes', String(l.bytes)]);
+      }
+      bytes += Math.min(l.bytes, 256_000) + ENTRY_OVERHEAD;
+      return { tsNs: this.#nextTs(stream, e.tsNs), line: l.line, metadata };
+    });
+    return { stream, entries, bytes, cursor: cursor(last.cursor) };
+  }
+
+  async #read(row: NodeRow, list: string, journalAt: string, journalDir: string) {
     const res = await this.#d.pool.exec(
       targetOf(row),
       scriptCommand('logs-read', {
         LOG_FILES: list,
         LOG_MAX_BYTES: String(this.#o.maxBytesPerFile),
         LOG_BUDGET: String(this.#o.maxBytesPerRead),
+        ...(journalAt
+          ? {
+              LOG_JOURNAL: journalAt,
+              LOG_JOURNAL_MAX: String(this.#o.journalMaxEntries),
+              ...(journalDir ? { LOG_JOURNAL_DIR: journalDir } : {}),
+            }
+          : {}),
       }),
       // the deadline covers opening the channel too: a node whose link is down fails the read, keeping its cursors
       { timeoutMs: this.#o.readTimeoutMs, signal: AbortSignal.timeout(this.#o.readTimeoutMs) },
     );
     assertSucceeded(row.name, 'logs-read', res);
-    return parseReadOutput(res.stdout);
+    return parseRead(res.stdout);
   }
 
   #pieces(
@@ -238,9 +301,12 @@ export class LogShipper {
     return out;
   }
 
-  /** Strictly increasing nanosecond timestamps per stream (the read time), so order survives in Loki. */
-  #nextTs(stream: string): bigint {
-    const now = BigInt(Date.now()) * 1_000_000n;
+  /**
+   * Strictly increasing nanosecond timestamps per stream, so order survives in Loki: the read time, or the
+   * entry's own time when it has one (journal entries).
+   */
+  #nextTs(stream: string, own?: bigint): bigint {
+    const now = own || BigInt(Date.now()) * 1_000_000n;
     const last = this.#lastTs.get(stream) ?? 0n;
     const ts = now > last ? now : last + 1n;
     this.#lastTs.set(stream, ts);

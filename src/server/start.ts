@@ -314,6 +314,7 @@ export async function startServer(
     await stopLogShipping();
     await stopBuildWatch();
     await app.close();
+    await services.tracer.shutdown(); // the spans of the last steps reach the receiver before the process exits
     await services.leases.stop();
     await markControlInstanceStopped(services.db, services.leases.instanceId).catch(() => undefined);
     services.pool.close();

@@ -172,3 +172,34 @@ test(
     assert.match(start.status.message, /fake start failure/);
   },
 );
+
+test(
+  'shutdown ends the spans still open as interrupted and sends them; a dead receiver cannot hold it up',
+  { skip },
+  async (t) => {
+    const rx = await startTraceDouble();
+    t.after(() => rx.close());
+    const tracer = new Tracer({ endpoint: rx.url });
+    const rollout = tracer.start('deploy shop');
+    rollout.child('create').end();
+    rollout.child('health', { 'grim.node': 'n1' }); // still waiting when grim stops
+    await tracer.shutdown();
+    assert.deepEqual(rx.violations, []);
+    assert.deepEqual(spanTree(rx.spans, 'deploy shop'), [
+      'deploy shop [error]',
+      '  create',
+      '  health [error]',
+    ]);
+    const health = rx.spans.find((s) => s.name === 'health')!;
+    const root = rx.spans.find((s) => s.name === 'deploy shop')!;
+    assert.deepEqual(root.status, { code: 2, message: 'interrupted: grim stopped' });
+    assert.ok(health.endNs <= root.endNs, 'the parent ends after its interrupted step');
+
+    // a receiver that never answers: shutdown returns after its deadline
+    const dead = new Tracer({ endpoint: 'http://127.0.0.1:9' }); // discard port: connection refused
+    dead.start('os update').end();
+    const t0 = Date.now();
+    await dead.shutdown(300);
+    assert.ok(Date.now() - t0 < 2000, `shutdown took ${Date.now() - t0} ms`);
+  },
+);

@@ -2,7 +2,9 @@
  * grim's own traces: deploys, rollouts and OS updates become spans (one per step), exported with OTLP/HTTP
  * (protobuf) to Tempo or any OTLP receiver. Spans are batched (at most 512 or 1 s) and sent in the background;
  * an export that fails is retried on 429/5xx/network errors a few times, then dropped and counted, so a
- * missing receiver never slows a deploy. Without an endpoint every span is a no-op.
+ * missing receiver never slows a deploy. Without an endpoint every span is a no-op. On shutdown (SIGTERM) the
+ * server calls shutdown(): spans still open are ended as interrupted, and everything queued is sent (bounded
+ * by a deadline), so the last steps before a stop are not lost.
  *
  * Settings (env): GRIM_OTLP_ENDPOINT (base URL, e.g. http://tempo:4318; spans go to <base>/v1/traces),
  * GRIM_OTLP_TENANT (X-Scope-OrgID for a multi-tenant Tempo), GRIM_APP_OTLP_ENDPOINT (what apps get as
@@ -71,6 +73,7 @@ class LiveSpan implements Span {
   #ended = false;
   constructor(tracer: Tracer, name: string, attributes: Attributes, parent?: LiveSpan) {
     this.#tracer = tracer;
+    tracer.opened(this);
     this.traceId = parent?.traceId ?? randomBytes(16).toString('hex');
     this.#data = {
       traceId: this.traceId,
@@ -106,7 +109,7 @@ class LiveSpan implements Span {
       error === undefined
         ? { code: 'ok' }
         : { code: 'error', message: error instanceof Error ? error.message : String(error) };
-    this.#tracer.finished(this.#data);
+    this.#tracer.finished(this.#data, this);
   }
 }
 
@@ -114,6 +117,9 @@ export class Tracer {
   readonly settings: TracingSettings | null;
   readonly stats = { exportedSpans: 0, droppedSpans: 0, failedExports: 0 };
   #queue: SpanData[] = [];
+  readonly #open = new Set<Span>();
+  /** Aborted when shutdown's deadline passes: exports and their retries stop. */
+  readonly #closing = new AbortController();
   #timer: NodeJS.Timeout | null = null;
   #sending: Promise<void> = Promise.resolve();
   readonly #resource: Attributes;
@@ -132,8 +138,14 @@ export class Tracer {
     return this.settings ? new LiveSpan(this, name, attributes) : NOOP_SPAN;
   }
 
+  /** @internal called by spans when they start. */
+  opened(span: Span): void {
+    this.#open.add(span);
+  }
+
   /** @internal called by spans when they end. */
-  finished(s: SpanData): void {
+  finished(s: SpanData, span: Span): void {
+    this.#open.delete(span);
     this.#queue.push(s);
     if (this.#queue.length >= 512) void this.flush();
     else this.#timer ??= setTimeout(() => void this.flush(), 1000).unref();
@@ -149,6 +161,21 @@ export class Tracer {
     return this.#sending;
   }
 
+  /**
+   * For a stopping server: ends the spans still open (status error "interrupted: grim stopped"), then sends
+   * everything queued. Resolves when the receiver has it, or after `deadlineMs` (a dead receiver must not hold
+   * up the stop; what was not sent by then is lost).
+   */
+  async shutdown(deadlineMs = 5000): Promise<void> {
+    if (!this.settings) return;
+    // children before their parents: a parent's end time then covers its interrupted steps
+    for (const span of [...this.#open].reverse()) span.end(new Error('interrupted: grim stopped'));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => (timer = setTimeout(r, deadlineMs)));
+    await Promise.race([this.flush(), deadline]).finally(() => clearTimeout(timer));
+    this.#closing.abort();
+  }
+
   async #export(spans: SpanData[]): Promise<void> {
     const s = this.settings!;
     const encoded = encodeTraceExport({
@@ -162,7 +189,7 @@ export class Tracer {
         method: 'POST',
         headers: { ...s.headers, 'Content-Type': 'application/x-protobuf' },
         body,
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.any([AbortSignal.timeout(10_000), this.#closing.signal]),
       }).then(
         async (r) => (await r.arrayBuffer(), r.status),
         () => 0,
@@ -173,7 +200,8 @@ export class Tracer {
       }
       this.stats.failedExports++;
       if (status !== 0 && status !== 429 && status < 500) break; // the receiver refused it: not retried
-      await delay(250 * 2 ** attempt);
+      if (this.#closing.signal.aborted) break;
+      await delay(250 * 2 ** attempt, undefined, { signal: this.#closing.signal }).catch(() => undefined);
     }
     this.stats.droppedSpans += spans.length;
   }

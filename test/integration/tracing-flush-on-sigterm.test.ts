@@ -47,7 +47,7 @@ test('a span ended just before SIGTERM reaches the OTLP receiver before grim exi
     'content-type': 'application/json',
   };
   const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${srv.url}${path}`, { method, headers, body: body && JSON.stringify(body) });
+    const r = await fetch(`${srv.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : null });
     return { status: r.status, json: (await r.json()) as any };
   };
 

@@ -11,8 +11,16 @@ import { join } from 'node:path';
 import { parseJournalLine, journalFieldText } from '../../src/domain/logs/journal.ts';
 import { parseRead } from '../../src/domain/logs/read-output.ts';
 import { instanceLogFiles } from '../../src/services/logs/sources.ts';
+import { DriverSet, builtinDrivers } from '../../src/drivers/driver-set.ts';
+import { createFirecrackerDriver } from '../../src/drivers/firecracker/driver.ts';
+import { RegistryClient } from '../../src/oci/registry-client.ts';
 import { logShippingFromEnv } from '../../src/services/logs/settings.ts';
 import { instanceSource, journalSource, STREAM_LABEL_NAMES } from '../../src/domain/logs/streams.ts';
+
+const network = {
+  ipam: { allocate: () => Promise.reject(new Error('unused')), release: () => Promise.resolve() },
+};
+const kernel = { name: 'k', image: '/vm/vmlinux' };
 
 const recorded = readFileSync(
   join(import.meta.dirname, '../fixtures/journal/journalctl-o-json.jsonl'),
@@ -56,21 +64,27 @@ test('logs-read output: the journal chunk after the file chunks, JSON lines not 
 });
 
 test('an instance ships stdout and stderr as two streams; a microVM console as one', () => {
-  const script = instanceLogFiles('web-1-abcde', JSON.stringify({ driver: 'script' }));
+  const drivers = new DriverSet([
+    ...builtinDrivers(),
+    createFirecrackerDriver({ registry: new RegistryClient(), kernel, network, vmRoot: '/srv/vm' }),
+  ]);
+  const handle = (driver: string, data: Record<string, unknown> = {}) =>
+    JSON.stringify({ driver, instanceId: 'web-1-abcde', node: 'n1', data });
+  const script = instanceLogFiles(drivers, handle('script'));
   assert.deepEqual(script, [
     { path: '/var/lib/grim/apps/web-1-abcde/log', stream: 'stdout' },
     { path: '/var/lib/grim/apps/web-1-abcde/stderr', stream: 'stderr' },
   ]);
-  const container = instanceLogFiles('c-1', JSON.stringify({ driver: 'container' }));
-  assert.deepEqual(
-    container.map((f) => f.path),
-    ['/var/lib/grim/containers/c-1/output.log', '/var/lib/grim/containers/c-1/stderr.log'],
+  const container = instanceLogFiles(
+    drivers,
+    handle('container', { stateDir: '/var/lib/grim', instanceDir: '/var/lib/grim/containers/web-1-abcde' }),
   );
-  const vm = instanceLogFiles(
-    'vm-1',
-    JSON.stringify({ driver: 'firecracker', data: { dir: '/srv/vm/vm-1' } }),
-  );
-  assert.deepEqual(vm, [{ path: '/srv/vm/vm-1/log', stream: 'console' }]);
+  assert.deepEqual(container, [
+    { path: '/var/lib/grim/containers/web-1-abcde/output.log', stream: 'stdout' },
+    { path: '/var/lib/grim/containers/web-1-abcde/stderr.log', stream: 'stderr' },
+  ]);
+  const vm = instanceLogFiles(drivers, handle('firecracker', { dir: '/srv/vm/instances/web-1-abcde' }));
+  assert.deepEqual(vm, [{ path: '/srv/vm/instances/web-1-abcde/serial.log', stream: 'console' }]);
   const [out, err] = script.map((f) =>
     instanceSource({ instance: 'web-1-abcde', app: 'web', node: 'n1', env: 'prod', group: 'g', ...f }),
   );

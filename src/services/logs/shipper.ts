@@ -155,7 +155,9 @@ export class LogShipper {
     if (!row) return 0;
     const groups = (await nodeGroups(this.#d.db)).get(node) ?? [];
     const identity = { name: row.name, environment: row.environment, groups };
-    const all = await (this.#d.sources ?? ((n) => logSourcesOn(this.#d.db, this.#d.drivers, n, this.#nodeLogs)))(identity);
+    const all = await (
+      this.#d.sources ?? ((n) => logSourcesOn(this.#d.db, this.#d.drivers, n, this.#nodeLogs))
+    )(identity);
     const journal = all.find((s) => s.kind === 'journal') ?? null;
     const withJournal = journal !== null && this.#hasJournal.get(node) === true;
     const sources = all.filter(

@@ -88,6 +88,7 @@ test('API: one call plans the same layout on several nodes; every problem per no
   };
   nodes.run = async (node, script, env) => {
     ran.push(`${node} ${script} ${env.POOL ?? ''}`);
+    if (env.POOL === 'tank2' && node === 'n2') throw new Error('zpool-create on n2 failed: I/O error');
     return {};
   };
   const call = (url: string, body: unknown) => a.call('POST', url, { token: a.adminToken, body });
@@ -164,5 +165,20 @@ test('API: one call plans the same layout on several nodes; every problem per no
   assert.deepEqual(
     schedules.map((s: any) => [s.kind, s.target]),
     [['scrub', 'tank']],
+  );
+
+  // A node that fails while creating (after every plan held) reports its error; the others keep their pool
+  const partly = await call('/api/storage/pools', {
+    nodes: ['n1', 'n2'],
+    pool: { ...pool, name: 'tank2', take: { data: 3 } },
+    confirm: true,
+  });
+  assert.equal(partly.status, 200, JSON.stringify(partly.json));
+  assert.deepEqual(
+    partly.json.nodes.map((n: any) => [n.node, n.ran, n.error]),
+    [
+      ['n1', true, undefined],
+      ['n2', false, 'zpool-create on n2 failed: I/O error'],
+    ],
   );
 });

@@ -5,7 +5,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,33 +18,21 @@ import { tapNameForInstance } from '../../src/drivers/vm-image/node-layout.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { withLab } from '../helpers/lab.ts';
 import { pushImage } from '../helpers/oci-image.ts';
-import { registryBinaryAvailable, startRegistry } from '../helpers/registry.ts';
-import { buildAlpineHttpImage, labOpCtx } from './vm-support.ts';
+import { startRegistry } from '../helpers/registry.ts';
+import {
+  ALPINE_ROOTFS,
+  buildAlpineHttpImage,
+  hostKernelVersion,
+  labOpCtx,
+  qemuAppsMissing,
+} from './vm-support.ts';
 
-const ALPINE =
-  process.env.GRIM_ALPINE_ROOTFS ?? '/work/shared/fixtures/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz';
+const ALPINE = ALPINE_ROOTFS;
 /** Unique per run: VMM cgroups live in the host's hierarchy, shared with other tests' lab nodes. */
 const APP = `vm${randomBytes(3).toString('hex')}`;
 
-function kernelVersion(): string | undefined {
-  if (!existsSync('/boot')) return undefined;
-  return readdirSync('/boot')
-    .find((f) => f.startsWith('vmlinuz-'))
-    ?.slice('vmlinuz-'.length);
-}
-
-function missing(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (lab nodes, TAP devices)';
-  if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed';
-  if (!registryBinaryAvailable()) return 'docker-registry is not installed';
-  if (!existsSync(ALPINE)) return `Alpine minirootfs not found at ${ALPINE} (set GRIM_ALPINE_ROOTFS)`;
-  const k = kernelVersion();
-  if (k === undefined) return 'no /boot/vmlinuz-* (apt-get install linux-image-amd64)';
-  if (!existsSync(`/lib/modules/${k}/modules.dep`)) return `no /lib/modules/${k}`;
-  for (const tool of ['/usr/sbin/nft', '/usr/bin/socat', '/bin/busybox'])
-    if (!existsSync(tool)) return `${tool} is missing (nftables, socat, busybox-static)`;
-  return undefined;
-}
+const kernelVersion = hostKernelVersion;
+const missing = qemuAppsMissing;
 
 function skipIf(t: TestContext, why: string | undefined): boolean {
   if (why === undefined) return false;

@@ -2,7 +2,7 @@
 // with parameters as quoted environment variables, uploads streamed on stdin), the test image with
 // an HTTP app, and a poller for HTTP answers.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,34 @@ import type { ExecResult } from '../../src/ssh/channel-exec.ts';
 import type { BuiltImage } from '../helpers/oci-image.ts';
 import { assembleImage, gzipLayer, tarDirectory } from '../helpers/oci-image.ts';
 import type { ImageConfig } from '../../src/oci/types.ts';
+import { registryBinaryAvailable } from '../helpers/registry.ts';
+
+/** The Alpine minirootfs the microVM test images are built from. */
+export const ALPINE_ROOTFS =
+  process.env.GRIM_ALPINE_ROOTFS ?? '/work/shared/fixtures/alpine/alpine-minirootfs-3.20.3-x86_64.tar.gz';
+
+/** The version of this host's kernel in /boot (the guest kernel of the qemu-microvm tests), if any. */
+export function hostKernelVersion(): string | undefined {
+  if (!existsSync('/boot')) return undefined;
+  return readdirSync('/boot')
+    .find((f) => f.startsWith('vmlinuz-'))
+    ?.slice('vmlinuz-'.length);
+}
+
+/** Why a qemu-microvm app cannot run on a lab here, or undefined when it can. */
+export function qemuAppsMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (lab nodes, TAP devices)';
+  if (!existsSync('/usr/bin/qemu-system-x86_64')) return 'qemu-system-x86_64 is not installed';
+  if (!registryBinaryAvailable()) return 'docker-registry is not installed';
+  if (!existsSync(ALPINE_ROOTFS))
+    return `Alpine minirootfs not found at ${ALPINE_ROOTFS} (set GRIM_ALPINE_ROOTFS)`;
+  const k = hostKernelVersion();
+  if (k === undefined) return 'no /boot/vmlinuz-* (apt-get install linux-image-amd64)';
+  if (!existsSync(`/lib/modules/${k}/modules.dep`)) return `no /lib/modules/${k}`;
+  for (const tool of ['/usr/sbin/nft', '/usr/bin/socat', '/bin/busybox'])
+    if (!existsSync(tool)) return `${tool} is missing (nftables, socat, busybox-static)`;
+  return undefined;
+}
 
 function ssh(
   lab: LabState,

@@ -90,6 +90,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         frameAncestors: ["'none'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
+        // Only over https: on a plain-http address the browser would otherwise ask for https and load nothing.
+        upgradeInsecureRequests: secure ? [] : null,
       },
     },
     hsts: secure,

@@ -42,6 +42,9 @@ test('serves the build: hashed assets immutable, index.html not cached', async (
   assert.equal(index.headers['cache-control'], 'no-cache');
   // The CSP from the app covers the UI too.
   assert.match(String(index.headers['content-security-policy']), /script-src 'self'/);
+  // Served over plain http (no TLS, no secure cookies): the browser must not be told to upgrade to https, or a
+  // UI on a non-loopback http address loads no script at all.
+  assert.doesNotMatch(String(index.headers['content-security-policy']), /upgrade-insecure-requests/);
 
   const icon = await app.inject({ url: '/favicon.svg' });
   assert.equal(icon.statusCode, 200);

@@ -56,7 +56,52 @@ export const PipelineBuild = Type.Object({
   release: Type.Union([Type.Integer(), Type.Null()], { description: 'the app release this build deployed' }),
 });
 
+const RegistryStorage = Type.Union([
+  Type.Object({ kind: Type.Literal('directory') }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('volume') }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal('s3'),
+      environment: Type.String({ minLength: 1, maxLength: 64 }),
+      bucket: Type.String({ maxLength: 63 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export const BuildSettings = Type.Object(
+  {
+    workerNodes: Type.Array(Type.String({ minLength: 1, maxLength: 63 }), {
+      maxItems: 32,
+      description: "nodes that run a Buildbot worker (image builds run there); empty: grim's own worker",
+    }),
+    registryStorage: RegistryStorage,
+  },
+  { additionalProperties: false },
+);
+
 export const pipelineRoutes = {
+  getBuildSettings: route({
+    method: 'GET',
+    path: '/api/build-settings',
+    summary: "Build settings: Buildbot's worker nodes and the build registry's storage",
+    tag: 'pipelines',
+    role: 'viewer',
+    response: Type.Object({ settings: BuildSettings }),
+  }),
+  putBuildSettings: route({
+    method: 'PUT',
+    path: '/api/build-settings',
+    summary:
+      "Choose the worker nodes and the registry storage (directory, a control-node volume, or an S3 bucket on an environment's SeaweedFS cluster); applied at once when Buildbot runs",
+    tag: 'pipelines',
+    role: 'admin',
+    body: BuildSettings,
+    response: Type.Object({
+      settings: BuildSettings,
+      applied: Type.Boolean({ description: 'Buildbot was running and now runs with these settings' }),
+      removedWorkers: Type.Array(Type.String(), { description: 'nodes whose worker was removed' }),
+    }),
+  }),
   listPipelines: route({
     method: 'GET',
     path: '/api/pipelines',

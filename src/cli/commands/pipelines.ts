@@ -150,4 +150,51 @@ export function registerPipelineCommands(program: Command) {
       const r = await apiClient().call('getPipelineBuildLog', { params: { name, number: String(number) } });
       print(o, r, () => r.steps.map((s) => `== ${s.name}: ${s.state} (${s.summary})\n${s.log}`).join('\n'));
     });
+  p.command('settings')
+    .description('show the build settings; with options, change them (applied at once when Buildbot runs)')
+    .option('--worker-nodes <nodes>', 'comma-separated nodes that run Buildbot workers ("" for none)')
+    .option('--registry-storage <where>', 'directory, volume, or s3:ENVIRONMENT/BUCKET (SeaweedFS)')
+    .option('--json', 'JSON output')
+    .action(async (o) => {
+      const api = apiClient();
+      let settings = (await api.call('getBuildSettings')).settings;
+      let note = '';
+      if (o.workerNodes !== undefined || o.registryStorage !== undefined) {
+        const r = await api.call('putBuildSettings', {
+          body: {
+            workerNodes:
+              o.workerNodes === undefined
+                ? settings.workerNodes
+                : String(o.workerNodes)
+                    .split(',')
+                    .map((n) => n.trim())
+                    .filter(Boolean),
+            registryStorage:
+              o.registryStorage === undefined ? settings.registryStorage : storageOf(o.registryStorage),
+          },
+        });
+        settings = r.settings;
+        note = r.applied
+          ? '\napplied: Buildbot runs with these settings'
+          : '\nsaved (applied with the next `grim pipeline apply`)';
+      }
+      const st = settings.registryStorage;
+      print(
+        o,
+        { settings },
+        () =>
+          [
+            `worker nodes: ${settings.workerNodes.join(', ') || "- (grim's own worker)"}`,
+            `registry storage: ${st.kind === 's3' ? `s3:${st.environment}/${st.bucket}` : st.kind}`,
+          ].join('\n') + note,
+      );
+    });
+}
+
+/** `directory`, `volume` or `s3:ENVIRONMENT/BUCKET`. */
+function storageOf(v: string) {
+  if (v === 'directory' || v === 'volume') return { kind: v } as const;
+  const m = /^s3:([^/]+)\/(.+)$/.exec(v);
+  if (m) return { kind: 's3' as const, environment: m[1], bucket: m[2] };
+  throw new Error(`--registry-storage must be directory, volume or s3:ENVIRONMENT/BUCKET, not "${v}"`);
 }

@@ -10,9 +10,16 @@ type Ops =
   | 'listPipelineBuilds'
   | 'getPipelineBuildLog'
   | 'startPipelineBuild'
-  | 'listReleaseBuilds';
+  | 'listReleaseBuilds'
+  | 'getBuildSettings'
+  | 'putBuildSettings';
 
 export const pipelineHandlers: HandlerMap<Ops> = {
+  getBuildSettings: async ({ services }) => ({ settings: await services.pipelines.buildSettings() }),
+  putBuildSettings: async ({ body, services, req }) => {
+    req.auditDetails = { workerNodes: body.workerNodes, registryStorage: body.registryStorage };
+    return services.pipelines.updateBuildSettings(body, services.seaweedAccess);
+  },
   listPipelines: async ({ services }) => ({ pipelines: await services.pipelines.list() }),
   getPipeline: async ({ params, services }) => ({ pipeline: await services.pipelines.get(params.name) }),
   createPipeline: async ({ body, principal, services, req }) => {

@@ -1,8 +1,8 @@
 /**
  * The Buildbot master and its local worker, run by grim on the control node as supervised services, and
  * Buildbot's REST API (bound to 127.0.0.1) read back for build status and logs and used to force builds.
- * State lives in `<base>/master` (its SQLite database, master.cfg, secrets/); `base` is a directory under grim's
- * data directory until app volumes exist.
+ * State lives in `<base>/master` (its SQLite database, master.cfg, secrets/) and the services' logs in `<base>`;
+ * `base` is a control-node volume (control-volumes.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

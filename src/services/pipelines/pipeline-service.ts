@@ -32,12 +32,17 @@ import { Buildbot, type BuildbotSettings } from './buildbot.ts';
 import { renderMasterCfg } from './master-cfg.ts';
 import { nodeWorker, type WorkerNodes } from './worker-nodes.ts';
 import { getNodeRow } from '../../store/nodes-repo.ts';
-import type { RegistryCompanion } from './registry-companion.ts';
+import type { RegistryCompanion, RegistryStorage } from './registry-companion.ts';
+import { ControlVolumes, controlVolumeSettings } from './control-volumes.ts';
+import { readBuildSettings, registryStorageConfig, updateBuildSettings } from './build-settings.ts';
+import type { BuildSettings } from '../../domain/build-settings.ts';
+import type { SeaweedAccess } from '../seaweedfs/access.ts';
+
+export const BUILDBOT_VOLUME = 'buildbot';
+export const REGISTRY_VOLUME = 'registry';
 
 export interface PipelineSettings {
   buildbot: BuildbotSettings;
-  /** Nodes that run a Buildbot worker (image builds run there; none: on the control node's worker). */
-  workerNodes: string[];
   /** The master's PB address as worker nodes reach it (host), and the buildbot-worker wheelhouse. */
   masterHost: string;
   workerWheels: string;
@@ -47,6 +52,9 @@ export interface PipelineSettings {
   grimUrl: string;
   grimCaFile: string | null;
   artifactsDir: string;
+  /** Sizes of the control-node volumes of the master's state and of the registry (storage kind volume). */
+  buildbotVolumeBytes: number;
+  registryVolumeBytes: number;
 }
 
 export function pipelineSettingsFromEnv(
@@ -56,19 +64,20 @@ export function pipelineSettingsFromEnv(
   return {
     buildbot: {
       venv: env.GRIM_BUILDBOT_VENV || '/opt/grim-venv',
-      base: join(dataDir, 'buildbot'),
+      base: new ControlVolumes(controlVolumeSettings(dataDir, env)).path(BUILDBOT_VOLUME),
       pbPort: Number(env.GRIM_BUILDBOT_PB_PORT) || 9989,
       pbInterface: env.GRIM_BUILDBOT_PB_LISTEN || '127.0.0.1',
       wwwPort: Number(env.GRIM_BUILDBOT_WWW_PORT) || 8010,
       workerName: 'local',
     },
-    workerNodes: (env.GRIM_BUILDBOT_WORKER_NODES ?? '').split(',').filter((n) => /^[a-z0-9-]{1,63}$/.test(n)),
     masterHost: env.GRIM_BUILDBOT_MASTER_HOST || env.GRIM_BUILDBOT_PB_LISTEN || '127.0.0.1',
     workerWheels: env.GRIM_BUILDBOT_WORKER_WHEELS || '/opt/grim-wheels/buildbot-worker',
     fileRoots: (env.GRIM_PIPELINE_FILE_ROOTS ?? '').split(':').filter((p) => p.startsWith('/')),
     grimUrl: env.GRIM_PUBLIC_URL || `http://${env.GRIM_LISTEN || '127.0.0.1:8080'}`,
     grimCaFile: env.GRIM_PUBLIC_CA_FILE || null,
     artifactsDir: join(dataDir, 'artifacts'),
+    buildbotVolumeBytes: Number(env.GRIM_BUILDBOT_VOLUME_BYTES) || 1 << 30,
+    registryVolumeBytes: Number(env.GRIM_REGISTRY_VOLUME_BYTES) || 4 * (1 << 30),
   };
 }
 
@@ -116,6 +125,7 @@ export interface PipelineDeps {
   box: SecretBox;
   registry: RegistryCompanion;
   workerNodes: WorkerNodes;
+  volumes: ControlVolumes;
 }
 
 export class PipelineService {
@@ -125,12 +135,6 @@ export class PipelineService {
 
   constructor(d: PipelineDeps, settings: PipelineSettings) {
     this.d = d;
-    this.settings = settings;
-    this.buildbot = new Buildbot(settings.buildbot);
-  }
-
-  /** Replaces the settings (tests pick free ports); only before Buildbot is started. */
-  configure(settings: PipelineSettings): void {
     this.settings = settings;
     this.buildbot = new Buildbot(settings.buildbot);
   }
@@ -193,6 +197,7 @@ export class PipelineService {
       'SELECT name, environment FROM apps',
     );
     const s = this.settings;
+    const { workerNodes } = await readBuildSettings(this.d.db);
     const local = s.buildbot.workerName;
     return renderMasterCfg(
       {
@@ -202,9 +207,9 @@ export class PipelineService {
         wwwPort: s.buildbot.wwwPort,
         workers: [
           { name: local, scriptsDir: `${SCRIPTS_DIR}build`, registryCaDir: this.d.registry.caDir },
-          ...s.workerNodes.map(nodeWorker),
+          ...workerNodes.map(nodeWorker),
         ],
-        imageWorkers: s.workerNodes.length ? s.workerNodes.map((n) => nodeWorker(n).name) : [local],
+        imageWorkers: workerNodes.length ? workerNodes.map((n) => nodeWorker(n).name) : [local],
         tarballWorkers: [local],
         grimUrl: s.grimUrl,
         grimCaFile: s.grimCaFile,
@@ -230,16 +235,22 @@ export class PipelineService {
     // Nothing to build: nothing is started (Buildbot and the registry come with the first pipeline).
     if (!(await listPipelineRows(this.d.db)).length && !this.buildbot.master.running())
       throw conflict('there are no pipelines to apply: create one first (grim pipeline create)');
-    await this.d.registry.ensureRunning();
+    await this.d.registry.ensureRunning(await this.registryStorage());
     const bb = this.buildbot;
+    // The master's state (SQLite database, master.cfg, secrets, logs) lives on a volume, snapshotted before
+    // every apply.
+    await this.d.volumes.ensure(BUILDBOT_VOLUME, this.settings.buildbotVolumeBytes);
+    if (bb.appliedConfig() !== null)
+      await this.d.volumes.snapshot(BUILDBOT_VOLUME, `pre-apply-${Date.now().toString(36)}`);
     await bb.setup();
     const creds = await this.d.registry.builderCredentials();
     bb.writeSecret('registry-user', creds.username);
     bb.writeSecret('registry-password', creds.password);
     const nodes = [];
-    for (const name of this.settings.workerNodes) {
+    const { workerNodes } = await readBuildSettings(this.d.db);
+    for (const name of workerNodes) {
       const node = await getNodeRow(this.d.db, name);
-      if (!node) throw notFound(`worker node ${name} (GRIM_BUILDBOT_WORKER_NODES)`);
+      if (!node) throw notFound(`worker node ${name} (grim pipeline settings)`);
       const secret = `worker-${nodeWorker(name).name}`;
       if (!bb.hasSecret(secret)) bb.writeSecret(secret, randomBytes(24).toString('hex'));
       nodes.push({ node, password: bb.readSecret(secret) });
@@ -256,7 +267,7 @@ export class PipelineService {
     const master = `${this.settings.masterHost}:${this.settings.buildbot.pbPort}`;
     for (const { node, password } of nodes)
       await this.d.workerNodes.ensure(node, { master, password, registryCa: this.d.registry.caPem() });
-    const workers = [bb.settings.workerName, ...this.settings.workerNodes.map((n) => nodeWorker(n).name)];
+    const workers = [bb.settings.workerName, ...workerNodes.map((n) => nodeWorker(n).name)];
     const end = Date.now() + 90_000;
     while (!(await bb.ready(workers))) {
       if (Date.now() > end)
@@ -264,6 +275,26 @@ export class PipelineService {
       await new Promise((r) => setTimeout(r, 250));
     }
     return { reloaded, started };
+  }
+
+  /** Where the registry keeps images now; a volume is made (or grown) first. */
+  private async registryStorage(): Promise<RegistryStorage> {
+    const c = await registryStorageConfig(this.d.db, this.d.box);
+    if (c.kind === 's3') return c;
+    if (c.kind === 'directory')
+      return { kind: 'directory', path: join(this.d.registry.settings.dir, 'data') };
+    const v = await this.d.volumes.ensure(REGISTRY_VOLUME, this.settings.registryVolumeBytes);
+    return { kind: 'directory', path: v.path };
+  }
+
+  buildSettings() {
+    return readBuildSettings(this.d.db);
+  }
+
+  /** New build settings (checked, stored); applied at once when Buildbot runs. */
+  updateBuildSettings(input: BuildSettings, s3: SeaweedAccess) {
+    const reapply = async () => this.buildbot.master.running() && (await this.apply(), true);
+    return updateBuildSettings({ ...this.d, reapply }, input, s3);
   }
 
   /** On grim's start: keep Buildbot and the registry running when a configuration was applied before. */

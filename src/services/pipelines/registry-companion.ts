@@ -1,6 +1,7 @@
 /**
  * grim's build registry: Debian's docker-registry (distribution 2.8) run by grim's supervisor on the control
- * node, storage in a directory, TLS with a certificate from grim's local CA (the CA every grim client already
+ * node, storage in a directory (or a control-node volume) or an S3 bucket (a SeaweedFS cluster's gateway, the
+ * registry's own key; blobs are served through the registry, never redirected to S3), TLS with a certificate from grim's local CA (the CA every grim client already
  * pins; build workers get it in their registry-ca directory, grim's own registry client trusts it), `auth: token` against grim itself (`/api/registry/token`, JWTs signed with a key
  * only grim holds). Two accounts grim manages: `builder` (push and pull, used by Buildbot's build step) and
  * `puller` (pull only, used by grim's runtimes through setManagedRegistryCredentials). Anonymous callers get no
@@ -11,6 +12,7 @@ import { createPrivateKey, createSign, randomBytes, timingSafeEqual, X509Certifi
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { SCRIPTS_DIR } from '../../scripts/loader.ts';
 import { DomainError } from '../../domain/errors.ts';
 import {
@@ -30,6 +32,32 @@ export interface RegistrySettings {
   grimUrl: string;
   /** grim's data directory: its local CA signs the registry's certificate. */
   dataDir: string;
+}
+
+/** Where images go: a directory (a control-node volume's, or one under grim's data directory) or S3. */
+export type RegistryStorage =
+  | { kind: 'directory'; path: string }
+  | { kind: 's3'; endpoint: string; bucket: string; accessKey: string; secretKey: string };
+
+/** distribution's `storage:` section for a storage choice. */
+export function storageSection(s: RegistryStorage): Record<string, unknown> {
+  const driver =
+    s.kind === 'directory'
+      ? { filesystem: { rootdirectory: s.path } }
+      : {
+          s3: {
+            region: 'us-east-1',
+            regionendpoint: s.endpoint,
+            bucket: s.bucket,
+            accesskey: s.accessKey,
+            secretkey: s.secretKey,
+            secure: s.endpoint.startsWith('https:'),
+            v4auth: true,
+            rootdirectory: '/registry',
+          },
+          redirect: { disable: true },
+        };
+  return { ...driver, delete: { enabled: true } };
 }
 
 const SERVICE = 'grim-build-registry';
@@ -90,42 +118,41 @@ export class RegistryCompanion {
   }
 
   /** Writes the configuration and signing key once, starts the registry and waits until it answers. */
-  async ensureRunning(): Promise<void> {
+  async ensureRunning(storage: RegistryStorage): Promise<void> {
     const dir = this.settings.dir;
     mkdirSync(join(dir, 'svc'), { recursive: true, mode: 0o700 });
-    mkdirSync(join(dir, 'data'), { recursive: true });
+    if (storage.kind === 'directory') mkdirSync(storage.path, { recursive: true });
     if (!existsSync(this.file('token.key')))
       execFileSync('openssl', [
         'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
         '-keyout', this.file('token.key'), '-out', this.file('token.crt'), '-days', '3650', '-subj', '/CN=grim registry token issuer',
       ], { stdio: 'ignore' }); // prettier-ignore
-    const config = [
-      'version: 0.1',
-      'log:',
-      '  level: info',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${join(dir, 'data')}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: ${this.settings.addr}`,
-      `  secret: ${this.secret()}`,
-      '  tls:',
-      `    certificate: ${this.file('tls.crt')}`,
-      `    key: ${this.file('tls.key')}`,
-      'health:',
-      '  storagedriver:',
-      '    enabled: false',
-      'auth:',
-      '  token:',
-      `    realm: ${this.settings.grimUrl}/api/registry/token`,
-      `    service: ${SERVICE}`,
-      `    issuer: ${ISSUER}`,
-      `    rootcertbundle: ${this.file('token.crt')}`,
-      '',
-    ].join('\n');
+    const config = stringify(
+      {
+        version: 0.1,
+        log: { level: 'info' },
+        storage: storageSection(storage),
+        http: {
+          addr: this.settings.addr,
+          secret: this.secret(),
+          tls: { certificate: this.file('tls.crt'), key: this.file('tls.key') },
+        },
+        health: { storagedriver: { enabled: false } },
+        auth: {
+          token: {
+            realm: `${this.settings.grimUrl}/api/registry/token`,
+            service: SERVICE,
+            issuer: ISSUER,
+            rootcertbundle: this.file('token.crt'),
+          },
+        },
+      },
+      { lineWidth: 0 },
+    );
     this.ensureTls();
+    // A new storage (or address) needs the running registry restarted on it.
+    const before = existsSync(this.file('config.yml')) ? readFileSync(this.file('config.yml'), 'utf8') : '';
+    if (before !== config && this.service.running()) await this.service.stop();
     writeFileSync(this.file('config.yml'), config, { mode: 0o600 });
     writeFileSync(join(dir, 'svc', 'run'), readFileSync(`${SCRIPTS_DIR}build/registry-run.sh`));
     writeFileSync(join(dir, 'svc', 'environment'), envFile({ REGISTRY_CONFIG: this.file('config.yml') }));

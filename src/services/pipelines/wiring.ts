@@ -7,6 +7,7 @@ import { openSecretBox } from '../../secrets/secret-box.ts';
 import { PipelineService, pipelineSettingsFromEnv } from './pipeline-service.ts';
 import { RegistryCompanion } from './registry-companion.ts';
 import { WorkerNodes } from './worker-nodes.ts';
+import { ControlVolumes, controlVolumeSettings } from './control-volumes.ts';
 import type { SshPool } from '../../ssh/index.ts';
 
 export function createPipelineService(
@@ -21,5 +22,7 @@ export function createPipelineService(
     dataDir: d.dataDir,
   });
   const workerNodes = new WorkerNodes(d.pool, settings.workerWheels);
-  return new PipelineService({ ...d, box: openSecretBox(d.dataDir, env), registry, workerNodes }, settings);
+  const volumes = new ControlVolumes(controlVolumeSettings(d.dataDir, env));
+  const box = openSecretBox(d.dataDir, env);
+  return new PipelineService({ ...d, box, registry, workerNodes, volumes }, settings);
 }

@@ -1,5 +1,5 @@
 /**
- * Buildbot workers on chosen nodes (GRIM_BUILDBOT_WORKER_NODES): scripts/node/buildbot-worker-install.sh
+ * Buildbot workers on the nodes chosen in grim's build settings (build-settings.ts): scripts/node/buildbot-worker-install.sh
  * puts buildbot-worker in a venv on the node, installed offline from the wheelhouse grim keeps on the control
  * node (pushed over SFTP only when the node lacks that version), with grim's build step scripts and the
  * registry's CA; the worker then runs under grim's node supervisor in its own services directory (restarted
@@ -91,5 +91,16 @@ export class WorkerNodes {
       await run('app-stop', { INSTANCE_ID: SERVICE_ID, TIMEOUT_SEC: '30' });
     await run('app-start', { INSTANCE_ID: SERVICE_ID });
     return installed.json;
+  }
+
+  /** Stops and removes the worker service on a node no longer chosen (its venv stays for a later return). */
+  async remove(node: NodeRow): Promise<void> {
+    await runScript(
+      this.#pool,
+      targetOf(node),
+      'app-destroy',
+      { INSTANCE_ID: SERVICE_ID, TIMEOUT_SEC: '30', ...SERVICES },
+      { timeoutMs: 90_000 },
+    );
   }
 }

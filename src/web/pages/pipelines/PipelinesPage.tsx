@@ -8,6 +8,7 @@ import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
 import { StateBadge } from '../../components/StateBadge.tsx';
 import { BuildConfigPanel } from './BuildConfigPanel.tsx';
+import { BuildSettingsPanel } from './BuildSettingsPanel.tsx';
 
 /** Pipelines, the builds of the one selected (from Buildbot's API, with the releases they made), and master.cfg. */
 export function PipelinesPage() {
@@ -85,6 +86,7 @@ export function PipelinesPage() {
     >
       <section className="panel">{body}</section>
       {selected && <BuildsPanel name={selected} />}
+      <BuildSettingsPanel onSaved={q.reload} />
       <BuildConfigPanel onApplied={q.reload} />
     </Page>
   );

@@ -95,6 +95,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       },
     },
     hsts: secure,
+    // Browsers ignore these on a plain-http origin that is not loopback, and log an error each time.
+    crossOriginOpenerPolicy: secure,
+    originAgentCluster: secure,
   });
   await app.register(swagger, {
     openapi: {

@@ -4,6 +4,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appWithWeb } from './web-app.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { configFromEnv } from '../../src/server/config.ts';
+import { createServices } from '../../src/server/start.ts';
+import { openSqlite } from '../../src/store/sqlite.ts';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
 
@@ -45,6 +49,8 @@ test('serves the build: hashed assets immutable, index.html not cached', async (
   // Served over plain http (no TLS, no secure cookies): the browser must not be told to upgrade to https, or a
   // UI on a non-loopback http address loads no script at all.
   assert.doesNotMatch(String(index.headers['content-security-policy']), /upgrade-insecure-requests/);
+  assert.equal(index.headers['cross-origin-opener-policy'], undefined, 'ignored (with an error) over http');
+  assert.equal(index.headers['origin-agent-cluster'], undefined);
 
   const icon = await app.inject({ url: '/favicon.svg' });
   assert.equal(icon.statusCode, 200);
@@ -76,4 +82,22 @@ test('SPA fallback: page paths get index.html; API and non-HTML misses get JSON 
   assert.equal((await app.inject({ url: '/api/users', headers: HTML })).statusCode, 401);
   // A POST to a page path is not the SPA's business.
   assert.equal((await app.inject({ method: 'POST', url: '/audit', headers: HTML })).statusCode, 404);
+});
+
+test('served over https (or behind a TLS proxy: secure cookies), the CSP upgrades requests and COOP is sent', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'grim-web-'));
+  const config = { ...configFromEnv({ dataDir, host: '127.0.0.1', port: 0 }, {}), secureCookies: true };
+  const services = await createServices(config, openSqlite(join(dataDir, 'grim.db')));
+  const app = await buildApp({ services });
+  t.after(async () => {
+    await app.close();
+    await services.leases.stop();
+    services.pool.close();
+    await services.db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const res = await app.inject({ url: '/healthz' });
+  assert.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/);
+  assert.equal(res.headers['cross-origin-opener-policy'], 'same-origin');
+  assert.match(String(res.headers['strict-transport-security']), /max-age=/);
 });

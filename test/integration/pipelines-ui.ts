@@ -2,7 +2,6 @@
 // master.cfg shown before it is applied (and applied from the page), builds with their states and step logs.
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { createServer, connect, type AddressInfo } from 'node:net';
 import { allowHttpErrors, launchBrowser } from '../helpers/browser.ts';
 import { ADMIN_PASSWORD } from '../helpers/app.ts';
 import { login, newPage, openFromNav, shot } from '../e2e/ui-steps.ts';
@@ -17,22 +16,12 @@ export async function checkPipelinesPage(
     failedLog: RegExp;
     okBuild: number;
     worker: string;
+    workerNode: string;
   },
 ): Promise<void> {
   const browser = await launchBrowser(t);
   if (!browser) return;
-  // grim's CSP upgrades plain-http pages to https except on loopback: the page is opened through a loopback
-  // forwarder to the server (which listens on the lab bridge for the worker nodes).
-  const target = new URL(url);
-  const forwarder = createServer((c) => {
-    const up = connect(Number(target.port), target.hostname);
-    c.pipe(up).pipe(c);
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-  });
-  await new Promise<void>((r) => forwarder.listen(0, '127.0.0.1', r));
-  t.after(() => forwarder.close());
-  url = `http://127.0.0.1:${(forwarder.address() as AddressInfo).port}`;
+  // Plain http on the lab bridge address (not loopback): grim's CSP must not ask for https.
   const { ctx, page, problems } = await newPage(
     browser,
     allowHttpErrors([{ status: 401, path: '/api/auth/whoami' }]),
@@ -42,6 +31,11 @@ export async function checkPipelinesPage(
     await login(page, 'admin', ADMIN_PASSWORD);
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     await openFromNav(page, 'Pipelines', 'Pipelines');
+
+    // The build settings: the worker node chosen (through the CLI) is checked, the registry is on a volume.
+    const settings = page.getByRole('region', { name: 'Build settings' });
+    assert.equal(await settings.getByRole('checkbox', { name: o.workerNode }).isChecked(), true);
+    assert.equal(await settings.getByLabel('Registry storage').inputValue(), 'volume');
 
     const list = page.getByRole('table', { name: 'Pipelines' });
     for (const name of o.pipelines) await list.getByRole('button', { name, exact: true }).waitFor();

@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   ALPINE,
   COMMIT,
@@ -35,6 +36,7 @@ import { freePort, registryBinaryAvailable } from '../helpers/registry.ts';
 import { labOpCtx } from './vm-support.ts';
 import { ensureWebBuilt } from '../e2e/web-build.ts';
 import { checkPipelinesPage } from './pipelines-ui.ts';
+import { chooseBuildSettings, dropWorkerNode } from './pipelines-settings.ts';
 
 const APP = `pw${randomBytes(3).toString('hex')}`;
 const VM_APP = `${APP}v`;
@@ -97,7 +99,6 @@ test(
       GRIM_BUILDBOT_PB_PORT: String(await freePort()),
       GRIM_BUILDBOT_WWW_PORT: String(await freePort()),
       GRIM_BUILDBOT_PB_LISTEN: lab.gateway,
-      GRIM_BUILDBOT_WORKER_NODES: workerNode,
       GRIM_REGISTRY_ADDR: `${lab.gateway}:${await freePort()}`,
       GRIM_PUBLIC_URL: grimUrl,
     });
@@ -120,6 +121,8 @@ test(
     const call = (m: string, u: string, body?: unknown) => a.call(m, u, { token: a.adminToken, body });
     await addLab(a, lab, 'pair');
     const registry = a.services.pipelines.registry.host;
+    // Build settings through the CLI: the worker node (an unknown one is refused), the registry on a volume.
+    await chooseBuildSettings(grimUrl, a.adminToken, workerNode);
 
     const created = await call('POST', '/api/apps', {
       name: APP,
@@ -158,6 +161,11 @@ test(
     assert.equal(applied.status, 200, JSON.stringify(applied.json));
     assert.equal(applied.json.started, true);
     assert.equal((await call('GET', '/api/build-config')).json.pending, false);
+    const volumes = join(a.dataDir, 'control-volumes');
+    assert.ok(
+      existsSync(join(volumes, 'grim-build/buildbot/master/state.sqlite')),
+      "the master's state on its volume",
+    );
     assert.deepEqual(
       await a.services.pipelines.watchOnce(),
       [],
@@ -236,6 +244,10 @@ test(
       [[app2.currentRelease, 'web', b2.number, v2, b2.digest]],
     );
     const release2 = app2.currentRelease;
+    // The image went to the registry's volume; the master's volume was snapshotted before the second apply.
+    assert.ok(existsSync(join(volumes, `grim-build/registry/docker/registry/v2/repositories/lab/${APP}`)));
+    const snapshots = readdirSync(join(volumes, '.snapshots/grim-build/buildbot'));
+    assert.equal(snapshots.filter((n) => n.startsWith('pre-apply-')).length, 1, snapshots.join(' '));
 
     // The image in grim's registry is tagged with the commit and has the recorded digest.
     const tagList = await fetch(`https://${registry}/v2/lab/${APP}/tags/list`); // grim's CA is trusted
@@ -321,6 +333,7 @@ test(
       failedBuild: bBroken.number,
       failedLog: /missing-file/,
       worker: `node-${workerNode}`,
+      workerNode,
     });
     assert.equal((await call('GET', '/api/build-config')).json.pending, false, 'applied from the page');
 
@@ -395,6 +408,9 @@ test(
         listed.some((x: any) => JSON.stringify(x) === JSON.stringify(want)),
         JSON.stringify(listed),
       );
+
+    // The worker node is dropped from the build settings: applied at once, its worker removed from the node.
+    await dropWorkerNode(a, lab, workerNode);
 
     // 7. A tarball pipeline: `git archive` of the commit → a tarball + Alpine runtime app (qemu-microvm) → serving.
     if (noVm) return;

@@ -20,6 +20,7 @@ import { registerJobEvents } from './job-events.ts';
 import { registerFederate } from './federate.ts';
 import { registerTerminal } from './terminal.ts';
 import { registerPipelineHooks } from './pipeline-hooks.ts';
+import { registerBuildbotUi } from './buildbot-ui.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -190,6 +191,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerFederate(app, services);
   await registerTerminal(app, services);
   await registerPipelineHooks(app, services);
+  await registerBuildbotUi(app, services); // after registerTerminal: it needs the WebSocket plugin
   await registerWeb(app);
   return app;
 }

@@ -36,8 +36,9 @@ function parseMessage(raw: string): TerminalMessage | null {
 /**
  * Cookies ride on WebSocket upgrades, and browsers do not apply CORS to them: a session-authenticated
  * upgrade must come from a page of this very origin (cross-site WebSocket hijacking otherwise).
+ * (Also used by Buildbot's UI's WebSocket.)
  */
-async function checkOrigin(req: FastifyRequest, reply: FastifyReply) {
+export async function checkOrigin(req: FastifyRequest, reply: FastifyReply) {
   if (req.principal?.via !== 'session') return;
   const origin = req.headers.origin;
   let host: string;

@@ -66,6 +66,13 @@ export async function checkPipelinesPage(
     await failedStep.first().waitFor();
     assert.match(await failedStep.first().innerText(), o.failedLog);
     await shot(page, 'pipelines-build-log');
+
+    // Buildbot's own UI through grim (plain http, same origin, grim's session): its builders list.
+    await page.getByRole('link', { name: "Buildbot's own UI" }).click();
+    await page.waitForURL(/\/buildbot\//);
+    await page.goto(`${url}/buildbot/#/builders`);
+    await page.getByRole('link', { name: o.pipelines[0], exact: true }).first().waitFor({ timeout: 30_000 });
+    await shot(page, 'buildbot-ui-through-grim');
     assert.deepEqual(problems, []);
   } finally {
     await ctx.close();

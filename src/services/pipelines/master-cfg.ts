@@ -85,7 +85,8 @@ class SecretFiles(SecretProviderBase):
 
 c = BuildmasterConfig = {}
 c["title"] = SETTINGS["title"]
-c["titleURL"] = c["buildbotURL"] = "http://127.0.0.1:%d/" % SETTINGS["wwwPort"]
+# The web UI listens on loopback only; people reach it through grim (/buildbot/, grim's login, read-only).
+c["titleURL"] = c["buildbotURL"] = SETTINGS["grimUrl"].rstrip("/") + "/buildbot/"
 c["www"] = {"port": "tcp:%d:interface=127.0.0.1" % SETTINGS["wwwPort"], "plugins": {}}
 c["protocols"] = {"pb": {"port": "tcp:%d:interface=%s" % (SETTINGS["pbPort"], SETTINGS["pbInterface"])}}
 c["db"] = {"db_url": "sqlite:///state.sqlite"}

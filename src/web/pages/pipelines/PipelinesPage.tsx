@@ -79,9 +79,15 @@ export function PipelinesPage() {
     <Page
       title="Pipelines"
       actions={
-        <button type="button" className="button" onClick={q.reload}>
-          Refresh
-        </button>
+        <>
+          {/* A full page load: grim forwards it to Buildbot's own UI (read-only, grim's login). */}
+          <a className="button" href="/buildbot/">
+            Buildbot&apos;s own UI
+          </a>
+          <button type="button" className="button" onClick={q.reload}>
+            Refresh
+          </button>
+        </>
       }
     >
       <section className="panel">{body}</section>

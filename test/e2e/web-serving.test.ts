@@ -4,10 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appWithWeb } from './web-app.ts';
-import { buildApp } from '../../src/server/app.ts';
-import { configFromEnv } from '../../src/server/config.ts';
-import { createServices } from '../../src/server/start.ts';
-import { openSqlite } from '../../src/store/sqlite.ts';
+import { startTestApp } from '../helpers/app.ts';
 
 const HTML = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
 
@@ -85,17 +82,7 @@ test('SPA fallback: page paths get index.html; API and non-HTML misses get JSON 
 });
 
 test('served over https (or behind a TLS proxy: secure cookies), the CSP upgrades requests and COOP is sent', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'grim-web-'));
-  const config = { ...configFromEnv({ dataDir, host: '127.0.0.1', port: 0 }, {}), secureCookies: true };
-  const services = await createServices(config, openSqlite(join(dataDir, 'grim.db')));
-  const app = await buildApp({ services });
-  t.after(async () => {
-    await app.close();
-    await services.leases.stop();
-    services.pool.close();
-    await services.db.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { app } = await startTestApp(t, { config: { secureCookies: true } });
   const res = await app.inject({ url: '/healthz' });
   assert.match(String(res.headers['content-security-policy']), /upgrade-insecure-requests/);
   assert.equal(res.headers['cross-origin-opener-policy'], 'same-origin');

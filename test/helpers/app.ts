@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.ts';
-import { configFromEnv } from '../../src/server/config.ts';
+import { configFromEnv, type ServerConfig } from '../../src/server/config.ts';
 import { createServices } from '../../src/server/start.ts';
 import { openSqlite } from '../../src/store/sqlite.ts';
 import type { Services } from '../../src/server/services.ts';
@@ -29,10 +29,10 @@ export interface TestApp {
 /** A real app on a real SQLite file (in a temp dir), driven with inject(): no network. */
 export async function startTestApp(
   t: TestContext | { after: (fn: () => unknown) => void },
-  opts: { limiter?: LoginLimiter } = {},
+  opts: { limiter?: LoginLimiter; config?: Partial<ServerConfig> } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'grim-test-'));
-  const config = configFromEnv({ dataDir, host: '127.0.0.1', port: 0 }, {});
+  const config = { ...configFromEnv({ dataDir, host: '127.0.0.1', port: 0 }, {}), ...opts.config };
   const services = await createServices(config, openSqlite(join(dataDir, 'grim.db')));
   await services.auth.createUser('admin', ADMIN_PASSWORD, 'admin');
   const app = await buildApp({ services, loginLimiter: opts.limiter });

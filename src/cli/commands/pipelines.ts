@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { apiClient } from '../context.ts';
-import { print, table, when } from '../output.ts';
-
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+import { collect, print, table, when } from '../output.ts';
 
 /** `dockerfile:PATH` (default path Dockerfile) or `tarball` (with --runtime and --command). */
 function buildOf(o: Record<string, any>) {

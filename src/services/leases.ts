@@ -59,6 +59,16 @@ export function newInstanceId(): string {
   return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
+/** What a round reported, for the round log: a report object's numbers, and the length of each list in it. */
+function roundSummary(result: unknown): { result?: Record<string, number> } {
+  if (!result || typeof result !== 'object' || Array.isArray(result)) return {};
+  const counts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(result))
+    if (typeof v === 'number') counts[k] = v;
+    else if (Array.isArray(v)) counts[k] = v.length;
+  return { result: counts };
+}
+
 export class LeaseManager {
   readonly db: Db;
   readonly instanceId: string;
@@ -69,7 +79,7 @@ export class LeaseManager {
   private readonly loops = new Map<string, LoopStats>();
   private readonly stopLoops = new Set<() => Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
-  /** GRIM_LOOP_LOG: a file that gets one JSON line per loop round (which instance, token, start, end). */
+  /** GRIM_LOOP_LOG: a file that gets one JSON line per loop round (which instance, token, start, end, what it reported). */
   private readonly roundLog = process.env.GRIM_LOOP_LOG || '';
   private renewing: Promise<void> | null = null;
 
@@ -242,8 +252,9 @@ export class LeaseManager {
           stats.lastRunAt = Date.now();
           const start = Date.now();
           let ok = true;
+          let result: unknown;
           try {
-            await fn(lease);
+            result = await fn(lease);
             stats.runs++;
           } catch (err) {
             ok = false;
@@ -261,6 +272,7 @@ export class LeaseManager {
                 start,
                 end: Date.now(),
                 ok,
+                ...roundSummary(result),
               }) + '\n',
             );
         }

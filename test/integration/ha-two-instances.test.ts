@@ -15,6 +15,7 @@ import pg from 'pg';
 import { withLab } from '../helpers/lab.ts';
 import { cliEnv, grim, startGrimServer, type GrimServer } from '../helpers/grim-process.ts';
 import { TEST_PG_URL, postgresUnavailable } from '../helpers/stores.ts';
+import { fetchText } from '../helpers/apps-lab.ts';
 import { execInNode, type LabState } from '../../src/lab/lab.ts';
 
 const START = `mkdir -p www
@@ -22,6 +23,16 @@ printf 'hello %s %s\\n' "$GRIM_RELEASE" "$GREETING" > www/index.html
 exec busybox httpd -f -p "$PORT" -h www
 `;
 const ADMIN = 'ha-admin-password';
+
+/** One line of GRIM_LOOP_LOG. */
+interface LoopRound {
+  instance: string;
+  loop: string;
+  token: number;
+  start: number;
+  end: number;
+  result?: Record<string, number>;
+}
 const TTL_MS = 3000;
 
 async function nodeIds(lab: LabState, index: number) {
@@ -237,6 +248,7 @@ test(
     const soakMs = Number(process.env.GRIM_HA_SOAK_MS ?? 20_000);
     const soakStart = Date.now();
     const ids = a2.instances.map((i: any) => i.id).sort();
+    let nodeChecks = 0;
     while (Date.now() - soakStart < soakMs) {
       const srv = Math.random() < 0.5 ? A : B;
       const now = (await api(srv, 'GET', '/api/apps/kv')).json.app;
@@ -245,16 +257,28 @@ test(
         ids,
         'no instance added or removed during the soak',
       );
+      // The nodes match the database throughout: one node a second, in turn.
+      const n: LabState['nodes'][number] = lab.nodes[nodeChecks++ % lab.nodes.length];
+      assert.deepEqual(
+        await nodeIds(lab, n.index),
+        a2.instances
+          .filter((i: any) => i.node === n.name)
+          .map((i: any) => i.id)
+          .sort(),
+        `soak: instances on ${n.name} = DB`,
+      );
       await delay(1000);
     }
     await matches(await settled(A), 'after the soak');
-    const rounds = readFileSync(loopLog, 'utf8')
-      .trim()
-      .split('\n')
-      .map(
-        (l) => JSON.parse(l) as { instance: string; loop: string; token: number; start: number; end: number },
-      )
-      .filter((r) => r.loop === 'loop:reconciler' && r.end >= soakStart);
+    const reconcilerRounds = (since: number) =>
+      readFileSync(loopLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as LoopRound)
+        .filter((r) => r.loop === 'loop:reconciler' && r.end >= since);
+    const actions = (r: LoopRound) =>
+      ['restarted', 'recreated', 'removed', 'failover'].reduce((n, k) => n + (r.result?.[k] ?? 0), 0);
+    const rounds = reconcilerRounds(soakStart);
     const byInstance = new Map<string, number>();
     for (const r of rounds) byInstance.set(r.instance, (byInstance.get(r.instance) ?? 0) + 1);
     const sorted = [...rounds].sort((x, y) => x.start - y.start);
@@ -266,7 +290,7 @@ test(
         );
     const maxGap = Math.max(0, ...sorted.slice(1).map((r, i) => r.start - sorted[i].end));
     console.log(
-      `# soak ${soakMs} ms: ${rounds.length} reconciler rounds, by instance ${JSON.stringify(Object.fromEntries(byInstance))}, none overlapping, longest pause ${maxGap} ms`,
+      `# soak ${soakMs} ms: ${nodeChecks} node checks (instances on the node = DB), ${rounds.length} reconciler rounds, by instance ${JSON.stringify(Object.fromEntries(byInstance))}, none overlapping, longest pause ${maxGap} ms`,
     );
     // a round every 2 s plus the round itself (about 0.1-0.3 s against 3 nodes): 141 rounds in the 5-minute soak
     assert.ok(
@@ -274,6 +298,55 @@ test(
       `the reconciler kept running: ${rounds.length} rounds`,
     );
     assert.ok(maxGap < 10_000, `the reconciler never stalled for long: longest pause ${maxGap} ms`);
+    const soakActions = rounds.reduce((n, r) => n + actions(r), 0);
+    assert.equal(soakActions, 0, 'nothing to repair during the soak, and no reconciler acted');
+
+    // One repair, made once: the supervisor and the process of one instance on n2 are killed. Whichever grim
+    // holds the reconciler's lease restarts it; both grims' rounds together count exactly one action.
+    const victim = a2.instances.find((i: any) => i.node === 'n2');
+    const n2 = lab.nodes.find((n) => n.name === 'n2')!;
+    const brokenAt = Date.now();
+    // One node-side command, the supervisor first (it would start the app again), then the app.
+    await execInNode(
+      lab,
+      n2.index,
+      `for want in 1 0; do
+        for p in /proc/[0-9]*; do
+          tr '\\0' '\\n' <"$p/environ" 2>/dev/null | grep -qx 'GRIM_INSTANCE=${victim.id}' || continue
+          if tr '\\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q supervisor.sh; then s=1; else s=0; fi
+          [ "$s" = "$want" ] && kill -9 "\${p#/proc/}"
+        done
+      done; true`,
+    );
+    const victimUrl = `http://${victim.address}:${victim.ports.http}/`;
+    for (;;) {
+      const repaired = reconcilerRounds(brokenAt).some((r) => actions(r) > 0);
+      if (repaired && /^hello /.test(await fetchText(victimUrl))) break;
+      assert.ok(
+        Date.now() - brokenAt < 60_000,
+        `the killed instance is restarted: ${await fetchText(victimUrl)}`,
+      );
+      await delay(250);
+    }
+    const repairedMs = Date.now() - brokenAt;
+    const settledAt = Date.now();
+    while (reconcilerRounds(settledAt).length < 2) {
+      // two more rounds: nothing more to do
+      assert.ok(Date.now() - settledAt < 30_000, 'the reconciler goes on after the repair');
+      await delay(250);
+    }
+    const after = reconcilerRounds(brokenAt);
+    const acted = after.filter((r) => actions(r) > 0);
+    assert.deepEqual(
+      acted.map((r) => [r.result?.restarted, actions(r)]),
+      [[1, 1]],
+      `exactly one restart by one reconciler: ${JSON.stringify(acted)}`,
+    );
+    console.log(
+      `# soak: 0 reconciler actions; an instance killed on n2 was restarted by ${acted[0].instance} ${repairedMs} ms later, ` +
+        `1 action in ${after.length} rounds of both grims`,
+    );
+    await matches(await settled(A), 'after the repair');
     assert.ok(existsSync(loopLog));
 
     // 4. Fencing: A is paused (SIGSTOP) mid-rollout, B takes the rollout over once A's leases expire, then A

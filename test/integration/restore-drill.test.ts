@@ -82,9 +82,11 @@ test(
       const end = Date.now() + 120_000;
       for (;;) {
         const out: Record<string, string> = {};
+        const state: Record<string, unknown> = {};
         let settled = true;
         for (const a of apps) {
           const app = (await api('GET', `/api/apps/${a.name}`)).json.app;
+          state[a.name] = { rollout: app.rollout, instances: app.instances.map((i: any) => i.state) };
           if (
             app.rollout?.status === 'running' ||
             app.instances.length !== a.replicas ||
@@ -95,10 +97,12 @@ test(
             out[`${a.name}/${i.id}`] = await fetchText(`http://${i.address}:${i.ports.http}/`);
         }
         if (settled) return out;
-        assert.ok(
-          Date.now() < end,
-          `apps did not settle: ${JSON.stringify(out)}\n${srv.output().slice(-4000)}`,
-        );
+        if (Date.now() > end) {
+          const jobs = (await api('GET', '/api/jobs?limit=10')).json.jobs;
+          assert.fail(
+            `apps did not settle: ${JSON.stringify({ out, state, jobs })}\n${srv.output().slice(-4000)}`,
+          );
+        }
         await delay(500);
       }
     };

@@ -12,10 +12,12 @@ set -u
 
 : "${LAB_STATE_DIR:?}" "${LAB_NETNS_PREFIX:?}" "${LAB_BRIDGE:?}" "${LAB_SCRIPTS:?}"
 
+# every node at once: each stop waits (up to 5 s) for its own node's processes to be gone
 for dir in "$LAB_STATE_DIR"/nodes/n*; do
   [ -d "$dir" ] || continue
-  LAB_NODE_DIR=$dir LAB_NETNS="$LAB_NETNS_PREFIX$(basename "$dir")" sh "$LAB_SCRIPTS/node-stop.sh" >/dev/null
+  LAB_NODE_DIR=$dir LAB_NETNS="$LAB_NETNS_PREFIX$(basename "$dir")" sh "$LAB_SCRIPTS/node-stop.sh" >/dev/null &
 done
+wait
 
 count=0
 for ns in $(ip netns list 2>/dev/null | cut -d' ' -f1 | grep -E "^${LAB_NETNS_PREFIX}n[0-9]+\$"); do

@@ -60,6 +60,7 @@ test(
         volumes: [{ name: 'data', size: '64Mi', mount: '/var/lib/counter' }],
       },
     ];
+    const deployStarted = Date.now();
     for (const a of apps) {
       const c = await api('POST', '/api/apps', {
         name: a.name,
@@ -107,6 +108,9 @@ test(
       }
     };
     const before = await answers();
+    console.log(
+      `# both apps deployed and answering ${((Date.now() - deployStarted) / 1000).toFixed(1)} s after the deploys`,
+    );
     assert.equal(Object.keys(before).length, 4);
     for (const [k, v] of Object.entries(before))
       assert.match(v, k.startsWith('web/') ? /^web 1\n$/ : /^1\n$/, k);

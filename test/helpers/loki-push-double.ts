@@ -77,7 +77,13 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-export async function startLokiPushDouble(opts: { tenant?: string } = {}): Promise<PushDouble> {
+/**
+ * acknowledgeFirst (benchmarks): answer 204 as soon as the body is in, then check it (violations are still
+ * recorded, scripted answers are ignored), so that the double's own decoding does not slow the sender.
+ */
+export async function startLokiPushDouble(
+  opts: { tenant?: string; acknowledgeFirst?: boolean } = {},
+): Promise<PushDouble> {
   const root = await protobuf.load(pushProtoPath());
   const PushRequest = root.lookupType('logproto.PushRequest');
   const lastTs = new Map<string, bigint>();
@@ -91,8 +97,14 @@ export async function startLokiPushDouble(opts: { tenant?: string } = {}): Promi
   const server: Server = createServer(async (req, res) => {
     const raw = await body(req);
     const at = Date.now();
+    const early = opts.acknowledgeFirst === true;
+    if (early) {
+      res.writeHead(204).end();
+      await new Promise((r) => setImmediate(r));
+    }
     const answer = (status: number, text = '', lines = 0, headers: Record<string, string> = {}) => {
       d.requests.push({ status, bytes: raw.length, at, lines });
+      if (early) return;
       res.writeHead(status, { 'content-type': 'text/plain', ...headers });
       res.end(text ? text + '\n' : '');
     };
@@ -166,7 +178,7 @@ export async function startLokiPushDouble(opts: { tenant?: string } = {}): Promi
       d.violations.push(...problems);
       return answer(400, problems.join('\n'));
     }
-    const scripted = d.script.shift();
+    const scripted = early ? undefined : d.script.shift();
     if (scripted) {
       const hdr: Record<string, string> = scripted.retryAfter ? { 'retry-after': scripted.retryAfter } : {};
       return answer(scripted.status, scripted.body ?? '', 0, hdr);

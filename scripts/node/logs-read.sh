@@ -140,6 +140,14 @@ if [ -n "$journal" ]; then
       ^) journalctl "$@" -o json --no-pager 2>/dev/null | head -n "$journal_max" >"$tmp" ;;
       *) journalctl "$@" -o json --no-pager --after-cursor="$journal" 2>/dev/null | head -n "$journal_max" >"$tmp" ;;
     esac
+    # nothing after the cursor: if the newest entry belongs to another journal (sequence id s=, e.g. a volatile
+    # journal after a reboot), the cursor's journal is gone and journalctl would show nothing forever: start over
+    if [ "$mode" = after ] && [ "$journal" != '^' ] && [ ! -s "$tmp" ]; then
+      seq=$(journalctl "$@" -o json -n 1 --no-pager 2>/dev/null | sed -n 's/.*"__CURSOR":"\(s=[0-9a-f]*\);.*/\1/p')
+      if [ -n "$seq" ] && [ "$seq" != "${journal%%;*}" ]; then
+        journalctl "$@" -o json --no-pager 2>/dev/null | head -n "$journal_max" >"$tmp"
+      fi
+    fi
     echo "@grim-journal $mode $(wc -l <"$tmp")"
     cat "$tmp"
   fi

@@ -14,6 +14,7 @@ import { createServices } from '../../src/server/start.ts';
 import { createBackup, verifyBackup } from '../../src/services/backup/backup.ts';
 import { openWithPassphrase, sealWithPassphrase } from '../../src/services/backup/passphrase-box.ts';
 import { restoreBackup } from '../../src/server/restore.ts';
+import { localCopy } from '../../src/services/backup/remote.ts';
 import { loadMasterKey } from '../../src/secrets/secret-box.ts';
 
 const PASS = 'correct horse battery staple';
@@ -29,6 +30,15 @@ test('the master key passphrase box: scrypt, wrong passphrase and tampering are 
   );
   assert.throws(() => sealWithPassphrase(key, 'short'), /at least 12/);
   assert.throws(() => openWithPassphrase({ ...sealed, N: 2 }, PASS), /unsupported KDF/);
+});
+
+test('a backup path that is missing or not a file is refused with a clear error, not a stream crash', async () => {
+  await assert.rejects(
+    localCopy('/nonexistent/grim.tar'),
+    /no backup at \/nonexistent\/grim.tar: the file does not exist/,
+  );
+  await assert.rejects(localCopy(tmpdir()), /not a regular file/);
+  await assert.rejects(localCopy('s3://bucket'), /names a bucket, not a backup archive/);
 });
 
 for (const dialect of ['sqlite', 'postgres'] as const) {

@@ -4,7 +4,7 @@
  * archive needs its hashes before the manifest), then uploaded; reading an s3:// backup downloads it to a
  * private temporary file that the caller removes with cleanup().
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseS3Url, S3Client, s3SettingsFromEnv, type S3Location } from '../../integrations/s3/client.ts';
@@ -71,7 +71,13 @@ export async function localCopy(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ path: string; cleanup: () => void }> {
   const loc = parseS3Url(from);
-  if (!loc) return { path: resolve(from), cleanup: () => undefined };
+  if (!loc) {
+    const path = resolve(from);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st) throw new Error(`no backup at ${path}: the file does not exist`);
+    if (!st.isFile()) throw new Error(`no backup at ${path}: not a regular file`);
+    return { path, cleanup: () => undefined };
+  }
   if (!loc.prefix) throw new Error(`${from} names a bucket, not a backup archive`);
   const dir = mkdtempSync(join(tmpdir(), 'grim-s3-backup-'));
   const path = join(dir, basename(loc.prefix));

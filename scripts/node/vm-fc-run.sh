@@ -49,7 +49,7 @@ while [ ! -S "$GRIM_VM_API_SOCKET" ]; do
     echo "vm-fc-run: the VMM exited with status $code before its API socket appeared" >&2
     finish "$code"
   }
-  [ $n -lt 100 ] || abort_boot "no API socket at $GRIM_VM_API_SOCKET after 10 s"
+  [ $n -lt 300 ] || abort_boot "no API socket at $GRIM_VM_API_SOCKET after 30 s"
   sleep 0.1
   n=$((n + 1))
 done

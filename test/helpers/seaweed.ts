@@ -58,9 +58,11 @@ export async function startSeaweed(t: TestContext, ip: string): Promise<Seaweed>
   let log = '';
   proc.stderr?.on('data', (d) => (log = (log + String(d)).slice(-4000)));
   t.after(async () => {
+    // Its data is thrown away: a second for a clean stop, then SIGKILL (a graceful stop takes ~10 s).
     proc.kill('SIGTERM');
-    for (let i = 0; i < 50 && proc.exitCode === null && proc.signalCode === null; i++) await delay(200);
+    for (let i = 0; i < 10 && proc.exitCode === null && proc.signalCode === null; i++) await delay(100);
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    for (let i = 0; i < 50 && proc.exitCode === null && proc.signalCode === null; i++) await delay(100);
     rmSync(dir, { recursive: true, force: true });
   });
   const endpoint = `http://${ip}:${base + 3}`;

@@ -80,6 +80,30 @@ export const BuildSettings = Type.Object(
 );
 
 export const pipelineRoutes = {
+  backupBuildVolumes: route({
+    method: 'POST',
+    path: '/api/build-settings/backups',
+    summary:
+      "restic backup of the Buildbot master's state volume (and the registry's, when it is on a volume) to a backup target",
+    tag: 'pipelines',
+    role: 'admin',
+    body: Type.Object(
+      { target: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })) },
+      { additionalProperties: false },
+    ),
+    response: Type.Object({
+      backups: Type.Array(
+        Type.Object({
+          volume: Type.String(),
+          target: Type.String(),
+          snapshotId: Type.String(),
+          bytes: Type.Integer(),
+          files: Type.Integer(),
+          durationMs: Type.Integer(),
+        }),
+      ),
+    }),
+  }),
   getBuildSettings: route({
     method: 'GET',
     path: '/api/build-settings',

@@ -148,6 +148,18 @@ export function registerPipelineCommands(program: Command) {
       const r = await apiClient().call('getPipelineBuildLog', { params: { name, number: String(number) } });
       print(o, r, () => r.steps.map((s) => `== ${s.name}: ${s.state} (${s.summary})\n${s.log}`).join('\n'));
     });
+  p.command('backup')
+    .description("restic backup of the Buildbot master's state volume (and the registry's, if on a volume)")
+    .option('--target <name>', 'backup target (default: the only one)')
+    .option('--json', 'JSON output')
+    .action(async (o) => {
+      const r = await apiClient().call('backupBuildVolumes', { body: o.target ? { target: o.target } : {} });
+      print(o, r, () =>
+        r.backups
+          .map((b) => `${b.volume}: snapshot ${b.snapshotId.slice(0, 8)} on ${b.target}, ${b.bytes} bytes`)
+          .join('\n'),
+      );
+    });
   p.command('settings')
     .description('show the build settings; with options, change them (applied at once when Buildbot runs)')
     .option('--worker-nodes <nodes>', 'comma-separated nodes that run Buildbot workers ("" for none)')

@@ -12,9 +12,13 @@ type Ops =
   | 'startPipelineBuild'
   | 'listReleaseBuilds'
   | 'getBuildSettings'
-  | 'putBuildSettings';
+  | 'putBuildSettings'
+  | 'backupBuildVolumes';
 
 export const pipelineHandlers: HandlerMap<Ops> = {
+  backupBuildVolumes: async ({ body, services }) => ({
+    backups: await services.pipelines.backupVolumes(services.apps.backups, body.target),
+  }),
   getBuildSettings: async ({ services }) => ({ settings: await services.pipelines.buildSettings() }),
   putBuildSettings: async ({ body, services, req }) => {
     req.auditDetails = { workerNodes: body.workerNodes, registryStorage: body.registryStorage };

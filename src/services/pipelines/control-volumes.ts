@@ -1,7 +1,7 @@
 /**
  * Volumes on the control node for the services grim itself runs there (the Buildbot master's state, the build
  * registry's images): the same scripts that make app volumes on nodes (scripts/node/volume-create.sh,
- * volume-snapshot.sh), run locally. With a ZFS pool named for them (GRIM_CONTROL_VOLUME_POOL)
+ * volume-snapshot.sh, volume-backup.sh), run locally. With a ZFS pool named for them (GRIM_CONTROL_VOLUME_POOL)
  * each is a dataset with a quota and ZFS snapshots; otherwise a directory, snapshotted as a copy. They are
  * named like app volumes, app `grim-build`, under <data dir>/control-volumes so they never meet app volumes.
  */
@@ -72,5 +72,15 @@ export class ControlVolumes {
       300_000,
     );
     return json as { taken: boolean; kind: string | null; bytes: number; reason?: string };
+  }
+
+  /** A restic backup of the volume (scripts/node/volume-backup.sh, as for app volumes) with restic's environment. */
+  async backup(name: string, restic: Record<string, string>) {
+    const { json } = await runLocalScript(
+      'volume-backup',
+      { APP: CONTROL_APP, NAME: name, VOLUMES_ROOT: this.settings.root, ...restic },
+      6 * 3600_000,
+    );
+    return json as { snapshotId: string; bytes: number; files: number; durationMs: number };
   }
 }

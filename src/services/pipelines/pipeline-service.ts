@@ -4,6 +4,7 @@
  * are verified here, replays refused, every outcome audited, then handed to Buildbot as a forced build.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from '../../store/db.ts';
 import type { AuditLog } from '../audit.ts';
@@ -33,7 +34,8 @@ import { renderMasterCfg } from './master-cfg.ts';
 import { nodeWorker, type WorkerNodes } from './worker-nodes.ts';
 import { getNodeRow } from '../../store/nodes-repo.ts';
 import type { RegistryCompanion, RegistryStorage } from './registry-companion.ts';
-import { ControlVolumes, controlVolumeSettings } from './control-volumes.ts';
+import { CONTROL_APP, ControlVolumes, controlVolumeSettings } from './control-volumes.ts';
+import type { BackupService } from '../volumes/backup-service.ts';
 import { readBuildSettings, registryStorageConfig, updateBuildSettings } from './build-settings.ts';
 import type { BuildSettings } from '../../domain/build-settings.ts';
 import type { SeaweedAccess } from '../seaweedfs/access.ts';
@@ -295,6 +297,20 @@ export class PipelineService {
   updateBuildSettings(input: BuildSettings, s3: SeaweedAccess) {
     const reapply = async () => this.buildbot.master.running() && (await this.apply(), true);
     return updateBuildSettings({ ...this.d, reapply }, input, s3);
+  }
+
+  /** restic backups of the master's state volume and, when the registry is on one, of the registry's. */
+  async backupVolumes(backups: BackupService, target: string | undefined) {
+    const { registryStorage } = await readBuildSettings(this.d.db);
+    const names = [BUILDBOT_VOLUME, ...(registryStorage.kind === 'volume' ? [REGISTRY_VOLUME] : [])];
+    const restic = await backups.resticEnvFor(target, 'control', CONTROL_APP);
+    const out = [];
+    for (const volume of names) {
+      if (!existsSync(this.d.volumes.path(volume)))
+        throw conflict(`volume ${volume} does not exist yet: apply the build configuration first`);
+      out.push({ volume, target: restic.target, ...(await this.d.volumes.backup(volume, restic.env)) });
+    }
+    return out;
   }
 
   /** On grim's start: keep Buildbot and the registry running when a configuration was applied before. */

@@ -140,6 +140,12 @@ export class BackupService {
     return pw;
   }
 
+  /** restic's environment for `app`'s repository on a target (default: the only one) for volumes outside apps. */
+  async resticEnvFor(target: string | undefined, environment: string, app: string) {
+    const t = await this.target(target);
+    return { target: t.name, env: await this.resticEnv(t, environment, app) };
+  }
+
   private async resticEnv(t: BackupTargetRow, environment: string, app: string) {
     const env: Record<string, string> = {
       RESTIC_REPOSITORY: `${t.location}/grim/${environment}/${app}`,

@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { buildbotCsp } from '../../src/server/buildbot-ui.ts';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import websocket from '@fastify/websocket';
 import { startTestApp } from '../helpers/app.ts';
 
 test("buildbotCsp: Buildbot's inline config script by hash, no script from elsewhere", () => {
@@ -27,4 +30,30 @@ test('/buildbot/: a grim login first, 503 while Buildbot is stopped, read-only',
     (await a.call('POST', '/buildbot/api/v2/forceschedulers/x', { token: a.adminToken })).status,
     404,
   );
+});
+
+test("/buildbot/ws: the UI's WebSocket is bridged to Buildbot's, both ways", async (t) => {
+  // A WebSocket server in Buildbot's place (its /ws answers each frame).
+  const upstream = Fastify();
+  await upstream.register(websocket);
+  upstream.get('/ws', { websocket: true }, (s) => void s.on('message', (m: Buffer) => s.send(`got ${m}`)));
+  await upstream.listen({ host: '127.0.0.1', port: 0 });
+  t.after(() => upstream.close());
+  const a = await startTestApp(t);
+  await a.app.listen({ host: '127.0.0.1', port: 0 });
+  a.services.pipelines.buildbot.settings.wwwPort = (upstream.server.address() as AddressInfo).port;
+  const url = `ws://127.0.0.1:${(a.app.server.address() as AddressInfo).port}/buildbot/ws`;
+  const answer = (headers: Record<string, string>) =>
+    new Promise<string>((resolve) => {
+      const ws = new WebSocket(url, { headers } as never);
+      ws.addEventListener('open', () => ws.send('{"cmd":"ping"}'));
+      ws.addEventListener('message', (e) => {
+        resolve(String(e.data));
+        ws.close();
+      });
+      ws.addEventListener('error', () => resolve('refused'));
+    });
+  assert.equal(await answer({ authorization: `Bearer ${await a.tokenFor('viewer')}` }), 'got {"cmd":"ping"}');
+  // Without a grim login the upgrade is refused before any bridge (the role check of the route).
+  assert.equal((await a.call('GET', '/buildbot/ws')).status, 401);
 });

@@ -288,3 +288,23 @@ export async function seedNodes(
 }
 
 export const secretKey = () => randomBytes(32);
+
+/** A two-replica script app "web" in the environment and group seedNodes creates. */
+export function scriptWebApp() {
+  return {
+    name: 'web',
+    environment: 'e',
+    group: 'g',
+    replicas: 2,
+    cpu: '100m',
+    memory: '64Mi',
+    disk: '100Mi',
+    runtime: 'script' as const,
+    source: { kind: 'script' as const, start: 'exec sleep 1000' },
+  };
+}
+
+/** Waits until the engine has no rollout running. */
+export async function settleEngine(e: FakeEngine): Promise<void> {
+  while (e.apps.running.size) await Promise.all([...e.apps.running.values()]);
+}

@@ -13,16 +13,19 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedDir } from '../helpers/openapi-validator.ts';
-import { FakeNodes, fakeEngine, secretKey, seedNodes, type FakeEngine } from '../helpers/fake-engine.ts';
+import {
+  FakeNodes,
+  fakeEngine,
+  scriptWebApp,
+  secretKey,
+  seedNodes,
+  settleEngine,
+} from '../helpers/fake-engine.ts';
 import { storeCases } from '../helpers/stores.ts';
 import { appLogsFromLoki } from '../../src/services/logs/read-back.ts';
 
 const golden = join(sharedDir(), 'fixtures', 'loki', 'query_range_streams_response.golden.json');
 const skip = existsSync(golden) ? false : `${golden} missing: set GRIM_SHARED_DIR`;
-
-async function settle(e: FakeEngine) {
-  while (e.apps.running.size) await Promise.all([...e.apps.running.values()]);
-}
 
 test(
   'app logs come from Loki query_range: per instance, stdout and stderr in time order, newest kept',
@@ -32,23 +35,9 @@ test(
     t.after(cleanup);
     await seedNodes(db, 2);
     const e = fakeEngine(db, new FakeNodes(), secretKey(), 'script');
-    await e.apps.create(
-      {
-        name: 'web',
-        environment: 'e',
-        group: 'g',
-        replicas: 2,
-        cpu: '100m',
-        memory: '64Mi',
-        disk: '100Mi',
-        runtime: 'script',
-        source: { kind: 'script', start: 'exec sleep 1000' },
-        maxParallel: 2,
-      },
-      'tester',
-    );
+    await e.apps.create({ ...scriptWebApp(), maxParallel: 2 }, 'tester');
     await e.apps.deploy('web', {}, 'tester');
-    await settle(e);
+    await settleEngine(e);
     const ids = (
       await db.all<{ id: string }>("SELECT id FROM app_instances WHERE app = 'web' ORDER BY id")
     ).map((r) => r.id);

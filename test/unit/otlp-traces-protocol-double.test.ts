@@ -7,7 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeNodes, fakeEngine, secretKey, seedNodes, type FakeEngine } from '../helpers/fake-engine.ts';
+import {
+  FakeNodes,
+  fakeEngine,
+  scriptWebApp,
+  secretKey,
+  seedNodes,
+  settleEngine,
+} from '../helpers/fake-engine.ts';
 import { storeCases } from '../helpers/stores.ts';
 import { otlpProtoMissing, spanTree, startTraceDouble } from '../helpers/otlp-trace-double.ts';
 import { step, Tracer, tracingFromEnv } from '../../src/services/tracing/tracer.ts';
@@ -90,9 +97,7 @@ test(
 
 const sqlite = storeCases[0];
 
-async function settle(e: FakeEngine) {
-  while (e.apps.running.size) await Promise.all([...e.apps.running.values()]);
-}
+const settle = settleEngine;
 
 test(
   'deploys are traces: a span per instance and step; a failed deploy marks the step and the revert',
@@ -110,15 +115,7 @@ test(
     const e = fakeEngine(db, nodes, secretKey(), 'script', { tracer });
     await e.apps.create(
       {
-        name: 'web',
-        environment: 'e',
-        group: 'g',
-        replicas: 2,
-        cpu: '100m',
-        memory: '64Mi',
-        disk: '100Mi',
-        runtime: 'script',
-        source: { kind: 'script', start: 'exec sleep 1000' },
+        ...scriptWebApp(),
         ports: [{ name: 'http', port: 8080 }],
         health: { type: 'command', command: 'true', intervalSec: 1, timeoutSec: 1, retries: 2 },
         maxParallel: 1,

@@ -80,7 +80,7 @@ for (const sc of storeCases) {
             keep: 0,
             last_run_at: Date.now() - 86400_000, // due now
           });
-          const a = await tryAcquireLease(db, STORAGE_LOOP_LEASE, 'A', 200);
+          const a = await tryAcquireLease(db, STORAGE_LOOP_LEASE, 'A', 60_000);
           assert.ok(a.held);
           const asA = fencedDb(db, { name: STORAGE_LOOP_LEASE, holder: 'A', token: a.token });
 
@@ -98,9 +98,10 @@ for (const sc of storeCases) {
           const audit = await count(db, 'audit_log');
           assert.ok(events >= 1 && audit === events, `${events} events, ${audit} audit rows`);
 
-          // Another instance takes the loop over; A's next round (the pool went DEGRADED, a scrub is due) lands nothing.
-          await new Promise((r) => setTimeout(r, 250));
-          assert.ok((await tryAcquireLease(db, STORAGE_LOOP_LEASE, 'B', 5000)).held);
+          // Another instance takes the loop over (A is gone: no waiting for its lease to run out, which a loaded
+          // machine could reach before A's own rounds end); A's next round (the pool went DEGRADED, a scrub is
+          // due) lands nothing.
+          assert.ok((await tryAcquireLease(db, STORAGE_LOOP_LEASE, 'B', 5000, (h) => h === 'A')).held);
           await assert.rejects(loop.tick(asA), LeaseLostError); // the DEGRADED reading is not stored
           await db.run('UPDATE storage_schedules SET last_run_at = 0');
           await assert.rejects(loop.tick(asA), LeaseLostError); // the due scrub is not claimed, so not run

@@ -30,7 +30,7 @@ const NS_PER_S = 1_000_000_000n;
 function encodeTimestamp(tsNs: bigint): Uint8Array {
   const w = new Writer();
   const seconds = tsNs / NS_PER_S;
-  w.uint(1, seconds);
+  w.uint(1, Number(seconds));
   w.uint(2, Number(tsNs - seconds * NS_PER_S));
   return w.finish();
 }

@@ -14,6 +14,7 @@ import { pipelineRoutes } from './routes/pipelines.ts';
 import { volumeRoutes } from './routes/volumes.ts';
 import { alertRoutes } from './routes/alerts.ts';
 import { sshRoutes } from './routes/ssh.ts';
+import { monitoringStackRoutes } from './routes/monitoring-stack.ts';
 
 /** The route table. Everything (server, OpenAPI, client, CLI, UI) is derived from it. */
 export const routes = {
@@ -33,6 +34,7 @@ export const routes = {
   ...volumeRoutes,
   ...alertRoutes,
   ...sshRoutes,
+  ...monitoringStackRoutes,
 };
 export type Routes = typeof routes;
 export type OperationId = keyof Routes;

@@ -21,6 +21,7 @@ import type { PipelineService } from '../services/pipelines/pipeline-service.ts'
 import type { ShipperStatsView } from '../services/logs/shipper-types.ts';
 import type { LokiTarget } from '../integrations/loki/push-client.ts';
 import type { SshRotation } from '../services/ssh-rotation.ts';
+import type { MonitoringStackService } from '../services/monitoring/stack-service.ts';
 
 /** Everything a handler may call. Handlers stay thin: they translate, the services act. */
 export interface Services {
@@ -51,4 +52,6 @@ export interface Services {
   logShipping?: { stats: ShipperStatsView; target: LokiTarget } | null;
   /** `grim ssh rotate`: the key rotation in progress, if any. */
   sshRotation: SshRotation;
+  /** `grim monitoring enable`: the Cortex/Loki/Tempo/Grafana stack grim deploys and feeds. */
+  monitoringStack: MonitoringStackService;
 }

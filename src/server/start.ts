@@ -39,6 +39,8 @@ import { StorageHealthLoop } from '../services/storage/health-loop.ts';
 import { createSeaweedServices } from '../services/seaweedfs/wiring.ts';
 import { createPipelineService } from '../services/pipelines/wiring.ts';
 import { startLogShipping } from '../services/logs/wiring.ts';
+import { MonitoringStackService } from '../services/monitoring/stack-service.ts';
+import { stackEnv } from '../services/monitoring/stack-wiring.ts';
 
 export function openDb(config: ServerConfig): Db {
   return config.databaseUrl
@@ -91,6 +93,7 @@ export async function createServices(
   });
   await sshRotation.applyKeys(); // a rotation under way: the old key stays a fallback login
   const tracer = new Tracer(tracingFromEnv(process.env));
+  const seaweed = createSeaweedServices({ db, pool, audit, dataDir: config.dataDir });
   const services = {
     tracer,
     leases,
@@ -118,7 +121,16 @@ export async function createServices(
       leases,
       tracer,
     }),
-    ...createSeaweedServices({ db, pool, audit, dataDir: config.dataDir }),
+    ...seaweed,
+    monitoringStack: new MonitoringStackService({
+      db,
+      pool,
+      audit,
+      box: openSecretBox(config.dataDir),
+      dataDir: config.dataDir,
+      seaweedAccess: seaweed.seaweedAccess,
+      ...(process.env.GRIM_MONITORING_NODE_DIR ? { nodeDir: process.env.GRIM_MONITORING_NODE_DIR } : {}),
+    }),
     pipelines: createPipelineService({ db, audit, auth, dataDir: config.dataDir, pool }),
   };
   services.apps.volumes.setSharedMounter(sharedMounterFor(db, services.seaweedAccess));
@@ -233,13 +245,17 @@ export async function startServer(
 ) {
   if (!isLoopback(config.host) && config.insecureHttp)
     print(`warning: serving plain HTTP on ${config.host} because GRIM_INSECURE_HTTP=1`);
-  const metricsOptions = metricsOptionsFromEnv();
+  metricsOptionsFromEnv(); // a wrong setting stops the server before anything starts
   const lock = config.databaseUrl ? null : lockDataDir(config.dataDir);
   const services = await createServices(config).catch((err) => {
     lock?.release();
     throw err;
   });
   await ensureFirstAdmin(services, print);
+  // A deployed monitoring stack is where metrics, logs and traces go unless the environment says otherwise.
+  let env = stackEnv(await services.monitoringStack.activeEndpoints(), process.env);
+  const metricsOptions = metricsOptionsFromEnv(env);
+  services.tracer.reconfigure(tracingFromEnv(env));
   const tls = tlsFor(config);
   const app: FastifyInstance = await buildApp({
     services,
@@ -288,7 +304,18 @@ export async function startServer(
     },
   );
   const stopControlBackups = startControlBackups(services, config);
-  const stopLogShipping = startLogShipping(services, print);
+  let stopLogShipping = startLogShipping(services, print, env);
+  let rewiring = Promise.resolve();
+  services.monitoringStack.onChange((endpoints) => {
+    env = stackEnv(endpoints, process.env);
+    collector.retarget(metricsOptionsFromEnv(env));
+    services.tracer.reconfigure(tracingFromEnv(env));
+    rewiring = rewiring.then(async () => {
+      await stopLogShipping();
+      services.logShipping = null;
+      stopLogShipping = startLogShipping(services, print, env);
+    });
+  });
   // Build failures are reported (audit + /metrics) by one instance at a time.
   const stopBuildWatch = services.leases.runUnderLease(
     'loop:pipeline-builds',
@@ -311,6 +338,7 @@ export async function startServer(
     await stopSeaweed();
     await stopBackups();
     await stopControlBackups();
+    await rewiring;
     await stopLogShipping();
     await stopBuildWatch();
     await app.close();

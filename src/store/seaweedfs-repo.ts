@@ -49,7 +49,7 @@ export interface MountRow {
   created_at: number;
 }
 
-const num = <T extends object>(r: T | undefined, ...keys: (keyof T)[]): T | undefined => {
+export const num = <T extends object>(r: T | undefined, ...keys: (keyof T)[]): T | undefined => {
   if (!r) return r;
   for (const k of keys) if (r[k] !== null && r[k] !== undefined) (r as any)[k] = Number(r[k]);
   return r;

@@ -15,6 +15,7 @@ import { pipelineHandlers } from './pipelines.ts';
 import { volumeHandlers } from './volumes.ts';
 import { alertHandlers } from './alerts.ts';
 import { sshHandlers } from './ssh.ts';
+import { monitoringStackHandlers } from './monitoring-stack.ts';
 
 /** Every operation in the route table has exactly one handler (the type checks it). */
 export const handlers: Handlers = {
@@ -34,4 +35,5 @@ export const handlers: Handlers = {
   ...volumeHandlers,
   ...alertHandlers,
   ...sshHandlers,
+  ...monitoringStackHandlers,
 };

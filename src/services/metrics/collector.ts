@@ -84,8 +84,8 @@ export class MetricsCollector {
   readonly #intervalMs: number;
   readonly #rollupEveryMs: number;
   readonly #timeoutMs: number;
-  readonly #remoteWriteUrl: string | undefined;
-  readonly #remoteWriteHeaders: Record<string, string> | undefined;
+  #remoteWriteUrl: string | undefined;
+  #remoteWriteHeaders: Record<string, string> | undefined;
   readonly #log: (line: string) => void;
   readonly #prev = new Map<string, RawSample>();
   readonly #vmm = new VmmMetricsTracker();
@@ -112,6 +112,12 @@ export class MetricsCollector {
     this.#remoteWriteUrl = opts.remoteWriteUrl || undefined;
     this.#remoteWriteHeaders = opts.remoteWriteHeaders;
     this.#log = opts.log ?? ((l) => process.stderr.write(l + '\n'));
+  }
+
+  /** Remote write to another receiver from the next round on (a monitoring stack was enabled). */
+  retarget(opts: Pick<CollectorOptions, 'remoteWriteUrl' | 'remoteWriteHeaders'>): void {
+    this.#remoteWriteUrl = opts.remoteWriteUrl || undefined;
+    this.#remoteWriteHeaders = opts.remoteWriteHeaders;
   }
 
   get intervalMs(): number {

@@ -4,22 +4,21 @@
  * start, stop and signal the supervised SeaweedFS services (grim's app supervisor, in their own services
  * directory so the apps reconciler never sees them), run `weed shell`.
  */
-import { scriptFor } from '../../scripts/loader.ts';
 import { runScript, type SshPool } from '../../ssh/index.ts';
 import type { NodeRow } from '../../store/nodes-repo.ts';
 import type { ReleaseRow } from '../../store/seaweedfs-repo.ts';
-import { envFile } from '../../drivers/env-file.ts';
+import { SupervisedServices } from '../supervised-services.ts';
 import { LAYOUT } from '../../domain/seaweedfs/cluster.ts';
 import { RemoteCommandError } from '../../ssh/errors.ts';
 import { targetOf } from '../nodes.ts';
 import { DomainError } from '../../domain/errors.ts';
 
-const APPS = { GRIM_APPS_DIR: LAYOUT.servicesDir };
-
 export class NodeOps {
   readonly #pool: SshPool;
+  readonly #services: SupervisedServices;
   constructor(pool: SshPool) {
     this.#pool = pool;
+    this.#services = new SupervisedServices(pool, LAYOUT.servicesDir);
   }
 
   async run(node: NodeRow, script: string, env: Record<string, string>, timeoutMs = 120_000) {
@@ -54,52 +53,33 @@ export class NodeOps {
 
   /** Installs a SeaweedFS process as a supervised service (not started). */
   async installService(node: NodeRow, id: string, stopTimeoutSec: number) {
-    await this.run(node, 'app-install', {
-      INSTANCE_ID: id,
-      APP_NAME: 'seaweedfs',
-      RELEASE: '1',
-      DRIVER: 'seaweedfs',
-      RUN_SCRIPT: scriptFor('weed-run').body,
-      ENV_FILE: envFile({ WEED_SERVICE: id, GRIM_INSTANCE: id }),
-      SUPERVISOR_SCRIPT: scriptFor('supervisor').body,
-      BOOT_SCRIPT: scriptFor('supervisor-boot').body,
-      STOP_TIMEOUT_SEC: String(stopTimeoutSec),
-      ...APPS,
+    await this.#services.install(node, {
+      id,
+      appName: 'seaweedfs',
+      runScript: 'weed-run',
+      env: { WEED_SERVICE: id },
+      stopTimeoutSec,
     });
   }
 
-  async start(node: NodeRow, id: string) {
-    await this.run(node, 'app-start', { INSTANCE_ID: id, ...APPS });
+  start(node: NodeRow, id: string) {
+    return this.#services.start(node, id);
   }
 
-  async stop(node: NodeRow, id: string, timeoutSec = 30) {
-    await this.run(
-      node,
-      'app-stop',
-      { INSTANCE_ID: id, TIMEOUT_SEC: String(timeoutSec), ...APPS },
-      (timeoutSec + 30) * 1000,
-    );
+  stop(node: NodeRow, id: string, timeoutSec = 30) {
+    return this.#services.stop(node, id, timeoutSec);
   }
 
-  async destroy(node: NodeRow, id: string) {
-    await this.run(node, 'app-destroy', { INSTANCE_ID: id, TIMEOUT_SEC: '30', ...APPS }, 90_000);
+  destroy(node: NodeRow, id: string) {
+    return this.#services.destroy(node, id);
   }
 
-  async inspect(node: NodeRow, id: string) {
-    return (await this.run(node, 'app-inspect', { INSTANCE_ID: id, ...APPS })).json as {
-      state: string;
-      pid: number | null;
-      restarts: number;
-    };
+  inspect(node: NodeRow, id: string) {
+    return this.#services.inspect(node, id);
   }
 
-  async logs(node: NodeRow, id: string, lines = 50) {
-    const { result } = await this.run(node, 'app-logs', {
-      INSTANCE_ID: id,
-      TAIL_LINES: String(lines),
-      ...APPS,
-    });
-    return result.stdout;
+  logs(node: NodeRow, id: string, lines = 50) {
+    return this.#services.logs(node, id, lines);
   }
 
   async signal(node: NodeRow, services: string[], signal: 'HUP' | 'TERM') {

@@ -114,7 +114,7 @@ class LiveSpan implements Span {
 }
 
 export class Tracer {
-  readonly settings: TracingSettings | null;
+  #settings: TracingSettings | null;
   readonly stats = { exportedSpans: 0, droppedSpans: 0, failedExports: 0 };
   #queue: SpanData[] = [];
   readonly #open = new Set<Span>();
@@ -125,12 +125,21 @@ export class Tracer {
   readonly #resource: Attributes;
 
   constructor(settings: TracingSettings | null, resource: Attributes = {}) {
-    this.settings = settings;
+    this.#settings = settings;
     this.#resource = {
       'service.name': 'grim',
       'service.instance.id': `${hostname()}:${process.pid}`,
       ...resource,
     };
+  }
+
+  get settings(): TracingSettings | null {
+    return this.#settings;
+  }
+
+  /** New settings (a monitoring stack was enabled): spans started from now on go there. */
+  reconfigure(settings: TracingSettings | null): void {
+    this.#settings = settings;
   }
 
   /** A new trace (e.g. one rollout). */
@@ -177,7 +186,11 @@ export class Tracer {
   }
 
   async #export(spans: SpanData[]): Promise<void> {
-    const s = this.settings!;
+    const s = this.#settings;
+    if (!s) {
+      this.stats.droppedSpans += spans.length;
+      return;
+    }
     const encoded = encodeTraceExport({
       resource: this.#resource,
       scope: { name: 'grim', version: '1' },

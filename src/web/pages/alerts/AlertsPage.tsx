@@ -7,6 +7,7 @@ import { formatTime } from '../../format.ts';
 import { Page } from '../../components/Page.tsx';
 import { ErrorMessage } from '../../components/ErrorMessage.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
+import { MonitoringStack } from './MonitoringStack.tsx';
 
 type Alert = Static<typeof AlertView>;
 
@@ -93,6 +94,7 @@ export function AlertsPage() {
           <AlertRows alerts={resolved.data.alerts} resolved={true} />
         )}
       </section>
+      <MonitoringStack />
     </Page>
   );
 }

@@ -4,13 +4,13 @@
  * itself (the admin's, when given, must agree); nodes only get an artifact whose SHA-256 matches the record. A
  * tarball names its executable with `entry` (e.g. grafana-v11.3.0/bin/grafana); a binary is its own entry.
  */
-import { chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../../store/db.ts';
 import { stackRepo, type StackReleaseRow } from '../../store/monitoring-stack-repo.ts';
 import { conflict, invalid, type ErrorDetail } from '../../domain/errors.ts';
 import { COMPONENTS, type Component } from '../../domain/monitoring/stack.ts';
-import { sha256File, versionProblems } from '../seaweedfs/releases.ts';
+import { copyOrDownload, sha256File, versionProblems } from '../seaweedfs/releases.ts';
 
 export interface RecordStackRelease {
   component: string;
@@ -72,19 +72,7 @@ export class StackReleaseStore {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, tarball ? 'release.tar.gz' : r.component);
     try {
-      if (r.path) {
-        const s = await stat(r.path).catch(() => null);
-        if (!s?.isFile())
-          throw invalid('invalid release', [
-            { path: 'body/path', message: `${r.path} is not a file on the control node` },
-          ]);
-        await copyFile(r.path, file);
-      } else {
-        const res = await fetch(r.url!, { signal: AbortSignal.timeout(600_000) });
-        if (!res.ok)
-          throw invalid('release download failed', [{ path: 'body/url', message: `HTTP ${res.status}` }]);
-        await writeFile(file, Buffer.from(await res.arrayBuffer()));
-      }
+      await copyOrDownload(r, file);
       await chmod(file, tarball ? 0o644 : 0o755);
       const sha256 = await sha256File(file);
       if (r.sha256 && r.sha256 !== sha256)

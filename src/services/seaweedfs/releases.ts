@@ -34,6 +34,26 @@ async function md5File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/**
+ * Puts a release artifact at `dest`: a copy of a file on the control node, or the body of an http(s) URL.
+ * A missing file or a failed download is a 400 naming the field.
+ */
+export async function copyOrDownload(src: { path?: string; url?: string }, dest: string): Promise<void> {
+  if (src.path) {
+    const s = await stat(src.path).catch(() => null);
+    if (!s?.isFile())
+      throw invalid('invalid release', [
+        { path: 'body/path', message: `${src.path} is not a file on the control node` },
+      ]);
+    await copyFile(src.path, dest);
+    return;
+  }
+  const res = await fetch(src.url!, { signal: AbortSignal.timeout(600_000) });
+  if (!res.ok)
+    throw invalid('release download failed', [{ path: 'body/url', message: `HTTP ${res.status}` }]);
+  await writeFile(dest, Buffer.from(await res.arrayBuffer()));
+}
+
 export interface RecordRelease {
   version: string;
   /** a `weed` binary on the control node */
@@ -79,18 +99,10 @@ export class ReleaseStore {
     const bin = join(dir, 'weed');
     try {
       if (r.path) {
-        const s = await stat(r.path).catch(() => null);
-        if (!s?.isFile())
-          throw invalid('invalid release', [
-            { path: 'body/path', message: `${r.path} is not a file on the control node` },
-          ]);
-        await copyFile(r.path, bin);
+        await copyOrDownload(r, bin);
       } else {
         const tarball = join(dir, 'release.tar.gz');
-        const res = await fetch(r.url!, { signal: AbortSignal.timeout(600_000) });
-        if (!res.ok)
-          throw invalid('release download failed', [{ path: 'body/url', message: `HTTP ${res.status}` }]);
-        await writeFile(tarball, Buffer.from(await res.arrayBuffer()));
+        await copyOrDownload(r, tarball);
         const md5 = await fetch(`${r.url}.md5`, { signal: AbortSignal.timeout(60_000) }).catch(() => null);
         if (md5?.ok) {
           const want = (await md5.text()).trim().split(/\s+/)[0];

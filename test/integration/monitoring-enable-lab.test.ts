@@ -29,6 +29,9 @@ import { cliEnv, grim, REPO, startGrimServer } from '../helpers/grim-process.ts'
 import { labMustRun, uniqueLabName } from '../helpers/lab.ts';
 import { sharedDir } from '../helpers/openapi-validator.ts';
 import { validateStrict } from '../helpers/json-schema-strict.ts';
+import { allowHttpErrors, launchBrowser } from '../helpers/browser.ts';
+import { ensureWebBuilt } from '../e2e/web-build.ts';
+import { login, newPage, openFromNav } from '../e2e/ui-steps.ts';
 import { checkLabPrerequisites, labDown, loadState } from '../../src/lab/lab.ts';
 
 const STAND_IN = join(REPO, 'test/helpers/monitoring-stand-in.mjs');
@@ -223,6 +226,33 @@ test(
       (r) => r.text(),
     );
     assert.match(metrics, /grim_trace/, 'trace export is on');
+
+    // the UI: the stack with its Grafana link on the Alerts page; the preview lists every problem, then every file
+    const browser = await launchBrowser(t);
+    if (browser) {
+      ensureWebBuilt();
+      const { page, problems } = await newPage(
+        browser,
+        allowHttpErrors([
+          { status: 401, path: '/api/auth/whoami' },
+          { status: 400, path: '/api/monitoring/plan' },
+        ]),
+      );
+      await page.goto(srv.url + '/');
+      await login(page, 'admin', PASSWORD);
+      await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+      await openFromNav(page, 'Alerts', 'Alerts');
+      const region = page.getByRole('region', { name: 'Monitoring stack' });
+      const link = region.getByRole('link', { name: 'Grafana', exact: true });
+      assert.equal(await link.getAttribute('href'), `http://${address}:3000`);
+      await region.getByLabel('Node group').fill('nope');
+      await region.getByRole('button', { name: 'Preview' }).click();
+      await region.getByText('no node group "nope"').waitFor();
+      await region.getByLabel('Node group').fill(group);
+      await region.getByRole('button', { name: 'Preview' }).click();
+      await region.getByText('cortex: cortex.yaml').waitFor();
+      assert.deepEqual(problems, []);
+    }
 
     // after a restart grim still feeds the stack (read from its database)
     const before = pushes().length;

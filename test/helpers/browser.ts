@@ -54,6 +54,9 @@ export async function watchPage(page: Page, allowed: Allowed = () => false): Pro
     if (m.type() !== 'error' && m.type() !== 'warning') return;
     const url = m.location().url ?? '';
     if (allowed({ text: m.text(), url })) return;
+    // Chromium aborts requests in flight when the host's interfaces change; lab namespaces (their veth pairs)
+    // come and go on the host while a browser test runs, which is the machine, not the page.
+    if (m.text().includes('net::ERR_NETWORK_CHANGED')) return;
     problems.push(`console ${m.type()}: ${m.text()} (${url})`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

@@ -223,11 +223,20 @@ test(
     });
 
     await t.test('the instances run, with logs, and the app graph matches the collected series', async () => {
+      let app: any;
       for (let i = 0; i < 40; i++) {
-        const app = (await api(adminApi, 'GET', '/api/apps/hello')).app;
+        app = (await api(adminApi, 'GET', '/api/apps/hello')).app;
         if (app.instances.filter((x: any) => x.state === 'running').length === 2) break;
         await page.waitForTimeout(1500);
       }
+      if (app.instances.filter((x: any) => x.state === 'running').length !== 2)
+        // say how far the deploy got before the UI assertions below time out
+        console.log(
+          `# hello after 60 s: ${JSON.stringify({ instances: app.instances, releases: app.releases })}\n# jobs: ${JSON.stringify(await api(adminApi, 'GET', '/api/jobs'))}`.slice(
+            0,
+            20_000,
+          ),
+        );
       await page.reload();
       await page.getByRole('heading', { name: 'Instances' }).waitFor();
       await page.locator('tbody tr .state-running').nth(1).waitFor();

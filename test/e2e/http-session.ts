@@ -36,6 +36,27 @@ export async function api<T = any>(s: HttpSession, method: string, path: string,
 }
 
 /**
+ * Waits until `count` instances of an app run. When they do not, prints how far the deploy got (instances,
+ * releases, jobs), so the UI assertions that follow fail with something to go on.
+ */
+export async function waitAppRunning(s: HttpSession, name: string, count: number, ms: number) {
+  const end = Date.now() + ms;
+  let app: any;
+  do {
+    app = (await api(s, 'GET', `/api/apps/${name}`)).app;
+    if (app.instances.filter((x: any) => x.state === 'running').length === count) return;
+    await new Promise((r) => setTimeout(r, 1500));
+  } while (Date.now() < end);
+  const jobs = await api(s, 'GET', '/api/jobs');
+  console.log(
+    `# ${name} after ${ms} ms: ${JSON.stringify({ instances: app.instances, releases: app.releases, jobs })}`.slice(
+      0,
+      20_000,
+    ),
+  );
+}
+
+/**
  * Attempts a WebSocket upgrade and reports what the server answered: 101 when it upgraded, else the
  * HTTP status of its refusal and the body (the error the server gave).
  */

@@ -7,7 +7,7 @@ import { startGrimServer } from '../helpers/grim-process.ts';
 import { allowHttpErrors, launchBrowser } from '../helpers/browser.ts';
 import { execInNode } from '../../src/lab/node-control.ts';
 import { ensureWebBuilt } from './web-build.ts';
-import { api, loginSession } from './http-session.ts';
+import { api, loginSession, waitAppRunning } from './http-session.ts';
 import { addLabNodesByApi } from './lab-nodes.ts';
 import { login, newPage, openFromNav, shot } from './ui-steps.ts';
 
@@ -223,20 +223,7 @@ test(
     });
 
     await t.test('the instances run, with logs, and the app graph matches the collected series', async () => {
-      let app: any;
-      for (let i = 0; i < 40; i++) {
-        app = (await api(adminApi, 'GET', '/api/apps/hello')).app;
-        if (app.instances.filter((x: any) => x.state === 'running').length === 2) break;
-        await page.waitForTimeout(1500);
-      }
-      if (app.instances.filter((x: any) => x.state === 'running').length !== 2)
-        // say how far the deploy got before the UI assertions below time out
-        console.log(
-          `# hello after 60 s: ${JSON.stringify({ instances: app.instances, releases: app.releases })}\n# jobs: ${JSON.stringify(await api(adminApi, 'GET', '/api/jobs'))}`.slice(
-            0,
-            20_000,
-          ),
-        );
+      await waitAppRunning(adminApi, 'hello', 2, 60_000);
       await page.reload();
       await page.getByRole('heading', { name: 'Instances' }).waitFor();
       await page.locator('tbody tr .state-running').nth(1).waitFor();

@@ -43,6 +43,8 @@ export class FakeNodes {
   readonly strays = new Map<string, Set<string>>();
   readonly unreachable = new Set<string>();
   readonly calls: Array<{ op: Phase | 'inspect' | 'recover'; id: string; node: string }> = [];
+  /** Runs while a node is being listed (app-list.sh), before the node's answer is taken. */
+  onList?: (node: string) => Promise<void>;
 
   node(name: string): Map<string, NodeInstance> {
     let m = this.on.get(name);
@@ -214,7 +216,10 @@ function fakeCtx(
     async runScript(name, env) {
       if (nodes.unreachable.has(node)) throw new Error(`connect ECONNREFUSED ${node}`);
       const result = { exitCode: 0, stdout: '', stderr: '', durationMs: 0, timedOut: false };
-      if (name === 'app-list') return { json: nodes.listing(node), result };
+      if (name === 'app-list') {
+        await nodes.onList?.(node);
+        return { json: nodes.listing(node), result };
+      }
       if (name === 'app-health')
         return { json: { healthy: await driver.health(env.INSTANCE_ID, node) }, result };
       throw new Error(`the fake node has no script ${name}`);

@@ -285,6 +285,33 @@ for (const c of storeCases) {
     assert.deepEqual(nodes.present(), [i1.id, i2.id].sort());
   });
 
+  test(`${c.name}: an instance a deploy installs while the reconciler lists its node is no stray`, async (t) => {
+    const db = await open(t, c);
+    if (!db) return;
+    const nodes = new FakeNodes();
+    const e = fakeEngine(db, nodes, secretKey());
+    await createApp(e, { replicas: 1 });
+    // The tick reads rows and busy apps, then lists the node; the deploy starts and installs its instance on
+    // the node before the listing answers (a slow SSH round trip), as two deploys at once made it happen.
+    let deployed: Promise<{ jobId: string }> | undefined;
+    nodes.onList = async () => {
+      deployed ??= e.apps.deploy('web', { changes: { env: { GREETING: 'one' } } }, 'tester');
+      while (nodes.count('create') === 0) await delay(1);
+    };
+    const r = await e.apps.reconcile();
+    nodes.onList = undefined;
+    assert.deepEqual(r.removed, [], 'the new instance was taken for a stray');
+    assert.ok(deployed);
+    const { jobId } = await deployed;
+    await settle(e);
+    const job = await e.jobs.get(jobId);
+    assert.equal(job?.status, 'succeeded', job?.summary);
+    const after = await stored(db);
+    assert.deepEqual(after.instances, ['1:running']);
+    assert.deepEqual(nodes.present(), after.ids);
+    assert.equal(nodes.count('destroy'), 0);
+  });
+
   test(`${c.name}: recover(): an instance without a stored handle is restarted and removed with the one its node keeps`, async (t) => {
     const db = await open(t, c);
     if (!db) return;

@@ -103,7 +103,14 @@ export class Reconciler {
             }
           return;
         }
-        await this.repairNode(node, mine, listing, busy, report);
+        // The listing took time (an SSH round trip, seconds on a loaded node): a rollout may have started
+        // meanwhile and installed instances the rows and busy apps read above do not know yet, which would
+        // look like strays. Read both again, rows first: an instance the node listed was recorded (with its
+        // rollout) before it was installed, so it is in these rows, and its rollout, if still under way, is
+        // in this busy set.
+        const rowsNow = (await allInstances(db)).filter((r) => r.node === name);
+        const busyNow = new Set([...busy, ...(await this.busy()), ...(await deletingApps(db))]);
+        await this.repairNode(node, rowsNow, listing, busyNow, report);
       }),
     );
     // Failover: apps that opted in get their lost instances placed again within the group.

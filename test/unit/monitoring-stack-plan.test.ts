@@ -58,6 +58,14 @@ test('S3 plan: own bucket and key per component, Cortex config valid, preview sh
   const grafana = plan.components.find((c) => c.component === 'grafana')!;
   assert.equal(grafana.workdir, 'grafana-v11.3.0', "Grafana runs from its release's home");
   assert.ok(!grafana.args.join(' ').includes('GRAFANA-PW'), 'no secret on a command line');
+  // Cortex advertises the node's address, not eth0's, and its querier finds its frontend there
+  const cortexArgs = plan.components.find((c) => c.component === 'cortex')!.args;
+  for (const flag of [
+    '-ingester.lifecycler.addr=10.0.0.5',
+    '-distributor.ring.instance-addr=10.0.0.5',
+    '-querier.frontend-address=10.0.0.5:9095',
+  ])
+    assert.ok(cortexArgs.includes(flag), `${flag} in ${cortexArgs.join(' ')}`);
 
   const preview = JSON.stringify(redactPlan(plan, ['GRAFANA-PW', 'SECRET-C', 'SECRET-L', 'SECRET-T']));
   for (const secret of ['GRAFANA-PW', 'SECRET-C', 'SECRET-L', 'SECRET-T'])

@@ -7,6 +7,7 @@
  * the plan marks secret, so a preview can show everything else.
  */
 import {
+  cortexAddressFlags,
   cortexConfig,
   cortexDirectories,
   type ObjectStorage,
@@ -173,7 +174,7 @@ export function planStack(i: StackInput): StackPlan {
     server.grpc_listen_address = addr;
     add('cortex', {
       ports: { ...P },
-      args: [`-config.file=${L.config('cortex')}/cortex.yaml`],
+      args: [`-config.file=${L.config('cortex')}/cortex.yaml`, ...cortexAddressFlags(addr, P.grpc)],
       files: [{ name: 'cortex.yaml', content: yaml(cfg), secret: secretStorage('cortex') }],
       env: {},
       workdir: '.',

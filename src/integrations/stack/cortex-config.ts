@@ -32,6 +32,25 @@ export function cortexDirectories(s: Pick<CortexSettings, 'dataDir'>): string[] 
   return [`${s.dataDir}/alertmanager`, `${s.dataDir}/rules`, `${s.dataDir}/ruler-tmp`];
 }
 
+/**
+ * Flags that pin every address Cortex would otherwise read from eth0 or en0 (its default: on a node whose
+ * interface is ens18 or enp3s0 it stops with "no address found") and point its querier at its own frontend on
+ * the node's address (single-process mode guesses 127.0.0.1, where grim's gRPC does not listen, and then never
+ * becomes ready). Flags, because the YAML keys for these addresses are hidden from Cortex's config schema.
+ */
+export function cortexAddressFlags(address: string, grpcPort: number): string[] {
+  const rings = [
+    'ingester.lifecycler.addr',
+    'distributor.ring.instance-addr',
+    'compactor.ring.instance-addr',
+    'store-gateway.sharding-ring.instance-addr',
+    'ruler.ring.instance-addr',
+    'alertmanager.sharding-ring.instance-addr',
+    'frontend.instance-addr',
+  ];
+  return [...rings.map((f) => `-${f}=${address}`), `-querier.frontend-address=${address}:${grpcPort}`];
+}
+
 export function cortexConfig(s: CortexSettings): Record<string, unknown> {
   const ring = { kvstore: { store: 'inmemory' } };
   const blocks =
@@ -75,6 +94,8 @@ export function cortexConfig(s: CortexSettings): Record<string, unknown> {
     compactor: { data_dir: `${s.dataDir}/compactor`, sharding_ring: ring },
     store_gateway: { sharding_ring: { ...ring, replication_factor: 1 } },
     frontend_worker: { match_max_concurrent: true },
+    // its default is ./active-query-tracker, in whatever directory Cortex was started from
+    querier: { active_query_tracker_dir: `${s.dataDir}/active-query-tracker` },
     ruler: {
       enable_api: true,
       rule_path: `${s.dataDir}/ruler-tmp`,
